@@ -1,0 +1,203 @@
+"""Configuration: ``[tool.bastion]`` in ``pyproject.toml`` or the whole of ``.github/bastion.toml``.
+
+```toml
+[tool.bastion]
+select = ["unpinned-action", "dangerous-trigger"]   # default: every rule
+ignore = ["persisted-credentials"]
+min-severity = "low"
+
+[tool.bastion.per-path-ignores]
+".github/workflows/legacy-*.yml" = ["excessive-permissions"]
+
+[tool.bastion.rules.unpinned-action]
+allow = ["slsa-framework/slsa-github-generator/*"]
+```
+In ``.github/bastion.toml`` the same keys stand at the top level, without ``tool.bastion``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bastion.errors import UsageError
+from bastion.findings import Severity
+from bastion.rules import RULES_BY_ID
+from bastion.rules.base import OptionValue
+
+_KEYS = {"select", "ignore", "min-severity", "per-path-ignores", "rules"}
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    select: frozenset[str] | None = None
+    """Rule ids to run; None runs every rule."""
+    ignore: frozenset[str] = frozenset()
+    min_severity: Severity = Severity.INFO
+    per_path_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
+    rule_settings: Mapping[str, Mapping[str, OptionValue]] = field(default_factory=dict)
+    root: Path = field(default_factory=Path.cwd)
+    """Directory the per-path patterns are relative to."""
+    source: Path | None = None
+
+    def enabled(self, rule_id: str) -> bool:
+        selected = self.select is None or rule_id in self.select
+        return selected and rule_id not in self.ignore
+
+    def ignored_for_path(self, path: str) -> frozenset[str]:
+        """Rules switched off for ``path`` by ``per-path-ignores``."""
+        if not self.per_path_ignores:
+            return frozenset()
+        candidates = {path}
+        try:
+            candidates.add(Path(path).resolve().relative_to(self.root.resolve()).as_posix())
+        except (ValueError, OSError):
+            pass
+        found: set[str] = set()
+        for pattern, rules in self.per_path_ignores:
+            if any(fnmatch.fnmatchcase(c, pattern) for c in candidates):
+                found |= rules
+        return frozenset(found)
+
+
+def discover(start: Path) -> Path | None:
+    """The nearest configuration file at or above ``start``, stopping at a repository root."""
+    directory = start if start.is_dir() else start.parent
+    for candidate in (directory.resolve(), *directory.resolve().parents):
+        dedicated = candidate / ".github" / "bastion.toml"
+        if dedicated.is_file():
+            return dedicated
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.is_file() and _has_tool_section(pyproject):
+            return pyproject
+        if (candidate / ".git").exists():
+            return None
+    return None
+
+
+def _has_tool_section(pyproject: Path) -> bool:
+    try:
+        return "bastion" in _read_toml(pyproject).get("tool", {})
+    except UsageError:
+        return False
+
+
+def _read_toml(path: Path) -> dict[str, object]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise UsageError(f"{path} is not valid TOML: {error}") from None
+
+
+def load(path: Path) -> Config:
+    """Read and validate a configuration file; raise UsageError naming what is wrong."""
+    data = _read_toml(path)
+    if path.name == "pyproject.toml":
+        tool = data.get("tool", {})
+        table = tool.get("bastion", {}) if isinstance(tool, dict) else {}
+        where = f"{path} [tool.bastion]"
+    else:
+        table = data
+        where = str(path)
+    if not isinstance(table, dict):
+        raise UsageError(f"{where} must be a table")
+    root = path.parent.parent if path.parent.name == ".github" else path.parent
+    return from_table(table, where, root=root, source=path)
+
+
+def from_table(
+    table: Mapping[str, object], where: str, *, root: Path, source: Path | None = None
+) -> Config:
+    unknown = set(table) - _KEYS
+    if unknown:
+        raise UsageError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    select = table.get("select")
+    return Config(
+        select=frozenset(_rule_ids(select, f"{where} select")) if select is not None else None,
+        ignore=frozenset(_rule_ids(table.get("ignore", []), f"{where} ignore")),
+        min_severity=_severity(table.get("min-severity", "info"), where),
+        per_path_ignores=_per_path(table.get("per-path-ignores", {}), where),
+        rule_settings=_rule_settings(table.get("rules", {}), where),
+        root=root,
+        source=source,
+    )
+
+
+def rule_ids(value: str, what: str) -> list[str]:
+    """Comma-separated rule ids from the command line."""
+    return _rule_ids([part.strip() for part in value.split(",") if part.strip()], what)
+
+
+def _rule_ids(value: object, what: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise UsageError(f"{what} must be a list of rule ids")
+    unknown = [v for v in value if v not in RULES_BY_ID]
+    if unknown:
+        raise UsageError(
+            f"{what}: unknown rule {', '.join(unknown)} (run `bastion rules` for the list)"
+        )
+    return list(value)
+
+
+def _severity(value: object, where: str) -> Severity:
+    if not isinstance(value, str):
+        raise UsageError(f"{where} min-severity must be a string")
+    try:
+        return Severity.parse(value)
+    except ValueError as error:
+        raise UsageError(f"{where} min-severity: {error}") from None
+
+
+def _per_path(value: object, where: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    if not isinstance(value, dict):
+        raise UsageError(f"{where} per-path-ignores must be a table of pattern = [rule ids]")
+    return tuple(
+        (pattern, frozenset(_rule_ids(rules, f"{where} per-path-ignores {pattern!r}")))
+        for pattern, rules in value.items()
+    )
+
+
+def _rule_settings(value: object, where: str) -> dict[str, dict[str, OptionValue]]:
+    if not isinstance(value, dict):
+        raise UsageError(f"{where} rules must be a table of rule tables")
+    settings: dict[str, dict[str, OptionValue]] = {}
+    for rule_id, options in value.items():
+        rule = RULES_BY_ID.get(rule_id)
+        if rule is None:
+            raise UsageError(f"{where} rules: unknown rule {rule_id!r}")
+        if not isinstance(options, dict):
+            raise UsageError(f"{where} rules.{rule_id} must be a table")
+        known = {option.name: option for option in rule.options}
+        parsed: dict[str, OptionValue] = {}
+        for name, raw in options.items():
+            option = known.get(name)
+            if option is None:
+                names = ", ".join(known) or "none"
+                raise UsageError(f"{where} rules.{rule_id}: unknown option {name!r} (options: {names})")
+            parsed[name] = _coerce(raw, option.default, f"{where} rules.{rule_id}.{name}")
+        settings[rule_id] = parsed
+    return settings
+
+
+def _coerce(raw: object, default: OptionValue, what: str) -> OptionValue:
+    if isinstance(default, bool):
+        if isinstance(raw, bool):
+            return raw
+        raise UsageError(f"{what} must be true or false")
+    if isinstance(default, int):
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return raw
+        raise UsageError(f"{what} must be a whole number")
+    if isinstance(default, tuple):
+        if isinstance(raw, list) and all(isinstance(item, str) for item in raw):
+            return tuple(raw)
+        raise UsageError(f"{what} must be a list of strings")
+    if isinstance(raw, str):
+        return raw
+    raise UsageError(f"{what} must be a string")

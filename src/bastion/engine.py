@@ -1,0 +1,277 @@
+"""Run the rules over inputs: read, parse, build the model, check, then filter."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+import sys
+import traceback
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+from bastion.config import Config
+from bastion.findings import Finding, Point, Span
+from bastion.inputs import Input, Kind
+from bastion.model.workflow import Action, Problem, Workflow, build_action, build_workflow
+from bastion.model.workflow import looks_like_action
+from bastion.rules import RULES
+from bastion.rules.base import Hit, Rule
+from bastion.rules.syntax_error import SyntaxError_
+from bastion.source.text import LineIndex
+from bastion.source.yaml import Document, YamlError, node_span, parse
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+PARALLEL_THRESHOLD = 48
+"""Below this many files, starting worker processes costs more than it saves."""
+
+_IGNORE_COMMENT = re.compile(r"#\s*bastion:\s*ignore\[([^\]]*)\]")
+
+
+SNIPPET_LINES = 5
+"""How many lines of a finding's span a report keeps, for renderers that show code."""
+
+
+@dataclass(slots=True)
+class FileResult:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    """Internal errors (a rule that crashed); the run reports them and exits with 2."""
+    source_lines: dict[int, str] = field(default_factory=dict)
+    """The text of the lines the findings cover, by line number."""
+
+
+@dataclass(slots=True)
+class Report:
+    findings: list[Finding]
+    files: int
+    errors: list[str]
+    source_lines: dict[str, dict[int, str]] = field(default_factory=dict)
+    """For each path, the text of the lines its findings cover."""
+
+    def line(self, path: str, number: int) -> str | None:
+        return self.source_lines.get(path, {}).get(number)
+
+
+class Checker:
+    """The rules a configuration enables, ready to check one file after another."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.rules: list[Rule] = [
+            rule(config.rule_settings.get(rule.id))
+            for rule in RULES
+            if config.enabled(rule.id) and rule is not SyntaxError_
+        ]
+        self.syntax_errors = config.enabled(SyntaxError_.id)
+
+    def check(self, item: Input) -> FileResult:
+        result = FileResult()
+        data = item.data
+        if data is None:
+            assert item.path is not None
+            try:
+                size = item.path.stat().st_size
+                if size > MAX_FILE_BYTES:
+                    self._syntax(result, item.display, Span.at(1, 1), _too_large(size))
+                    return self._filter(result, item.display, None)
+                data = item.path.read_bytes()
+            except OSError as error:
+                reason = error.strerror or str(error)
+                self._syntax(result, item.display, Span.at(1, 1), f"cannot read the file: {reason}")
+                return self._filter(result, item.display, None)
+        if len(data) > MAX_FILE_BYTES:
+            self._syntax(result, item.display, Span.at(1, 1), _too_large(len(data)))
+            return self._filter(result, item.display, None)
+        text = _decode(data, item.display, result, self)
+        if text is None:
+            return self._filter(result, item.display, None)
+        lines = LineIndex(text)
+        try:
+            document = parse(text)
+        except YamlError as error:
+            self._syntax(result, item.display, Span(error.point, error.point), error.message)
+            return self._filter(result, item.display, lines)
+        for duplicate in document.duplicates:
+            first = node_span(duplicate.first).start.line
+            message = f"duplicate key {duplicate.key!r} (first defined on line {first})"
+            self._syntax(result, item.display, node_span(duplicate.second), message)
+        self._check_document(result, item, document)
+        return self._filter(result, item.display, lines)
+
+    def _check_document(self, result: FileResult, item: Input, document: Document) -> None:
+        kind = item.kind
+        if kind is None:
+            kind = Kind.ACTION if looks_like_action(document) else Kind.WORKFLOW
+        model: Workflow | Action
+        model = (
+            build_workflow(item.display, document)
+            if kind is Kind.WORKFLOW
+            else build_action(item.display, document)
+        )
+        for problem in model.problems:
+            self._problem(result, item.display, problem)
+        for rule in self.rules:
+            try:
+                hits: Iterable[Hit] = (
+                    rule.check_workflow(model)
+                    if isinstance(model, Workflow)
+                    else rule.check_action(model)
+                )
+                for hit in hits:
+                    result.findings.append(_finding(rule, hit, item.display))
+            except Exception:
+                where = traceback.extract_tb(sys.exc_info()[2])[-1]
+                result.errors.append(
+                    f"internal error in rule {rule.id} on {item.display} "
+                    f"({where.filename.rsplit('/', 1)[-1]}:{where.lineno}): please report this; "
+                    "the other rules and files were checked"
+                )
+
+    def _problem(self, result: FileResult, path: str, problem: Problem) -> None:
+        self._syntax(result, path, node_span(problem.node), problem.message, route="")
+
+    def _syntax(
+        self, result: FileResult, path: str, span: Span, message: str, route: str = ""
+    ) -> None:
+        if self.syntax_errors:
+            result.findings.append(
+                Finding(
+                    SyntaxError_.id,
+                    SyntaxError_.severity,
+                    SyntaxError_.confidence,
+                    message,
+                    path,
+                    span,
+                    route,
+                )
+            )
+
+    def _filter(self, result: FileResult, path: str, lines: LineIndex | None) -> FileResult:
+        off = self.config.ignored_for_path(path)
+        suppressed = _inline_ignores(lines) if lines is not None else {}
+        kept = []
+        for finding in result.findings:
+            if finding.severity < self.config.min_severity or finding.rule in off:
+                continue
+            if suppressed and _is_suppressed(finding, suppressed):
+                continue
+            kept.append(finding)
+        kept.sort(key=lambda f: f.sort_key)
+        result.findings = kept
+        if lines is not None:
+            for finding in kept:
+                last = min(finding.span.end.line, finding.span.start.line + SNIPPET_LINES - 1)
+                for number in range(finding.span.start.line, last + 1):
+                    result.source_lines[number] = lines.line_text(number)
+        return result
+
+
+def _finding(rule: Rule, hit: Hit, path: str) -> Finding:
+    return Finding(
+        rule.id,
+        hit.severity if hit.severity is not None else rule.severity,
+        hit.confidence if hit.confidence is not None else rule.confidence,
+        hit.message,
+        path,
+        hit.span if hit.span is not None else node_span(hit.node),
+        hit.route,
+    )
+
+
+def _too_large(size: int) -> str:
+    return (
+        f"the file is {size / 1048576:.1f} MiB, larger than the {MAX_FILE_BYTES // 1048576} MiB "
+        "bastion reads; no workflow or action is that large"
+    )
+
+
+def _decode(data: bytes, path: str, result: FileResult, checker: Checker) -> str | None:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        checker._syntax(result, path, Span.at(1, 1), "the file is UTF-16; GitHub reads UTF-8")
+        return None
+    nul = data.find(b"\x00", 0, 8192)
+    if nul >= 0:
+        checker._syntax(
+            result, path, _byte_point(data, nul), "the file is binary (it holds NUL bytes)"
+        )
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        checker._syntax(
+            result,
+            path,
+            _byte_point(data, error.start),
+            f"the file is not UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start})",
+        )
+        return None
+    return text.removeprefix("\ufeff")
+
+
+def _byte_point(data: bytes, offset: int) -> Span:
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    column = len(data[line_start:offset].decode("utf-8", "replace")) + 1
+    point = Point(data.count(b"\n", 0, offset) + 1, column)
+    return Span(point, point)
+
+
+def _inline_ignores(lines: LineIndex) -> dict[int, set[str]]:
+    if "bastion:" not in lines.text:
+        return {}
+    found: dict[int, set[str]] = {}
+    for number in range(1, lines.line_count + 1):
+        text = lines.line_text(number)
+        for match in _IGNORE_COMMENT.finditer(text):
+            rules = {part.strip() for part in match.group(1).split(",") if part.strip()}
+            found.setdefault(number, set()).update(rules)
+    return found
+
+
+def _is_suppressed(finding: Finding, suppressed: dict[int, set[str]]) -> bool:
+    for line in range(finding.span.start.line, finding.span.end.line + 1):
+        if finding.rule in suppressed.get(line, ()):
+            return True
+    return False
+
+
+# Worker processes each build one Checker from the configuration they are given.
+_worker: Checker | None = None
+
+
+def _start_worker(config: Config) -> None:
+    global _worker  # noqa: PLW0603 - one checker per worker process
+    _worker = Checker(config)
+
+
+def _check_in_worker(item: Input) -> FileResult:
+    assert _worker is not None
+    return _worker.check(item)
+
+
+def run(inputs: Sequence[Input], config: Config, *, jobs: int | None = None) -> Report:
+    """Check every input; findings come back sorted by path, line, column and rule."""
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    results: Iterable[FileResult]
+    if workers > 1 and len(inputs) >= PARALLEL_THRESHOLD and "fork" in _start_methods():
+        context = multiprocessing.get_context("fork")
+        chunk = max(1, len(inputs) // (workers * 8))
+        with ProcessPoolExecutor(workers, context, _start_worker, (config,)) as pool:
+            results = list(pool.map(_check_in_worker, inputs, chunksize=chunk))
+    else:
+        checker = Checker(config)
+        results = [checker.check(item) for item in inputs]
+    report = Report([], len(inputs), [])
+    for item, result in zip(inputs, results, strict=True):
+        report.findings.extend(result.findings)
+        report.errors.extend(result.errors)
+        if result.source_lines:
+            report.source_lines[item.display] = result.source_lines
+    report.findings.sort(key=lambda f: f.sort_key)
+    return report
+
+
+def _start_methods() -> list[str]:
+    return multiprocessing.get_all_start_methods()
+

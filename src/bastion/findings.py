@@ -1,0 +1,85 @@
+"""The values every rule produces and every renderer consumes."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Severity(enum.IntEnum):
+    """How much damage the pattern can do if it is exploited."""
+
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            choices = ", ".join(s.label for s in cls)
+            raise ValueError(f"unknown severity {text!r} (choose from {choices})") from None
+
+
+class Confidence(enum.IntEnum):
+    """How sure the rule is that the pattern is really there."""
+
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class Area(enum.Enum):
+    """The part of the playbook a rule belongs to."""
+
+    CICD = "ci-cd"
+    REPOSITORY = "repository"
+    RELEASE = "release"
+    DEPENDENCIES = "dependencies"
+    INPUT = "input"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Point:
+    """A position in a file: 1-based line, 1-based column counted in characters."""
+
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    start: Point
+    end: Point
+
+    @classmethod
+    def at(cls, line: int, column: int) -> Span:
+        point = Point(line, column)
+        return cls(point, point)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str
+    severity: Severity
+    confidence: Confidence
+    message: str
+    path: str
+    span: Span
+    route: str = ""
+    """Where the finding sits in the document (``jobs/build/steps/2/uses``); stable under edits
+    that only move lines, so it serves as part of a fingerprint."""
+
+    @property
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.span.start.line, self.span.start.column, self.rule)

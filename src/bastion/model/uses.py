@@ -1,0 +1,62 @@
+"""The target of a ``uses:``: a local action, a Docker image, or a repository at a ref."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+_FULL_SHA = re.compile(r"[0-9a-f]{40}")
+_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+
+
+class UsesKind(Enum):
+    LOCAL = "local"
+    DOCKER = "docker"
+    REPOSITORY = "repository"
+
+
+@dataclass(frozen=True, slots=True)
+class Uses:
+    text: str
+    kind: UsesKind
+    owner: str = ""
+    repo: str = ""
+    path: str = ""
+    """Subdirectory of the action, or the workflow file of a reusable workflow."""
+    ref: str | None = None
+    image: str = ""
+
+    @property
+    def slug(self) -> str:
+        """``owner/repo`` or ``owner/repo/path``, without the ref."""
+        base = f"{self.owner}/{self.repo}"
+        return f"{base}/{self.path}" if self.path else base
+
+    @property
+    def is_sha_pinned(self) -> bool:
+        return self.ref is not None and _FULL_SHA.fullmatch(self.ref) is not None
+
+    @property
+    def is_reusable_workflow(self) -> bool:
+        return self.kind is UsesKind.REPOSITORY and self.path.startswith(".github/workflows/")
+
+    def is_action(self, slug: str) -> bool:
+        """Whether this names the action ``slug`` (case-insensitive, any ref)."""
+        return self.kind is UsesKind.REPOSITORY and self.slug.lower() == slug
+
+
+def parse_uses(text: str) -> Uses:
+    text = text.strip()
+    if text.startswith(("./", "$/")) or text in (".", "$"):
+        return Uses(text, UsesKind.LOCAL)
+    if text.startswith("docker://"):
+        return Uses(text, UsesKind.DOCKER, image=text.removeprefix("docker://"))
+    name, at, ref = text.partition("@")
+    owner, _, rest = name.partition("/")
+    repo, _, path = rest.partition("/")
+    return Uses(text, UsesKind.REPOSITORY, owner, repo, path, ref if at else None)
+
+
+def image_is_digest_pinned(image: str) -> bool:
+    return _DIGEST.search(image.strip()) is not None

@@ -1,0 +1,367 @@
+"""Typed, span-carrying views of workflows and actions.
+
+A view keeps the node it was read from and its *route* (``jobs/build/steps/2``), so a rule
+can point at any part of it. Building the views also checks the structure GitHub insists
+on; whatever GitHub would refuse is recorded in ``problems`` and reported as
+``syntax-error``, while every part that can still be read is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from bastion.model.uses import Uses, parse_uses
+from bastion.source.text import LineIndex
+from bastion.source.yaml import (
+    Document,
+    MappingNode,
+    Node,
+    ScalarNode,
+    SequenceNode,
+    mapping_pairs,
+)
+
+WORKFLOW_KEYS = frozenset(
+    {"name", "run-name", "on", "permissions", "env", "defaults", "concurrency", "jobs"}
+)
+JOB_KEYS = frozenset(
+    {
+        "name", "needs", "permissions", "if", "runs-on", "environment", "concurrency",
+        "outputs", "env", "defaults", "steps", "timeout-minutes", "strategy",
+        "continue-on-error", "container", "services", "uses", "with", "secrets", "snapshot",
+    }
+)  # fmt: skip
+STEP_KEYS = frozenset(
+    {
+        "id", "if", "name", "uses", "run", "working-directory", "shell", "with", "env",
+        "continue-on-error", "timeout-minutes", "background",
+    }
+)  # fmt: skip
+CONTROL_STEP_KEYS = frozenset({"wait", "wait-all", "cancel", "parallel"})
+"""Steps that only steer the steps around them (GitHub's parallel steps, June 2026)."""
+CONTROL_STEP_ALLOWED = frozenset({"id", "if", "name", *CONTROL_STEP_KEYS})
+EVENTS = frozenset(
+    {
+        "branch_protection_rule", "check_run", "check_suite", "create", "delete", "deployment",
+        "deployment_status", "discussion", "discussion_comment", "fork", "gollum",
+        "image_version", "issue_comment", "issues", "label", "merge_group", "milestone",
+        "page_build", "project", "project_card", "project_column", "public", "pull_request",
+        "pull_request_review", "pull_request_review_comment", "pull_request_target", "push",
+        "registry_package", "release", "repository_dispatch", "schedule", "status", "watch",
+        "workflow_call", "workflow_dispatch", "workflow_run",
+    }
+)  # fmt: skip
+DISPATCH_INPUT_TYPES = frozenset({"string", "boolean", "number", "choice", "environment"})
+CALL_INPUT_TYPES = frozenset({"string", "boolean", "number"})
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something GitHub would refuse; reported as ``syntax-error``."""
+
+    message: str
+    node: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One key of a mapping with its value."""
+
+    key: ScalarNode
+    value: Node
+
+
+class Fields:
+    """The keys of a mapping node, looked up by name (the last of duplicate keys wins)."""
+
+    __slots__ = ("_entries", "node")
+
+    def __init__(self, node: MappingNode) -> None:
+        self.node = node
+        self._entries: dict[str, Entry] = {}
+        for key, value in mapping_pairs(node):
+            if isinstance(key, ScalarNode):
+                self._entries[key.value] = Entry(key, value)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self._entries.values())
+
+    def entry(self, name: str) -> Entry | None:
+        return self._entries.get(name)
+
+    def get(self, name: str) -> Node | None:
+        found = self._entries.get(name)
+        return found.value if found else None
+
+    def scalar(self, name: str) -> ScalarNode | None:
+        value = self.get(name)
+        return value if isinstance(value, ScalarNode) else None
+
+    def text(self, name: str) -> str | None:
+        value = self.scalar(name)
+        return value.value if value is not None else None
+
+    def mapping(self, name: str) -> Fields | None:
+        value = self.get(name)
+        return Fields(value) if isinstance(value, MappingNode) else None
+
+
+@dataclass(slots=True)
+class Step:
+    route: str
+    index: int
+    node: MappingNode
+    fields: Fields
+    uses: Uses | None
+    uses_node: ScalarNode | None
+
+    @property
+    def run(self) -> ScalarNode | None:
+        return self.fields.scalar("run")
+
+    @property
+    def with_(self) -> Fields | None:
+        return self.fields.mapping("with")
+
+    @property
+    def step_id(self) -> str | None:
+        return self.fields.text("id")
+
+    def input(self, name: str) -> ScalarNode | None:
+        inputs = self.with_
+        return inputs.scalar(name) if inputs else None
+
+
+@dataclass(slots=True)
+class Job:
+    job_id: str
+    route: str
+    key: ScalarNode
+    node: MappingNode
+    fields: Fields
+    steps: list[Step]
+    uses: Uses | None
+    """The reusable workflow this job calls, if it calls one."""
+    uses_node: ScalarNode | None
+
+
+@dataclass(slots=True)
+class Trigger:
+    event: str
+    node: ScalarNode
+    """The event name as written (a key of ``on:``, an item of its list, or its scalar)."""
+    config: Node | None
+
+
+@dataclass(slots=True)
+class Workflow:
+    path: str
+    document: Document
+    lines: LineIndex
+    fields: Fields
+    triggers: list[Trigger]
+    jobs: list[Job]
+    problems: list[Problem] = field(default_factory=list)
+
+    def has_trigger(self, *events: str) -> bool:
+        return any(trigger.event in events for trigger in self.triggers)
+
+
+@dataclass(slots=True)
+class Action:
+    path: str
+    document: Document
+    lines: LineIndex
+    fields: Fields
+    using: str | None
+    runs: Fields | None
+    steps: list[Step]
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def is_composite(self) -> bool:
+        return self.using == "composite"
+
+    @property
+    def is_docker(self) -> bool:
+        return self.using == "docker"
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def problem(self, message: str, node: Node) -> None:
+        self.problems.append(Problem(message, node))
+
+    def unknown_keys(self, fields: Fields, allowed: frozenset[str], what: str) -> None:
+        for entry in fields:
+            if entry.key.value not in allowed:
+                self.problem(f"unexpected key {entry.key.value!r} in {what}", entry.key)
+
+    def steps(self, node: Node | None, route: str, *, composite: bool) -> list[Step]:
+        """The steps under ``node``; steps grouped by ``parallel:`` are listed in place."""
+        if node is None:
+            return []
+        if not isinstance(node, SequenceNode):
+            self.problem("'steps' must be a list of steps", node)
+            return []
+        steps: list[Step] = []
+        for index, item in enumerate(node.value):
+            step_route = f"{route}/{index}"
+            if not isinstance(item, MappingNode):
+                self.problem("a step must be a mapping with 'uses' or 'run'", item)
+                continue
+            fields = Fields(item)
+            control = [entry for entry in fields if entry.key.value in CONTROL_STEP_KEYS]
+            if control:
+                self.unknown_keys(fields, CONTROL_STEP_ALLOWED, f"a {control[0].key.value!r} step")
+                parallel = fields.get("parallel")
+                if parallel is not None:
+                    steps.extend(
+                        self.steps(parallel, f"{step_route}/parallel", composite=composite)
+                    )
+                continue
+            self.unknown_keys(fields, STEP_KEYS, "a step")
+            uses_node = fields.get("uses")
+            if "uses" in fields and "run" in fields:
+                self.problem("a step cannot have both 'uses' and 'run'", item)
+            elif "uses" not in fields and "run" not in fields:
+                self.problem("a step needs 'uses' or 'run'", item)
+            elif composite and "run" in fields and "shell" not in fields:
+                self.problem("a 'run' step of a composite action needs 'shell'", item)
+            uses = self.uses(uses_node)
+            scalar = uses_node if isinstance(uses_node, ScalarNode) else None
+            steps.append(Step(step_route, index, item, fields, uses, scalar))
+        return steps
+
+    def uses(self, node: Node | None) -> Uses | None:
+        if node is None:
+            return None
+        if not isinstance(node, ScalarNode) or not node.value.strip():
+            self.problem("'uses' must name an action or workflow", node)
+            return None
+        return parse_uses(node.value)
+
+    def triggers(self, node: Node) -> list[Trigger]:
+        if isinstance(node, ScalarNode):
+            triggers = [Trigger(node.value, node, None)]
+        elif isinstance(node, SequenceNode):
+            triggers = []
+            for item in node.value:
+                if isinstance(item, ScalarNode):
+                    triggers.append(Trigger(item.value, item, None))
+                else:
+                    self.problem("an item of 'on' must be an event name", item)
+        elif isinstance(node, MappingNode):
+            triggers = [Trigger(e.key.value, e.key, e.value) for e in Fields(node)]
+        else:  # pragma: no cover - the composer makes no other kinds
+            triggers = []
+        for trigger in triggers:
+            if trigger.event not in EVENTS:
+                self.problem(f"unknown event {trigger.event!r}", trigger.node)
+            elif trigger.event in ("workflow_dispatch", "workflow_call"):
+                self.input_types(trigger)
+        return triggers
+
+    def input_types(self, trigger: Trigger) -> None:
+        config = trigger.config
+        inputs = Fields(config).mapping("inputs") if isinstance(config, MappingNode) else None
+        if inputs is None:
+            return
+        allowed = DISPATCH_INPUT_TYPES if trigger.event == "workflow_dispatch" else CALL_INPUT_TYPES
+        for entry in inputs:
+            spec = entry.value
+            kind = Fields(spec).scalar("type") if isinstance(spec, MappingNode) else None
+            if kind is not None and kind.value not in allowed:
+                choices = ", ".join(sorted(allowed))
+                self.problem(
+                    f"input {entry.key.value!r} of {trigger.event} has type {kind.value!r}; "
+                    f"GitHub accepts {choices}",
+                    kind,
+                )
+
+    def jobs(self, node: Node | None, root: Node) -> list[Job]:
+        if node is None:
+            self.problem("a workflow needs 'jobs'", root)
+            return []
+        if not isinstance(node, MappingNode):
+            self.problem("'jobs' must be a mapping of job ids to jobs", node)
+            return []
+        jobs: list[Job] = []
+        for entry in Fields(node):
+            job_id = entry.key.value
+            route = f"jobs/{job_id}"
+            if not isinstance(entry.value, MappingNode):
+                self.problem(f"job {job_id!r} must be a mapping", entry.value)
+                continue
+            fields = Fields(entry.value)
+            self.unknown_keys(fields, JOB_KEYS, f"job {job_id!r}")
+            uses_node = fields.get("uses")
+            if uses_node is None and "runs-on" not in fields:
+                self.problem(f"job {job_id!r} needs 'runs-on' (or 'uses' for a workflow)", entry.key)
+            if uses_node is not None and "steps" in fields:
+                self.problem(f"job {job_id!r} calls a workflow and cannot have 'steps'", entry.key)
+            steps = self.steps(fields.get("steps"), f"{route}/steps", composite=False)
+            uses = self.uses(uses_node)
+            scalar = uses_node if isinstance(uses_node, ScalarNode) else None
+            jobs.append(Job(job_id, route, entry.key, entry.value, fields, steps, uses, scalar))
+        return jobs
+
+
+def build_workflow(path: str, document: Document) -> Workflow:
+    builder = _Builder()
+    lines = LineIndex(document.text)
+    root = document.root
+    if not isinstance(root, MappingNode):
+        builder.problem("a workflow must be a mapping with 'on' and 'jobs'", root)
+        empty = Fields(MappingNode("tag:yaml.org,2002:map", [], root.start_mark, root.end_mark))
+        return Workflow(path, document, lines, empty, [], [], builder.problems)
+    fields = Fields(root)
+    builder.unknown_keys(fields, WORKFLOW_KEYS, "a workflow")
+    on = fields.get("on")
+    if on is None:
+        builder.problem("a workflow needs 'on' (the events that run it)", root)
+        triggers: list[Trigger] = []
+    else:
+        triggers = builder.triggers(on)
+    jobs = builder.jobs(fields.get("jobs"), root)
+    return Workflow(path, document, lines, fields, triggers, jobs, builder.problems)
+
+
+def build_action(path: str, document: Document) -> Action:
+    builder = _Builder()
+    lines = LineIndex(document.text)
+    root = document.root
+    if not isinstance(root, MappingNode):
+        builder.problem("an action must be a mapping with 'runs'", root)
+        empty = Fields(MappingNode("tag:yaml.org,2002:map", [], root.start_mark, root.end_mark))
+        return Action(path, document, lines, empty, None, None, [], builder.problems)
+    fields = Fields(root)
+    runs = fields.mapping("runs")
+    using: str | None = None
+    steps: list[Step] = []
+    if runs is None:
+        builder.problem("an action needs 'runs' (how it runs)", fields.get("runs") or root)
+    else:
+        using = runs.text("using")
+        if using is None:
+            builder.problem("'runs' needs 'using'", runs.node)
+        elif using == "composite":
+            if "steps" not in runs:
+                builder.problem("a composite action needs 'steps'", runs.node)
+            steps = builder.steps(runs.get("steps"), "runs/steps", composite=True)
+    return Action(path, document, lines, fields, using, runs, steps, builder.problems)
+
+
+def looks_like_action(document: Document) -> bool:
+    """For a file of unknown kind: an action has ``runs`` and no ``jobs``."""
+    root = document.root
+    if not isinstance(root, MappingNode):
+        return False
+    fields = Fields(root)
+    return "runs" in fields and "jobs" not in fields

@@ -1,0 +1,38 @@
+"""The JSON report: a documented, versioned contract (docs/json-schema.md), not a dump."""
+
+from __future__ import annotations
+
+import json
+from typing import TextIO
+
+from bastion import __version__
+from bastion.engine import Report
+from bastion.findings import Finding
+
+SCHEMA_VERSION = 1
+
+
+def finding_object(finding: Finding) -> dict[str, object]:
+    return {
+        "rule": finding.rule,
+        "severity": finding.severity.label,
+        "confidence": finding.confidence.label,
+        "message": finding.message,
+        "path": finding.path,
+        "line": finding.span.start.line,
+        "column": finding.span.start.column,
+        "end_line": finding.span.end.line,
+        "end_column": finding.span.end.column,
+        "route": finding.route,
+    }
+
+
+def render(report: Report, out: TextIO) -> None:
+    document = {
+        "version": SCHEMA_VERSION,
+        "tool": {"name": "bastion", "version": __version__},
+        "files_checked": report.files,
+        "findings": [finding_object(finding) for finding in report.findings],
+    }
+    json.dump(document, out, indent=2, ensure_ascii=False)
+    out.write("\n")

@@ -1,0 +1,32 @@
+"""The rule registry: one line per rule, in the order `bastion rules` lists them."""
+
+from __future__ import annotations
+
+from bastion.rules.base import Hit, Option, Rule
+from bastion.rules.dangerous_trigger import DangerousTrigger
+from bastion.rules.excessive_permissions import ExcessivePermissions
+from bastion.rules.persisted_credentials import PersistedCredentials
+from bastion.rules.secret_outside_environment import SecretOutsideEnvironment
+from bastion.rules.secrets_inherit import SecretsInherit
+from bastion.rules.syntax_error import SyntaxError_
+from bastion.rules.template_injection import TemplateInjection
+from bastion.rules.unpinned_action import UnpinnedAction
+from bastion.rules.unpinned_image import UnpinnedImage
+from bastion.rules.untrusted_checkout import UntrustedCheckout
+
+RULES: tuple[type[Rule], ...] = (
+    DangerousTrigger,
+    UntrustedCheckout,
+    UnpinnedAction,
+    UnpinnedImage,
+    ExcessivePermissions,
+    SecretOutsideEnvironment,
+    SecretsInherit,
+    TemplateInjection,
+    PersistedCredentials,
+    SyntaxError_,
+)
+
+RULES_BY_ID: dict[str, type[Rule]] = {rule.id: rule for rule in RULES}
+
+__all__ = ["RULES", "RULES_BY_ID", "Hit", "Option", "Rule"]

@@ -1,0 +1,94 @@
+"""What a rule is: metadata, options, and hooks that yield hits."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from bastion.findings import Area, Confidence, Severity, Span
+from bastion.model.workflow import Action, Workflow
+from bastion.source.text import LineIndex
+from bastion.source.yaml import Node, node_span
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One place a rule found its pattern. The engine turns it into a Finding."""
+
+    message: str
+    node: Node
+    route: str
+    severity: Severity | None = None
+    """Overrides the rule's default severity for this hit."""
+    confidence: Confidence | None = None
+    span: Span | None = None
+    """A more exact place than the node's own span (an expression inside a script)."""
+
+
+OptionValue = bool | int | str | tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """A per-rule setting, read from ``[tool.bastion.rules.RULE-ID]``."""
+
+    name: str
+    default: OptionValue
+    help: str
+
+
+class Rule:
+    """Base class. A subclass's docstring is its documentation page (``bastion explain``)."""
+
+    id: ClassVar[str]
+    summary: ClassVar[str]
+    severity: ClassVar[Severity]
+    confidence: ClassVar[Confidence]
+    area: ClassVar[Area] = Area.CICD
+    options: ClassVar[Sequence[Option]] = ()
+
+    def __init__(self, settings: Mapping[str, OptionValue] | None = None) -> None:
+        self.settings: dict[str, OptionValue] = {o.name: o.default for o in self.options}
+        self.settings.update(settings or {})
+
+    def check_workflow(self, workflow: Workflow) -> Iterator[Hit]:
+        return iter(())
+
+    def check_action(self, action: Action) -> Iterator[Hit]:
+        return iter(())
+
+    @classmethod
+    def documentation(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or cls.summary)
+
+    def setting_bool(self, name: str) -> bool:
+        return bool(self.settings[name])
+
+    def setting_int(self, name: str) -> int:
+        value = self.settings[name]
+        assert isinstance(value, int)
+        return value
+
+    def setting_list(self, name: str) -> tuple[str, ...]:
+        value = self.settings[name]
+        assert isinstance(value, tuple)
+        return value
+
+
+def locate(lines: LineIndex, node: Node, needle: str, occurrence: int = 0) -> Span:
+    """The span of ``needle`` as written inside ``node``'s source text.
+
+    Scalars lose their quoting, escapes and indentation when parsed, so the place of a piece
+    of their *value* is found by searching the node's raw text. When the text is not there
+    verbatim (it was folded or escaped), the node's own span is the answer.
+    """
+    start, end = node.start_mark.index, node.end_mark.index
+    raw = lines.text[start:end]
+    found = -1
+    for _ in range(occurrence + 1):
+        found = raw.find(needle, found + 1)
+        if found < 0:
+            return node_span(node)
+    return lines.span(start + found, start + found + len(needle))

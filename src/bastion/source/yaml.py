@@ -1,0 +1,262 @@
+"""YAML read the way GitHub reads it, with the exact span of every node.
+
+PyYAML's composer (the libyaml C parser where it is installed) builds a node tree that
+keeps the start and end mark of every node and the quote style of every scalar. We never
+construct Python objects with the YAML 1.1 resolver: ``on`` stays the string "on" and
+``yes`` stays "yes". Scalars are typed on demand by :func:`scalar_value`, following the
+YAML 1.2 core schema that GitHub's parser uses.
+
+Aliases share one node object, so a "billion laughs" document costs no memory to load;
+:func:`parse` measures how far aliases would expand and refuses documents that would
+expand past a bound, so that no later walk can blow up either.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from bastion.findings import Point, Span
+
+__all__ = [
+    "Document",
+    "MappingNode",
+    "Node",
+    "ScalarNode",
+    "SequenceNode",
+    "YamlError",
+    "mapping_pairs",
+    "node_span",
+    "parse",
+    "scalar_value",
+]
+
+MAX_EXPANDED_NODES = 200_000
+"""Past this many nodes (after aliases are expanded) a document is refused."""
+
+MAX_NESTING = 256
+"""Deeper documents are refused: nothing legitimate nests this far, and deep recursion would
+otherwise exhaust the interpreter's stack."""
+
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+
+
+class YamlError(Exception):
+    """The text is not a YAML document that GitHub would accept."""
+
+    def __init__(self, message: str, point: Point) -> None:
+        super().__init__(message)
+        self.message = message
+        self.point = point
+
+
+class _GitHubResolver:
+    """Gives every untagged node the generic tag of its kind; scalar_value() types scalars."""
+
+    def resolve(self, kind: type[Node], value: object, implicit: object) -> str:
+        if kind is ScalarNode:
+            return _STR
+        return _SEQ if kind is SequenceNode else _MAP
+
+    def descend_resolver(self, parent: object, index: object) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
+
+try:
+    from yaml._yaml import CParser as _CParser
+
+    class _Loader(_GitHubResolver, _CParser):  # type: ignore[misc,valid-type]
+        pass
+
+    def _compose(text: str) -> Node | None:
+        loader = _Loader(text)
+        try:
+            return loader.get_single_node()  # type: ignore[no-any-return]
+        finally:
+            loader.dispose()
+
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+
+    class _PyLoader(_GitHubResolver, yaml.BaseLoader):  # type: ignore[misc]
+        pass
+
+    def _compose(text: str) -> Node | None:
+        loader = _PyLoader(text)
+        try:
+            return loader.get_single_node()
+        finally:
+            loader.dispose()
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    key: str
+    first: Node
+    second: Node
+
+
+@dataclass(slots=True)
+class Document:
+    """A parsed YAML file: its text, its root node, and what the parse noticed."""
+
+    text: str
+    root: Node
+    duplicates: list[Duplicate]
+
+
+def parse(text: str) -> Document:
+    """Compose ``text`` into a node tree; raise :class:`YamlError` if GitHub would refuse it."""
+    try:
+        root = _compose(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        point = Point(mark.line + 1, mark.column + 1) if mark else Point(1, 1)
+        problem = error.problem or error.context or "invalid YAML"
+        if error.context and error.problem:
+            problem = f"{problem} ({error.context})"
+        raise YamlError(f"invalid YAML: {problem}", point) from None
+    except yaml.YAMLError as error:
+        raise YamlError(f"invalid YAML: {error}", Point(1, 1)) from None
+    except RecursionError:
+        raise YamlError("the document nests too deeply to be read", Point(1, 1)) from None
+    if root is None:
+        raise YamlError("the file holds no YAML document (it is empty or only comments)", Point(1, 1))
+    duplicates = _inspect(root, aliases="*" in text and "&" in text)
+    return Document(text, root, duplicates)
+
+
+def _inspect(root: Node, *, aliases: bool) -> list[Duplicate]:
+    """Find duplicate keys; bound nesting and, when the text has aliases, their expansion."""
+    duplicates: list[Duplicate] = []
+    seen: set[int] = set()
+    stack: list[tuple[Node, int]] = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if depth > MAX_NESTING:
+            raise YamlError(
+                f"the document nests deeper than {MAX_NESTING} levels", node_span(node).start
+            )
+        if isinstance(node, MappingNode):
+            keys: dict[str, Node] = {}
+            for key, value in node.value:
+                if isinstance(key, ScalarNode) and not _is_merge_key(key):
+                    first = keys.get(key.value)
+                    if first is not None:
+                        duplicates.append(Duplicate(key.value, first, key))
+                    else:
+                        keys[key.value] = key
+                stack.append((key, depth + 1))
+                stack.append((value, depth + 1))
+        elif isinstance(node, SequenceNode):
+            stack.extend((item, depth + 1) for item in node.value)
+    if aliases:
+        _bound_expansion(root)
+    return duplicates
+
+
+def _bound_expansion(root: Node) -> None:
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    # Post-order over the DAG, so that each shared node is sized once.
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = _children(node)
+        if not children_done:
+            if id(node) in open_nodes:
+                raise YamlError("an alias refers to a node that contains it", node_span(node).start)
+            open_nodes.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+            continue
+        open_nodes.discard(id(node))
+        size = 1 + sum(sizes[id(child)] for child in children)
+        if size > MAX_EXPANDED_NODES:
+            raise YamlError(
+                f"aliases expand this document past {MAX_EXPANDED_NODES:,} nodes "
+                "(a 'billion laughs' structure); refusing to read it",
+                node_span(node).start,
+            )
+        sizes[id(node)] = size
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    return []
+
+
+def node_span(node: Node) -> Span:
+    start, end = node.start_mark, node.end_mark
+    return Span(Point(start.line + 1, start.column + 1), Point(end.line + 1, end.column + 1))
+
+
+# YAML 1.2 core schema, which is what GitHub's workflow parser follows.
+_NULL = frozenset({"", "~", "null", "Null", "NULL"})
+_TRUE = frozenset({"true", "True", "TRUE"})
+_FALSE = frozenset({"false", "False", "FALSE"})
+_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
+_FLOAT = re.compile(
+    r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)"
+)
+
+ScalarValue = str | bool | int | float | None
+
+
+def scalar_value(node: ScalarNode) -> ScalarValue:
+    """The value GitHub sees in a scalar: quoted and block scalars are always strings."""
+    text: str = node.value
+    if node.style or node.tag != _STR:  # libyaml marks plain scalars "", PyYAML None
+        return text
+    if text in _NULL:
+        return None
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    if _INT.fullmatch(text):
+        return int(text, 0) if text[:2] in ("0o", "0x") else int(text)
+    if _FLOAT.fullmatch(text):
+        return float(text.lower().replace(".inf", "inf").replace(".nan", "nan"))
+    return text
+
+
+def mapping_pairs(node: MappingNode) -> Iterator[tuple[Node, Node]]:
+    """Key and value nodes of a mapping, with ``<<`` merge keys expanded (own keys win)."""
+    own = [(k, v) for k, v in node.value if not _is_merge_key(k)]
+    yield from own
+    merges = [v for k, v in node.value if _is_merge_key(k)]
+    if not merges:
+        return
+    taken = {k.value for k, _ in own if isinstance(k, ScalarNode)}
+    for merged in merges:
+        sources = merged.value if isinstance(merged, SequenceNode) else [merged]
+        for source in sources:
+            if not isinstance(source, MappingNode):
+                continue
+            for key, value in mapping_pairs(source):
+                if isinstance(key, ScalarNode):
+                    if key.value in taken:
+                        continue
+                    taken.add(key.value)
+                yield key, value
+
+
+def _is_merge_key(node: Node) -> bool:
+    return isinstance(node, ScalarNode) and node.value == "<<" and not node.style
