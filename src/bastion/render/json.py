@@ -1,4 +1,4 @@
-"""The JSON report: a documented, versioned contract (docs/json-schema.md), not a dump."""
+"""The JSON report: a documented, versioned contract (docs/json-output.md), not a dump."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ def render(report: Report, out: TextIO) -> None:
         "tool": {"name": "bastion", "version": __version__},
         "files_checked": report.files,
         "findings": [finding_object(finding) for finding in report.findings],
+        "errors": list(report.errors),
     }
     json.dump(document, out, indent=2, ensure_ascii=False)
     out.write("\n")

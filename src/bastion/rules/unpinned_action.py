@@ -1,13 +1,124 @@
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from fnmatch import fnmatchcase
+
 from bastion.findings import Confidence, Severity
-from bastion.rules.base import Rule
+from bastion.model.uses import Uses, UsesKind
+from bastion.model.workflow import Action, Step, Workflow
+from bastion.rules.base import Hit, Option, Rule
+from bastion.source.yaml import ScalarNode
+
+_SHORT_SHA = re.compile(r"[0-9a-f]{7,39}")
+_UPPERCASE_SHA = re.compile(r"[0-9a-fA-F]{40}")
 
 
 class UnpinnedAction(Rule):
-    """Placeholder: being written."""
+    """Flags actions and reusable workflows that are not pinned to a full commit SHA.
+
+    Every step `uses:` and every job `uses:` (a reusable workflow) that names a repository
+    must carry a 40-character lowercase commit SHA after the `@`. Tags (`v4`), branches
+    (`main`), short SHAs (`b4ffde6`) and a missing ref are all reported, in workflows and in
+    composite actions. A `uses:` built from an `${{ }}` expression is reported with medium
+    confidence: whatever it resolves to, it cannot be pinned where it is written. Local
+    actions (`./path`) are part of the repository and are not reported; `docker://` images
+    belong to `unpinned-image`.
+
+    ## Why it matters
+    Tags and branches are mutable: whoever controls the action's repository (its maintainer,
+    or an attacker holding the maintainer's token) can move `v4` to new code, and every
+    workflow that uses `@v4` runs that code with its token and secrets on the next run. This
+    is how the tj-actions/changed-files compromise reached thousands of repositories. The
+    playbook (CI/CD controls C2 and C3) requires every action to be pinned to a full commit
+    SHA; a short SHA is not enough, since a look-alike commit can be made to share its prefix.
+
+    ## Example
+    ```yaml
+    steps:
+      - uses: actions/checkout@v4          # flagged: a mutable tag
+      - uses: actions/setup-node@main      # flagged: a branch
+    ```
+
+    ## How to fix
+    Pin the full commit SHA of a released version, and keep the version in a comment so that
+    humans and update bots can read it (pinact and Dependabot maintain both):
+
+    ```yaml
+    steps:
+      - uses: actions/checkout@08eba0b27e820071cde6df949e0beb9ba4906955 # v4.3.0
+    ```
+
+    Check that the commit belongs to the upstream repository (not an impostor commit from a
+    fork). Reusable workflows that must be called by tag (for example the SLSA generator,
+    which checks its own ref) can be listed in the `allow` option.
+
+    ## Options
+    - `allow`: fnmatch patterns, matched case-insensitively against `owner/repo` or
+      `owner/repo/path`, that may stay unpinned (`slsa-framework/slsa-github-generator/*`,
+      `my-org/*`). Empty by default.
+    """
 
     id = "unpinned-action"
     summary = "an action or reusable workflow not pinned to a full commit SHA"
     severity = Severity.HIGH
     confidence = Confidence.HIGH
+    options = (
+        Option(
+            "allow",
+            (),
+            "fnmatch patterns of owner/repo[/path] that may stay unpinned (case-insensitive)",
+        ),
+    )
+
+    def check_workflow(self, workflow: Workflow) -> Iterator[Hit]:
+        for job in workflow.jobs:
+            if job.uses is not None and job.uses_node is not None:
+                yield from self._check(
+                    job.uses, job.uses_node, f"{job.route}/uses", "reusable workflow"
+                )
+            yield from self._check_steps(job.steps)
+
+    def check_action(self, action: Action) -> Iterator[Hit]:
+        return self._check_steps(action.steps)
+
+    def _check_steps(self, steps: list[Step]) -> Iterator[Hit]:
+        for step in steps:
+            if step.uses is not None and step.uses_node is not None:
+                yield from self._check(step.uses, step.uses_node, f"{step.route}/uses", "action")
+
+    def _check(self, uses: Uses, node: ScalarNode, route: str, what: str) -> Iterator[Hit]:
+        if uses.kind is not UsesKind.REPOSITORY or uses.is_sha_pinned:
+            return
+        if self._allowed(uses):
+            return
+        if "${{" in uses.text:
+            yield Hit(
+                f"the {what} `{uses.text}` is chosen by an expression, so it cannot be pinned "
+                "to a full commit SHA",
+                node,
+                route,
+                confidence=Confidence.MEDIUM,
+            )
+            return
+        yield Hit(f"{uses.slug} {_problem(uses.ref)}", node, route)
+
+    def _allowed(self, uses: Uses) -> bool:
+        slug = uses.slug.lower()
+        return any(fnmatchcase(slug, pattern.lower()) for pattern in self.setting_list("allow"))
+
+
+def _problem(ref: str | None) -> str:
+    if not ref:
+        return "names no ref at all, so it runs whatever the default branch holds"
+    if _UPPERCASE_SHA.fullmatch(ref):
+        return (
+            f"is pinned to `{ref}`, which has uppercase letters: write the full commit SHA in "
+            "lowercase so that it is recognised as a commit"
+        )
+    if _SHORT_SHA.fullmatch(ref):
+        return (
+            f"is pinned to the short SHA `{ref}`, which another commit can be made to match; "
+            "use the full 40-character commit SHA"
+        )
+    return f"is pinned to the mutable ref `{ref}`, not a full commit SHA"

@@ -121,7 +121,9 @@ def parse(text: str) -> Document:
         mark = error.problem_mark or error.context_mark
         point = Point(mark.line + 1, mark.column + 1) if mark else Point(1, 1)
         problem = error.problem or error.context or "invalid YAML"
-        if error.context and error.problem:
+        if mark and text[mark.index : mark.index + 1] == "\t":
+            problem = "a tab character where YAML allows only spaces for indentation"
+        elif error.context and error.problem:
             problem = f"{problem} ({error.context})"
         raise YamlError(f"invalid YAML: {problem}", point) from None
     except yaml.YAMLError as error:

@@ -1,0 +1,696 @@
+"""GitHub Actions ``${{ }}`` expressions, parsed into a syntax tree.
+
+The grammar follows GitHub's expression language, lowest precedence first::
+
+    expression := and ( "||" and )*
+    and        := equality ( "&&" equality )*
+    equality   := comparison ( ( "==" | "!=" ) comparison )*
+    comparison := unary ( ( "<" | "<=" | ">" | ">=" ) unary )*
+    unary      := "!"* postfix
+    postfix    := primary ( "." NAME | "." "*" | "[" expression "]" | "[" "*" "]" )*
+    primary    := LITERAL | NAME | NAME "(" [ expression ( "," expression )* ] ")"
+                | "(" expression ")"
+
+All binary operators are left-associative. As in GitHub, ``.`` and ``[]`` apply only to a context,
+a function call or a parenthesised expression, and only a bare NAME can be called.
+
+Tokens: NAME is ``[A-Za-z_][A-Za-z0-9_-]*`` (a NAME followed by ``(`` is a function call, any other
+NAME a context root). LITERAL is ``null``, ``true``, ``false``, a number or a string. Numbers are
+whatever JavaScript's ``Number()`` accepts (``12``, ``-1.5e3``, ``.5``, ``0xff``, ``0o17``,
+``0b101``, ``Infinity``) plus the keyword ``NaN``; a leading ``-`` or ``+`` belongs to the number,
+since there is no arithmetic. Strings are single-quoted, ``''`` standing for one quote. Keywords are
+case-sensitive; context, property and function names are not, so ``ContextPath`` lowercases them.
+
+Every node carries ``start``/``end`` offsets into the source it was parsed from. A node built from
+a parenthesised operand spans the parentheses too; the parenthesised node itself does not.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import Enum
+from typing import NamedTuple, TypeAlias, assert_never
+
+__all__ = [
+    "MAX_DEPTH",
+    "Binary",
+    "Call",
+    "Context",
+    "ContextPath",
+    "Embedded",
+    "Expr",
+    "ExpressionError",
+    "Index",
+    "Literal",
+    "LiteralValue",
+    "Property",
+    "Star",
+    "Unary",
+    "context_path",
+    "context_paths",
+    "find_expressions",
+    "is_literal_only",
+    "parse_expression",
+    "walk",
+]
+
+MAX_DEPTH = 100
+"""Deepest syntax tree accepted; each pair of parentheses counts as a level too."""
+
+LiteralValue: TypeAlias = str | int | float | bool | None
+
+
+class ExpressionError(Exception):
+    """A syntax error; ``offset`` is a character offset into the expression source."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message, offset)
+        self.message = message
+        self.offset = offset
+
+    def __str__(self) -> str:
+        return f"{self.message} at offset {self.offset}"
+
+
+# --- Syntax tree -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Literal:
+    value: LiteralValue
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """A context root such as ``github``; ``name`` is the text as written."""
+
+    name: str
+    start: int
+    end: int
+
+    @property
+    def lower_name(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Property:
+    target: Expr
+    name: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    target: Expr
+    index: Expr
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Star:
+    """The object filter ``target.*`` (also written ``target[*]``)."""
+
+    target: Expr
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A function call; ``name`` is the text as written (GitHub ignores its case)."""
+
+    name: str
+    args: tuple[Expr, ...]
+    start: int
+    end: int
+
+    @property
+    def lower_name(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Unary:
+    op: str
+    operand: Expr
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Binary:
+    op: str
+    left: Expr
+    right: Expr
+    start: int
+    end: int
+
+
+Expr: TypeAlias = Literal | Context | Property | Index | Star | Call | Unary | Binary
+
+
+# --- Tokenizer -------------------------------------------------------------------------------
+
+
+class _Kind(Enum):
+    LPAREN = "("
+    RPAREN = ")"
+    LBRACKET = "["
+    RBRACKET = "]"
+    COMMA = ","
+    DOT = "."
+    STAR = "*"
+    OPERATOR = "operator"
+    LITERAL = "literal"
+    NAME = "name"
+    EOF = "end"
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: _Kind
+    text: str
+    start: int
+    end: int
+    value: LiteralValue = None
+
+
+_PUNCTUATION = {
+    "(": _Kind.LPAREN,
+    ")": _Kind.RPAREN,
+    "[": _Kind.LBRACKET,
+    "]": _Kind.RBRACKET,
+    ",": _Kind.COMMA,
+    "*": _Kind.STAR,
+}
+# Characters that end a name or a number (a number may contain "." though).
+_BOUNDARY = frozenset("()[],.!<>=&|")
+_DIGITS = frozenset("0123456789")
+# After one of these a "." is a dereference, never the start of a number like ".5".
+_DEREFERENCEABLE = frozenset({_Kind.NAME, _Kind.RPAREN, _Kind.RBRACKET, _Kind.STAR})
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_KEYWORDS: dict[str, LiteralValue] = {
+    "true": True,
+    "false": False,
+    "null": None,
+    "NaN": math.nan,
+    "Infinity": math.inf,
+}
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_RADIX = re.compile(r"0(?:[xX][0-9a-fA-F]+|[oO][0-7]+|[bB][01]+)")
+_INFINITY = re.compile(r"[+-]?Infinity")
+
+
+def _quoted(text: str) -> str:
+    return f"'{text}'" if len(text) <= 24 else f"'{text[:21]}...'"
+
+
+def _number(lexeme: str) -> int | float | None:
+    """The value of a number literal as JavaScript's ``Number()`` reads it, or None."""
+    if _RADIX.fullmatch(lexeme):
+        return int(lexeme, 0)
+    if _INFINITY.fullmatch(lexeme):
+        return -math.inf if lexeme.startswith("-") else math.inf
+    if not _DECIMAL.fullmatch(lexeme):
+        return None
+    if "." in lexeme or "e" in lexeme or "E" in lexeme:
+        return float(lexeme)
+    try:
+        return int(lexeme)
+    except ValueError:  # more digits than int() will convert: JavaScript has a double anyway
+        return float(lexeme)
+
+
+def _scan(source: str, i: int, *, allow_dot: bool) -> int:
+    """End of the run of non-boundary characters starting at ``i``."""
+    n = len(source)
+    while i < n:
+        c = source[i]
+        if c.isspace() or (c in _BOUNDARY and not (allow_dot and c == ".")):
+            break
+        i += 1
+    return i
+
+
+def _tokenize(source: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    i, n = 0, len(source)
+    while i < n:
+        c = source[i]
+        if c.isspace():
+            i += 1
+            continue
+        previous = tokens[-1].kind if tokens else None
+        if c in _PUNCTUATION:
+            tokens.append(_Token(_PUNCTUATION[c], c, i, i + 1))
+            i += 1
+        elif c in "!<>":
+            op = source[i : i + 2] if source.startswith("=", i + 1) else c
+            tokens.append(_Token(_Kind.OPERATOR, op, i, i + len(op)))
+            i += len(op)
+        elif c in "=&|":
+            op = c * 2
+            if not source.startswith(op, i):
+                raise ExpressionError(f"unexpected '{c}' (did you mean '{op}'?)", i)
+            tokens.append(_Token(_Kind.OPERATOR, op, i, i + 2))
+            i += 2
+        elif c == "'":
+            tokens.append(_string(source, i))
+            i = tokens[-1].end
+        elif (
+            c in _DIGITS
+            or c in "+-"
+            or (c == "." and previous not in _DEREFERENCEABLE and source[i + 1 : i + 2] in _DIGITS)
+        ):
+            end = _scan(source, i, allow_dot=True)
+            lexeme = source[i:end]
+            value = _number(lexeme)
+            if value is None:
+                raise ExpressionError(f"invalid number {_quoted(lexeme)}", i)
+            tokens.append(_Token(_Kind.LITERAL, lexeme, i, end, value))
+            i = end
+        elif c == ".":
+            tokens.append(_Token(_Kind.DOT, c, i, i + 1))
+            i += 1
+        else:
+            if tokens and tokens[-1].end == i and tokens[-1].text.startswith("'"):
+                raise ExpressionError(
+                    "unexpected text right after a string literal "
+                    "(write '' for a quote inside a string)",
+                    i,
+                )
+            end = _scan(source, i, allow_dot=False)
+            lexeme = source[i:end]
+            if not _NAME.fullmatch(lexeme):
+                if c == '"':
+                    raise ExpressionError("strings must be single-quoted, found '\"'", i)
+                raise ExpressionError(f"unexpected symbol {_quoted(lexeme)}", i)
+            if previous is not _Kind.DOT and lexeme in _KEYWORDS:
+                tokens.append(_Token(_Kind.LITERAL, lexeme, i, end, _KEYWORDS[lexeme]))
+            else:
+                tokens.append(_Token(_Kind.NAME, lexeme, i, end))
+            i = end
+    tokens.append(_Token(_Kind.EOF, "", n, n))
+    return tokens
+
+
+def _string(source: str, start: int) -> _Token:
+    i = start + 1
+    while True:
+        quote = source.find("'", i)
+        if quote < 0:
+            raise ExpressionError("unterminated string literal", start)
+        if source.startswith("''", quote):
+            i = quote + 2
+            continue
+        text = source[start : quote + 1]
+        return _Token(_Kind.LITERAL, text, start, quote + 1, text[1:-1].replace("''", "'"))
+
+
+# --- Parser ----------------------------------------------------------------------------------
+
+_PRECEDENCE = {"||": 1, "&&": 2, "==": 3, "!=": 3, "<": 4, "<=": 4, ">": 4, ">=": 4}
+
+
+class _Parsed(NamedTuple):
+    """A parsed operand: its node, its span (including any parentheses) and tree depth."""
+
+    expr: Expr
+    start: int
+    end: int
+    depth: int
+    grouped: bool = False
+
+
+def _describe(token: _Token) -> str:
+    return "end of expression" if token.kind is _Kind.EOF else _quoted(token.text)
+
+
+class _Parser:
+    """Recursive descent for operands; precedence climbing, iteratively, for binary operators.
+
+    Only parentheses, brackets and call arguments recurse, four frames per level, and
+    ``_nesting`` stops them at ``MAX_DEPTH`` long before Python's recursion limit.
+    """
+
+    def __init__(self, source: str) -> None:
+        self._tokens = _tokenize(source)
+        self._pos = 0
+        self._nesting = 0
+
+    def parse(self) -> Expr:
+        if self._peek().kind is _Kind.EOF:
+            raise ExpressionError("expected an expression, found end of expression", 0)
+        result = self._expression()
+        token = self._peek()
+        if token.kind is not _Kind.EOF:
+            raise ExpressionError(
+                f"expected an operator or the end of the expression, found {_describe(token)}",
+                token.start,
+            )
+        return result.expr
+
+    def _peek(self, ahead: int = 0) -> _Token:
+        return self._tokens[min(self._pos + ahead, len(self._tokens) - 1)]
+
+    def _advance(self) -> _Token:
+        token = self._tokens[self._pos]
+        if token.kind is not _Kind.EOF:
+            self._pos += 1
+        return token
+
+    @staticmethod
+    def _checked(parsed: _Parsed, offset: int) -> _Parsed:
+        if parsed.depth > MAX_DEPTH:
+            raise ExpressionError(f"expression nested more than {MAX_DEPTH} levels deep", offset)
+        return parsed
+
+    def _expression(self) -> _Parsed:
+        # No try/finally: after an error the parser is discarded.
+        self._nesting += 1
+        if self._nesting > MAX_DEPTH:
+            raise ExpressionError(
+                f"expression nested more than {MAX_DEPTH} levels deep", self._peek().start
+            )
+        operands = [self._unary()]
+        operators: list[_Token] = []
+        while (token := self._peek()).kind is _Kind.OPERATOR and token.text in _PRECEDENCE:
+            precedence = _PRECEDENCE[token.text]
+            while operators and _PRECEDENCE[operators[-1].text] >= precedence:
+                self._reduce(operands, operators)
+            operators.append(self._advance())
+            operands.append(self._unary())
+        while operators:
+            self._reduce(operands, operators)
+        self._nesting -= 1
+        return operands[0]
+
+    def _reduce(self, operands: list[_Parsed], operators: list[_Token]) -> None:
+        right, left, op = operands.pop(), operands.pop(), operators.pop()
+        node = Binary(op.text, left.expr, right.expr, left.start, right.end)
+        depth = 1 + max(left.depth, right.depth)
+        operands.append(self._checked(_Parsed(node, left.start, right.end, depth), op.start))
+
+    def _unary(self) -> _Parsed:
+        bangs: list[int] = []
+        while (token := self._peek()).kind is _Kind.OPERATOR and token.text == "!":
+            bangs.append(self._advance().start)
+        operand = self._postfix()
+        for start in reversed(bangs):
+            node = Unary("!", operand.expr, start, operand.end)
+            operand = self._checked(_Parsed(node, start, operand.end, operand.depth + 1), start)
+        return operand
+
+    def _postfix(self) -> _Parsed:
+        current = self._primary()
+        if not (current.grouped or isinstance(current.expr, Context | Call)):
+            token = self._peek()
+            if token.kind in (_Kind.DOT, _Kind.LBRACKET):
+                raise ExpressionError(
+                    f"{_describe(token)} cannot follow a literal: only a context, a function "
+                    "call or a parenthesized expression can be dereferenced",
+                    token.start,
+                )
+            return current
+        while True:
+            token = self._peek()
+            node: Expr
+            if token.kind is _Kind.DOT:
+                self._advance()
+                name = self._advance()
+                if name.kind is _Kind.NAME:
+                    node = Property(current.expr, name.text, current.start, name.end)
+                elif name.kind is _Kind.STAR:
+                    node = Star(current.expr, current.start, name.end)
+                else:
+                    raise ExpressionError(
+                        f"expected a property name or '*' after '.', found {_describe(name)}",
+                        name.start,
+                    )
+                depth = current.depth + 1
+            elif token.kind is _Kind.LBRACKET:
+                self._advance()
+                if self._peek().kind is _Kind.STAR and self._peek(1).kind is _Kind.RBRACKET:
+                    self._advance()
+                    close = self._advance()
+                    node = Star(current.expr, current.start, close.end)
+                    depth = current.depth + 1
+                else:
+                    index = self._expression()
+                    close = self._advance()
+                    if close.kind is not _Kind.RBRACKET:
+                        raise ExpressionError(
+                            f"expected ']' to close the '[' opened at offset {token.start}, "
+                            f"found {_describe(close)}",
+                            close.start,
+                        )
+                    node = Index(current.expr, index.expr, current.start, close.end)
+                    depth = 1 + max(current.depth, index.depth)
+            else:
+                break
+            current = self._checked(_Parsed(node, current.start, node.end, depth), token.start)
+        token = self._peek()
+        if token.kind is _Kind.LPAREN:
+            raise ExpressionError(
+                "unexpected '(': only a bare function name can be called", token.start
+            )
+        return current
+
+    def _primary(self) -> _Parsed:
+        token = self._advance()
+        if token.kind is _Kind.LITERAL:
+            return _Parsed(Literal(token.value, token.start, token.end), token.start, token.end, 1)
+        if token.kind is _Kind.NAME:
+            if self._peek().kind is _Kind.LPAREN:
+                return self._call(token)
+            return _Parsed(Context(token.text, token.start, token.end), token.start, token.end, 1)
+        if token.kind is _Kind.LPAREN:
+            inner = self._expression()
+            close = self._advance()
+            if close.kind is not _Kind.RPAREN:
+                raise ExpressionError(
+                    f"expected ')' to close the '(' opened at offset {token.start}, "
+                    f"found {_describe(close)}",
+                    close.start,
+                )
+            grouped = _Parsed(inner.expr, token.start, close.end, inner.depth + 1, grouped=True)
+            return self._checked(grouped, token.start)
+        raise ExpressionError(
+            f"expected a literal, a context, a function call, '!' or '(', found {_describe(token)}",
+            token.start,
+        )
+
+    def _call(self, name: _Token) -> _Parsed:
+        self._advance()  # "("
+        args: list[_Parsed] = []
+        if self._peek().kind is _Kind.RPAREN:
+            close = self._advance()
+        else:
+            while True:
+                if self._peek().kind is not _Kind.EOF:
+                    args.append(self._expression())
+                close = self._advance()
+                if close.kind is _Kind.RPAREN:
+                    break
+                if close.kind is _Kind.EOF:
+                    raise ExpressionError(
+                        f"expected ')' to close the call to {name.text}, found end of expression",
+                        close.start,
+                    )
+                if close.kind is not _Kind.COMMA:
+                    raise ExpressionError(
+                        f"expected ',' or ')' in the call to {name.text}, found {_describe(close)}",
+                        close.start,
+                    )
+        node = Call(name.text, tuple(arg.expr for arg in args), name.start, close.end)
+        depth = 1 + max((arg.depth for arg in args), default=0)
+        return self._checked(_Parsed(node, name.start, close.end, depth), name.start)
+
+
+def parse_expression(source: str) -> Expr:
+    """Parse the inside of ``${{ }}`` (surrounding whitespace allowed).
+
+    Raises ExpressionError, whose ``offset`` indexes ``source``.
+    """
+    return _Parser(source).parse()
+
+
+# --- Traversal and context access paths ------------------------------------------------------
+
+
+def _children(expr: Expr) -> tuple[Expr, ...]:
+    match expr:
+        case Literal() | Context():
+            return ()
+        case Property(target=target) | Star(target=target):
+            return (target,)
+        case Index(target=target, index=index):
+            return (target, index)
+        case Call(args=args):
+            return args
+        case Unary(operand=operand):
+            return (operand,)
+        case Binary(left=left, right=right):
+            return (left, right)
+        case _:
+            assert_never(expr)
+
+
+def walk(expr: Expr) -> Iterator[Expr]:
+    """Every node of the tree, parents before children, children in source order."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(_children(node)))
+
+
+def is_literal_only(expr: Expr) -> bool:
+    """Whether no context is read anywhere in the tree, so the value is fixed when written.
+
+    Calls count as literal unless their arguments read a context (``hashFiles('x')`` and
+    ``success()`` read no context, though their values are not known in advance).
+    """
+    return not any(isinstance(node, Context) for node in walk(expr))
+
+
+@dataclass(frozen=True, slots=True)
+class ContextPath:
+    """A context access chain such as ``github.event.pull_request.title``, lowercased.
+
+    ``"*"`` stands for ``.*``, ``[*]`` and any index that is not a literal string or an integral
+    number; ``a['B']`` gives the part ``"b"`` and ``a[0]`` the part ``"0"``.
+    """
+
+    parts: tuple[str, ...]
+    start: int
+    end: int
+
+    def dotted(self) -> str:
+        return ".".join(self.parts)
+
+    @property
+    def root(self) -> str:
+        return self.parts[0]
+
+    def startswith(self, *prefix: str) -> bool:
+        """Whether the path begins with ``prefix`` (lowercase parts; ``"*"`` matches only ``*``)."""
+        return self.parts[: len(prefix)] == prefix
+
+
+def _index_part(index: Expr) -> str:
+    if isinstance(index, Literal):
+        value = index.value
+        if isinstance(value, str):
+            return value.lower()
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+    return "*"
+
+
+def context_path(expr: Expr) -> ContextPath | None:
+    """The path of ``expr`` if it is a context root followed only by ``.``/``[]`` accesses."""
+    parts: list[str] = []
+    node = expr
+    while True:
+        if isinstance(node, Property):
+            parts.append(node.name.lower())
+        elif isinstance(node, Star):
+            parts.append("*")
+        elif isinstance(node, Index):
+            parts.append(_index_part(node.index))
+        elif isinstance(node, Context):
+            parts.append(node.name.lower())
+            return ContextPath(tuple(reversed(parts)), expr.start, expr.end)
+        else:
+            return None
+        node = node.target
+
+
+def context_paths(expr: Expr) -> list[ContextPath]:
+    """Every maximal context access chain in the tree, in source order.
+
+    Chains inside call arguments and inside index expressions (``a[b.c]`` gives ``a.*`` and
+    ``b.c``) are included; prefixes of a chain are not.
+    """
+    paths: list[ContextPath] = []
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        path = context_path(node)
+        if path is None:
+            stack.extend(_children(node))
+            continue
+        paths.append(path)
+        while not isinstance(node, Context):  # look inside the chain's index expressions
+            if isinstance(node, Index):
+                stack.append(node.index)
+            assert isinstance(node, Property | Star | Index)
+            node = node.target
+    paths.sort(key=lambda path: (path.start, path.end))
+    return paths
+
+
+# --- Expressions embedded in text ------------------------------------------------------------
+
+_OPEN = "${{"
+_CLOSE = re.compile(r"\}\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Embedded:
+    """One ``${{ ... }}`` in a host string; ``start``/``end`` index the host string."""
+
+    start: int
+    end: int
+    source: str
+
+    @property
+    def inner_start(self) -> int:
+        """Host offset of ``source[0]``: add it to an expression offset to get a host offset."""
+        return self.start + 3
+
+    @property
+    def inner_end(self) -> int:
+        return self.end - 2
+
+
+def find_expressions(text: str) -> list[Embedded]:
+    """Every ``${{ ... }}`` in ``text``, in order.
+
+    Scanning from ``${{``, each ``'`` toggles "inside a string" and the first ``}}`` outside a
+    string closes the expression, as GitHub does (``''`` toggles twice, so escapes need no
+    care). An unclosed ``${{`` is skipped as plain text and the search goes on after it.
+    Nothing here raises.
+    """
+    # A "}}" closes an expression opened at q iff an even number of quotes lies between them,
+    # i.e. iff the quote-count parity before it equals the parity before q. Indexing the
+    # candidates by parity keeps this O(n log n) even for text full of unclosed "${{ '".
+    quotes = [i for i, c in enumerate(text) if c == "'"]
+    closers: tuple[list[int], list[int]] = ([], [])
+    for match in _CLOSE.finditer(text):
+        closers[bisect.bisect_left(quotes, match.start()) & 1].append(match.start())
+    found: list[Embedded] = []
+    pos = 0
+    while (open_at := text.find(_OPEN, pos)) >= 0:
+        inner = open_at + 3
+        candidates = closers[bisect.bisect_left(quotes, inner) & 1]
+        k = bisect.bisect_left(candidates, inner)
+        if k == len(candidates):
+            pos = open_at + 1
+            continue
+        close_at = candidates[k]
+        found.append(Embedded(open_at, close_at + 2, text[inner:close_at]))
+        pos = close_at + 2
+    return found

@@ -1,0 +1,69 @@
+"""Walks over a node tree: every scalar value under a node, and every ``${{ }}`` in them.
+
+Mapping keys are not visited: GitHub never evaluates expressions in keys. Merge keys are
+expanded (through :func:`mapping_pairs`), and a node shared through an alias is visited once
+per path that reaches it; :func:`bastion.source.yaml.parse` has already bounded how far
+aliases expand, so these walks are bounded too. They use an explicit stack, never recursion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from bastion.findings import Span
+from bastion.model.expressions import Embedded, find_expressions
+from bastion.source.text import LineIndex
+from bastion.source.yaml import MappingNode, Node, ScalarNode, SequenceNode, mapping_pairs
+
+__all__ = ["expression_span", "iter_expressions", "iter_scalars"]
+
+
+def iter_scalars(node: Node, route: str = "") -> Iterator[tuple[str, ScalarNode]]:
+    """Every scalar value under ``node`` (itself included), in document order, with its route.
+
+    A route extends ``route`` with mapping keys and sequence indexes: ``env/TOKEN``,
+    ``steps/2/run``.
+    """
+    stack: list[tuple[str, Node]] = [(route, node)]
+    while stack:
+        where, current = stack.pop()
+        if isinstance(current, ScalarNode):
+            yield where, current
+        elif isinstance(current, MappingNode):
+            children = [
+                (_join(where, key.value if isinstance(key, ScalarNode) else "?"), value)
+                for key, value in mapping_pairs(current)
+            ]
+            stack.extend(reversed(children))
+        elif isinstance(current, SequenceNode):
+            items = [(_join(where, str(index)), item) for index, item in enumerate(current.value)]
+            stack.extend(reversed(items))
+
+
+def iter_expressions(node: Node) -> Iterator[tuple[ScalarNode, Embedded]]:
+    """Each ``${{ }}`` occurrence in every scalar value under ``node``, in document order.
+
+    ``Embedded`` offsets index the scalar's *value* (``scalar.value``); turn one into a place
+    in the file with :func:`expression_span`.
+    """
+    for _, scalar in iter_scalars(node):
+        if "${{" in scalar.value:
+            for embedded in find_expressions(scalar.value):
+                yield scalar, embedded
+
+
+def expression_span(lines: LineIndex, scalar: ScalarNode, embedded: Embedded) -> Span:
+    """Where ``embedded`` (found in ``scalar.value``) is written in the file.
+
+    Falls back to the scalar's own span when the expression is not written verbatim (a
+    folded line break or an escape inside it).
+    """
+    from bastion.rules.base import locate  # here, not at the top: rules import this module
+
+    text = scalar.value[embedded.start : embedded.end]
+    occurrence = scalar.value.count(text, 0, embedded.start)
+    return locate(lines, scalar, text, occurrence)
+
+
+def _join(route: str, part: str) -> str:
+    return f"{route}/{part}" if route else part

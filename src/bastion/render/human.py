@@ -1,0 +1,152 @@
+"""The report for people: each finding with its source line and a caret under the span.
+
+```
+path/to/file.yml:3:3: high[rule-id] message
+  |
+3 |   pull_request_target:
+  |   ^^^^^^^^^^^^^^^^^^^
+```
+
+Source text is shown safely: tabs are expanded to fixed stops, control and bidirectional
+characters are made visible (a file must not be able to drive the terminal or hide text),
+and the caret line is measured in terminal cells, so wide characters keep it aligned.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from typing import TextIO
+
+from bastion.engine import Report
+from bastion.findings import Confidence, Finding, Severity
+
+TAB_STOP = 4
+
+_RESET = "\x1b[0m"
+_BOLD = "\x1b[1m"
+_DIM = "\x1b[2m"
+_GUTTER = "\x1b[1;34m"
+_SEVERITY_STYLE = {
+    Severity.HIGH: "\x1b[1;31m",
+    Severity.MEDIUM: "\x1b[1;33m",
+    Severity.LOW: "\x1b[1;36m",
+    Severity.INFO: "\x1b[1;37m",
+}
+
+# Characters that reorder the text around them ("Trojan Source"): shown by code point.
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+class _Style:
+    def __init__(self, *, color: bool) -> None:
+        self.color = color
+
+    def __call__(self, code: str, text: str) -> str:
+        return f"{code}{text}{_RESET}" if self.color and text else text
+
+
+def render(report: Report, out: TextIO, *, color: bool) -> None:
+    style = _Style(color=color)
+    for finding in report.findings:
+        out.write(_header(finding, style) + "\n")
+        source = report.line(finding.path, finding.span.start.line)
+        if source is not None:
+            out.write(_excerpt(finding, source, style))
+        out.write("\n")
+    out.write(style(_BOLD, summary(report)) + "\n")
+
+
+def _header(finding: Finding, style: _Style) -> str:
+    start = finding.span.start
+    place = style(_BOLD, f"{visible(finding.path)}:{start.line}:{start.column}:")
+    severity = style(_SEVERITY_STYLE[finding.severity], finding.severity.label)
+    rule = style(_DIM, f"[{finding.rule}]")
+    text = f"{place} {severity}{rule} {visible(finding.message)}"
+    if finding.confidence < Confidence.HIGH:
+        text += " " + style(_DIM, f"({finding.confidence.label} confidence)")
+    return text
+
+
+def _excerpt(finding: Finding, source: str, style: _Style) -> str:
+    start, end = finding.span.start, finding.span.end
+    first = start.column - 1
+    last = end.column - 1 if end.line == start.line else len(source)
+    cells = [_cell(char) for char in source]
+    # The caret may sit past the end of the line (an error at the end of the text).
+    padding = max(0, first - len(cells))
+    cells.extend(" " for _ in range(padding))
+    line, offsets = _lay_out(cells)
+    indent = offsets[min(first, len(cells))]
+    width = max(1, offsets[min(max(last, first), len(cells))] - indent)
+    number = str(start.line)
+    bar = style(_GUTTER, " " * len(number) + " |")
+    caret = style(_SEVERITY_STYLE[finding.severity], "^" * width)
+    return (
+        f"{bar}\n"
+        f"{style(_GUTTER, f'{number} |')} {line.rstrip()}\n"
+        f"{bar} {' ' * indent}{caret}\n"
+    )
+
+
+def _lay_out(cells: list[str]) -> tuple[str, list[int]]:
+    """The displayed line, and the terminal column where each character starts."""
+    parts: list[str] = []
+    offsets = [0]
+    column = 0
+    for text in cells:
+        if text == "\t":
+            text = " " * (TAB_STOP - column % TAB_STOP)
+        parts.append(text)
+        column += _width(text)
+        offsets.append(column)
+    return "".join(parts), offsets
+
+
+def _cell(char: str) -> str:
+    """How one source character is displayed (a tab stays a tab until laid out)."""
+    if char == "\t":
+        return char
+    if char in _BIDI_CONTROLS:
+        return f"<U+{ord(char):04X}>"
+    code = ord(char)
+    if code < 0x20:
+        return chr(0x2400 + code)
+    if code == 0x7F:
+        return "\u2421"
+    if unicodedata.category(char) in {"Cc", "Cs", "Co", "Cn"}:
+        return "\ufffd"
+    return char
+
+
+def visible(text: str) -> str:
+    """Text with every character a terminal would act on made visible."""
+    return "".join(" " if char == "\t" else _cell(char) for char in text)
+
+
+def _width(text: str) -> int:
+    width = 0
+    for char in text:
+        if unicodedata.combining(char) or unicodedata.category(char) in {"Mn", "Me", "Cf"}:
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in {"W", "F"} else 1
+    return width
+
+
+def summary(report: Report) -> str:
+    files = _count(report.files, "file")
+    if not report.findings:
+        return f"No findings in {files}"
+    counts = Counter(finding.severity for finding in report.findings)
+    parts = [
+        f"{counts[severity]} {severity.label}"
+        for severity in sorted(Severity, reverse=True)
+        if counts[severity]
+    ]
+    return f"{_count(len(report.findings), 'finding')} ({', '.join(parts)}) in {files}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -1,0 +1,155 @@
+"""SARIF 2.1.0, shaped for GitHub code scanning (upload with github/codeql-action/upload-sarif).
+
+Every rule of the registry is described in ``tool.driver.rules``, whatever the run selected,
+so that code scanning can show the documentation of any alert. Columns count characters
+(``columnKind: unicodeCodePoints``), as bastion's do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from pathlib import PurePath, PurePosixPath, PureWindowsPath
+from typing import TextIO
+from urllib.parse import quote
+
+from bastion import __version__
+from bastion.engine import Report
+from bastion.findings import Confidence, Finding, Severity
+from bastion.rules import RULES, Rule
+
+SCHEMA_URI = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
+INFORMATION_URI = "https://github.com/bastion-security/bastion"
+SOURCE_ROOT = "%SRCROOT%"
+FINGERPRINT_KEY = "bastion/v1"
+
+LEVELS = {
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+SECURITY_SEVERITY = {
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "3.0",
+    Severity.INFO: "1.0",
+}
+"""GitHub ranks alerts by this score: 7.0 and above is high, 4.0 to 6.9 medium, below low."""
+PRECISION = {Confidence.HIGH: "high", Confidence.MEDIUM: "medium", Confidence.LOW: "low"}
+
+
+def render(report: Report, out: TextIO) -> None:
+    json.dump(document(report), out, indent=2, ensure_ascii=False)
+    out.write("\n")
+
+
+def document(report: Report) -> dict[str, object]:
+    index = {rule.id: number for number, rule in enumerate(RULES)}
+    fingerprints = _fingerprints(report.findings)
+    run: dict[str, object] = {
+        "tool": {
+            "driver": {
+                "name": "bastion",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "informationUri": INFORMATION_URI,
+                "rules": [rule_descriptor(rule) for rule in RULES],
+            }
+        },
+        "invocations": [_invocation(report)],
+        "columnKind": "unicodeCodePoints",
+        "results": [
+            _result(finding, index.get(finding.rule), fingerprint)
+            for finding, fingerprint in zip(report.findings, fingerprints, strict=True)
+        ],
+    }
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def rule_descriptor(rule: type[Rule]) -> dict[str, object]:
+    documentation = rule.documentation()
+    return {
+        "id": rule.id,
+        "name": "".join(part.capitalize() for part in rule.id.split("-")),
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": documentation.split("\n\n", 1)[0].replace("\n", " ")},
+        "help": {"text": documentation, "markdown": documentation},
+        "defaultConfiguration": {"level": LEVELS[rule.severity]},
+        "properties": {
+            "tags": ["security", rule.area.value],
+            "precision": PRECISION[rule.confidence],
+            "security-severity": SECURITY_SEVERITY[rule.severity],
+        },
+    }
+
+
+def _invocation(report: Report) -> dict[str, object]:
+    invocation: dict[str, object] = {"executionSuccessful": not report.errors}
+    if report.errors:
+        invocation["toolExecutionNotifications"] = [
+            {"level": "error", "message": {"text": message}} for message in report.errors
+        ]
+    return invocation
+
+
+def _result(finding: Finding, rule_index: int | None, fingerprint: str) -> dict[str, object]:
+    result: dict[str, object] = {"ruleId": finding.rule}
+    if rule_index is not None:
+        result["ruleIndex"] = rule_index
+    result.update(
+        {
+            "level": LEVELS[finding.severity],
+            "message": {"text": finding.message},
+            "locations": [{"physicalLocation": _physical_location(finding)}],
+            "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
+            "properties": {
+                "severity": finding.severity.label,
+                "confidence": finding.confidence.label,
+            },
+        }
+    )
+    return result
+
+
+def _physical_location(finding: Finding) -> dict[str, object]:
+    start, end = finding.span.start, finding.span.end
+    end_column = end.column
+    if end.line < start.line or (end.line == start.line and end.column <= start.column):
+        # A point (a parse error): GitHub wants a region at least one character wide.
+        end_line, end_column = start.line, start.column + 1
+    else:
+        end_line = end.line
+    return {
+        "artifactLocation": artifact_location(finding.path),
+        "region": {
+            "startLine": start.line,
+            "startColumn": start.column,
+            "endLine": end_line,
+            "endColumn": end_column,
+        },
+    }
+
+
+def artifact_location(path: str) -> dict[str, str]:
+    """A URI for a displayed path: relative ones resolve against the checkout (%SRCROOT%)."""
+    pure: PurePath = PureWindowsPath(path) if PureWindowsPath(path).drive else PurePosixPath(path)
+    if pure.is_absolute():
+        return {"uri": pure.as_uri()}
+    return {"uri": quote(pure.as_posix(), safe="/"), "uriBaseId": SOURCE_ROOT}
+
+
+def _fingerprints(findings: list[Finding]) -> list[str]:
+    """Stable identities: rule, path, route and message, not the line, so moving code keeps
+    an alert's history. Identical findings in one file are told apart by their order."""
+    seen: Counter[str] = Counter()
+    prints = []
+    for finding in findings:
+        key = "\0".join((finding.rule, finding.path, finding.route, finding.message))
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+        seen[digest] += 1
+        prints.append(f"{digest}:{seen[digest]}")
+    return prints

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from bastion.cli import main
+from bastion.rules import RULES
+
+TRIGGER = "on: pull_request_target\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n"
+
+
+def test_rules_lists_every_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == [rule.id for rule in RULES]
+
+
+@pytest.mark.parametrize("rule", [rule.id for rule in RULES])
+def test_explain_shows_the_documentation(rule: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", rule]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"# {rule}\n")
+    for heading in ("## Why it matters", "## Example", "## How to fix"):
+        assert heading in out
+
+
+def test_explain_unknown_rule_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", "nope"]) == 2
+    assert "unknown rule 'nope'" in capsys.readouterr().err
+
+
+def test_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(TRIGGER.encode())))
+    code = main(["check", "-", "--format", "json", "--no-config", "--select", "dangerous-trigger"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert [(f["path"], f["line"], f["column"]) for f in report["findings"]] == [("<stdin>", 1, 5)]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["check", "--select", "nope"], "--select: unknown rule nope"),
+        (["check", "--min-severity", "huge"], "unknown severity 'huge'"),
+        (["check", "/does/not/exist"], "/does/not/exist does not exist"),
+        (["check", "--format", "xml"], "invalid choice: 'xml'"),
+        (["check", "--config", "/does/not/exist.toml"], "does not exist"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ],
+)
+def test_usage_errors_exit_2_without_traceback(
+    arguments: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(arguments) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_configuration_is_discovered_from_the_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / ".git").mkdir()
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "a.yml").write_text(TRIGGER, encoding="utf-8")
+    (tmp_path / ".github" / "bastion.toml").write_text(
+        'select = ["dangerous-trigger"]\n', encoding="utf-8"
+    )
+    assert main(["check", str(tmp_path), "--format", "json"]) == 1
+    assert [f["rule"] for f in json.loads(capsys.readouterr().out)["findings"]] == [
+        "dangerous-trigger"
+    ]
+    assert main(["check", str(tmp_path), "--format", "json", "--ignore", "dangerous-trigger"]) == 0
+
+
+def test_empty_directory_says_nothing_was_found(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", str(tmp_path), "--no-config"]) == 0
+    assert "no workflows or actions found" in capsys.readouterr().err

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bastion import config
+from bastion.errors import UsageError
+from bastion.findings import Severity
+
+
+def test_pyproject_section_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.bastion]\nselect = ["unpinned-action", "dangerous-trigger"]\nignore = ["dangerous-trigger"]\n'
+        'min-severity = "medium"\n'
+        '[tool.bastion.per-path-ignores]\n".github/workflows/old-*.yml" = ["unpinned-action"]\n'
+        '[tool.bastion.rules.unpinned-action]\nallow = ["slsa-framework/slsa-github-generator/*"]\n',
+        encoding="utf-8",
+    )
+    found = config.discover(tmp_path / ".github" / "workflows")
+    assert found == (tmp_path / "pyproject.toml").resolve()
+    loaded = config.load(found)
+    assert loaded.enabled("unpinned-action")
+    assert not loaded.enabled("dangerous-trigger")
+    assert not loaded.enabled("persisted-credentials")
+    assert loaded.min_severity is Severity.MEDIUM
+    assert loaded.rule_settings == {"unpinned-action": {"allow": ("slsa-framework/slsa-github-generator/*",)}}
+    assert loaded.ignored_for_path(str(tmp_path / ".github/workflows/old-ci.yml")) == {"unpinned-action"}
+    assert loaded.ignored_for_path(str(tmp_path / ".github/workflows/ci.yml")) == set()
+
+
+def test_dedicated_file_wins_and_discovery_stops_at_the_repository(tmp_path: Path) -> None:
+    outer = tmp_path / "pyproject.toml"
+    outer.write_text("[tool.bastion]\nignore = []\n", encoding="utf-8")
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    assert config.discover(repo) is None
+    (repo / ".github").mkdir()
+    (repo / ".github" / "bastion.toml").write_text('ignore = ["secrets-inherit"]\n', encoding="utf-8")
+    found = config.discover(repo)
+    assert found is not None
+    assert config.load(found).ignore == {"secrets-inherit"}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("select = ['nope']\n", "unknown rule nope"),
+        ("colour = true\n", "unknown key(s) colour"),
+        ("min-severity = 'huge'\n", "unknown severity 'huge'"),
+        ("[rules.unpinned-action]\nallow = 'x'\n", "must be a list of strings"),
+        ("[rules.unpinned-action]\nalow = ['x']\n", "unknown option 'alow'"),
+        ("select = [\n", "is not valid TOML"),
+    ],
+)
+def test_bad_configuration_names_the_problem(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bastion.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(UsageError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        config.load(path)

@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bastion import engine
+from bastion.config import Config
+from bastion.engine import Checker, run
+from bastion.findings import Point, Severity
+from bastion.inputs import Input, Kind
+from bastion.model.workflow import Workflow
+from bastion.rules.base import Hit, Rule
+
+TRIGGER = "on: pull_request_target\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n"
+ONLY = Config(select=frozenset({"dangerous-trigger", "syntax-error"}))
+
+
+def _check(data: bytes, config: Config = ONLY, kind: Kind | None = Kind.WORKFLOW) -> list[tuple[int, int, str, str]]:
+    result = Checker(config).check(Input("w.yml", kind, data=data))
+    assert not result.errors
+    return [(f.span.start.line, f.span.start.column, f.rule, f.message) for f in result.findings]
+
+
+def test_a_finding_points_at_the_trigger() -> None:
+    assert _check(TRIGGER.encode()) == [
+        (
+            1,
+            5,
+            "dangerous-trigger",
+            "`pull_request_target` runs with a write token and secrets in the context of the "
+            "base repository while handling a pull request from anyone",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "point", "message"),
+    [
+        (b"", (1, 1), "the file holds no YAML document (it is empty or only comments)"),
+        (b"on: push\njobs: {}\n\x00\x01", (3, 1), "the file is binary (it holds NUL bytes)"),
+        (b"name: caf\xe9\n", (1, 10), "the file is not UTF-8 (byte 0xe9 at offset 9)"),
+        (b"\xff\xfen\x00a\x00", (1, 1), "the file is UTF-16; GitHub reads UTF-8"),
+        (b"on: [push\n", (2, 1), "invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence)"),
+        (b"- a\n- b\n", (1, 1), "a workflow must be a mapping with 'on' and 'jobs'"),
+        (b"jobs: {}\n", (1, 1), "a workflow needs 'on' (the events that run it)"),
+    ],
+)
+def test_unreadable_files_are_syntax_errors(data: bytes, point: tuple[int, int], message: str) -> None:
+    assert _check(data) == [(*point, "syntax-error", message)]
+
+
+def test_a_utf8_bom_is_accepted() -> None:
+    assert [f[2] for f in _check(b"\xef\xbb\xbf" + TRIGGER.encode())] == ["dangerous-trigger"]
+
+
+def test_a_huge_file_is_refused_without_reading_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "MAX_FILE_BYTES", 1000)
+    path = tmp_path / "big.yml"
+    path.write_bytes(b"#" * 2000)
+    result = Checker(ONLY).check(Input("big.yml", Kind.WORKFLOW, path))
+    [finding] = result.findings
+    assert finding.rule == "syntax-error"
+    assert "larger than" in finding.message
+
+
+def test_duplicate_keys_are_reported_and_the_rest_is_still_checked() -> None:
+    text = TRIGGER + "permissions: {}\n"
+    assert [(line, rule) for line, _, rule, _ in _check(text.encode())] == [
+        (1, "dangerous-trigger"),
+        (8, "syntax-error"),
+    ]
+
+
+def test_structure_problems_are_located() -> None:
+    text = (
+        "on:\n  push:\n  workflow_dispatch:\n    inputs:\n      n:\n        type: int\n"
+        "jobs:\n  a:\n    steps:\n      - name: nothing\n      - uses: x/y@v1\n        run: echo\n"
+    )
+    assert [(line, col, message) for line, col, _, message in _check(text.encode())] == [
+        (6, 15, "input 'n' of workflow_dispatch has type 'int'; GitHub accepts boolean, choice, environment, number, string"),
+        (8, 3, "job 'a' needs 'runs-on' (or 'uses' for a workflow)"),
+        (10, 9, "a step needs 'uses' or 'run'"),
+        (11, 9, "a step cannot have both 'uses' and 'run'"),
+    ]
+
+
+def test_parallel_steps_are_understood() -> None:
+    text = (
+        "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n"
+        "      - parallel:\n          - run: one\n          - uses: actions/checkout@v1\n"
+        "      - run: server\n        id: s\n        background: true\n"
+        "      - wait: s\n      - wait-all:\n      - cancel: s\n"
+    )
+    assert _check(text.encode()) == []
+
+
+def test_inline_ignore_on_the_line_or_in_the_span() -> None:
+    text = TRIGGER.replace("pull_request_target", "pull_request_target # bastion: ignore[dangerous-trigger]")
+    assert _check(text.encode()) == []
+    other = TRIGGER.replace("pull_request_target", "pull_request_target # bastion: ignore[unpinned-action]")
+    assert [f[2] for f in _check(other.encode())] == ["dangerous-trigger"]
+
+
+def test_min_severity_and_per_path_ignores() -> None:
+    assert _check(TRIGGER.encode(), Config(min_severity=Severity.HIGH, select=ONLY.select)) != []
+    ignored = Config(select=ONLY.select, per_path_ignores=(("*.yml", frozenset({"dangerous-trigger"})),))
+    assert _check(TRIGGER.encode(), ignored) == []
+
+
+def test_kind_is_guessed_from_content() -> None:
+    action = b"name: x\nruns:\n  using: composite\n  steps:\n    - run: echo\n"
+    assert _check(action, kind=None) == [
+        (5, 7, "syntax-error", "a 'run' step of a composite action needs 'shell'")
+    ]
+
+
+class _Broken(Rule):
+    id = "dangerous-trigger"
+    summary = "crashes"
+    severity = Severity.HIGH
+
+    def check_workflow(self, workflow: Workflow) -> Iterator[Hit]:
+        raise RuntimeError("boom")
+
+
+def test_a_crashing_rule_is_reported_and_the_run_goes_on(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(engine, "RULES", (_Broken,))
+    good = tmp_path / "a.yml"
+    good.write_text("on: [\n", encoding="utf-8")
+    report = run([Input("a.yml", Kind.WORKFLOW, good), Input("b.yml", Kind.WORKFLOW, data=TRIGGER.encode())], Config(), jobs=1)
+    assert [f.rule for f in report.findings] == ["syntax-error"]
+    assert len(report.errors) == 1
+    assert report.errors[0].startswith("internal error in rule dangerous-trigger on b.yml")
+
+
+def test_parallel_run_gives_the_same_report(tmp_path: Path) -> None:
+    inputs = []
+    for index in range(engine.PARALLEL_THRESHOLD + 2):
+        path = tmp_path / f"w{index:03}.yml"
+        path.write_text(TRIGGER if index % 2 else "on: [\n", encoding="utf-8")
+        inputs.append(Input(path.name, Kind.WORKFLOW, path))
+    serial = run(inputs, ONLY, jobs=1)
+    parallel = run(inputs, ONLY, jobs=2)
+    assert serial.findings == parallel.findings
+    assert serial.source_lines == parallel.source_lines
+    assert len(serial.findings) == len(inputs)
+    assert serial.findings[0].span.start == Point(2, 1)
