@@ -10,7 +10,10 @@ import pytest
 from bastion.cli import main
 from bastion.rules import RULES
 
-TRIGGER = "on: pull_request_target\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n"
+TRIGGER = (
+    "on: pull_request_target\npermissions: {}\njobs:\n  a:\n    runs-on: x\n"
+    "    steps:\n      - run: echo\n"
+)
 
 
 def test_rules_lists_every_rule(capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,10 +12,14 @@ from bastion.findings import Severity
 def test_pyproject_section_is_read(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     (tmp_path / "pyproject.toml").write_text(
-        '[tool.bastion]\nselect = ["unpinned-action", "dangerous-trigger"]\nignore = ["dangerous-trigger"]\n'
+        "[tool.bastion]\n"
+        'select = ["unpinned-action", "dangerous-trigger"]\n'
+        'ignore = ["dangerous-trigger"]\n'
         'min-severity = "medium"\n'
-        '[tool.bastion.per-path-ignores]\n".github/workflows/old-*.yml" = ["unpinned-action"]\n'
-        '[tool.bastion.rules.unpinned-action]\nallow = ["slsa-framework/slsa-github-generator/*"]\n',
+        "[tool.bastion.per-path-ignores]\n"
+        '".github/workflows/old-*.yml" = ["unpinned-action"]\n'
+        "[tool.bastion.rules.unpinned-action]\n"
+        'allow = ["slsa-framework/slsa-github-generator/*"]\n',
         encoding="utf-8",
     )
     found = config.discover(tmp_path / ".github" / "workflows")
@@ -25,8 +29,12 @@ def test_pyproject_section_is_read(tmp_path: Path) -> None:
     assert not loaded.enabled("dangerous-trigger")
     assert not loaded.enabled("persisted-credentials")
     assert loaded.min_severity is Severity.MEDIUM
-    assert loaded.rule_settings == {"unpinned-action": {"allow": ("slsa-framework/slsa-github-generator/*",)}}
-    assert loaded.ignored_for_path(str(tmp_path / ".github/workflows/old-ci.yml")) == {"unpinned-action"}
+    assert loaded.rule_settings == {
+        "unpinned-action": {"allow": ("slsa-framework/slsa-github-generator/*",)}
+    }
+    assert loaded.ignored_for_path(str(tmp_path / ".github/workflows/old-ci.yml")) == {
+        "unpinned-action"
+    }
     assert loaded.ignored_for_path(str(tmp_path / ".github/workflows/ci.yml")) == set()
 
 
@@ -37,7 +45,9 @@ def test_dedicated_file_wins_and_discovery_stops_at_the_repository(tmp_path: Pat
     (repo / ".git").mkdir(parents=True)
     assert config.discover(repo) is None
     (repo / ".github").mkdir()
-    (repo / ".github" / "bastion.toml").write_text('ignore = ["secrets-inherit"]\n', encoding="utf-8")
+    (repo / ".github" / "bastion.toml").write_text(
+        'ignore = ["secrets-inherit"]\n', encoding="utf-8"
+    )
     found = config.discover(repo)
     assert found is not None
     assert config.load(found).ignore == {"secrets-inherit"}

@@ -13,11 +13,16 @@ from bastion.inputs import Input, Kind
 from bastion.model.workflow import Workflow
 from bastion.rules.base import Hit, Rule
 
-TRIGGER = "on: pull_request_target\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n"
+TRIGGER = (
+    "on: pull_request_target\npermissions: {}\njobs:\n  a:\n    runs-on: x\n"
+    "    steps:\n      - run: echo\n"
+)
 ONLY = Config(select=frozenset({"dangerous-trigger", "syntax-error"}))
 
 
-def _check(data: bytes, config: Config = ONLY, kind: Kind | None = Kind.WORKFLOW) -> list[tuple[int, int, str, str]]:
+def _check(
+    data: bytes, config: Config = ONLY, kind: Kind | None = Kind.WORKFLOW
+) -> list[tuple[int, int, str, str]]:
     result = Checker(config).check(Input("w.yml", kind, data=data))
     assert not result.errors
     return [(f.span.start.line, f.span.start.column, f.rule, f.message) for f in result.findings]
@@ -42,12 +47,18 @@ def test_a_finding_points_at_the_trigger() -> None:
         (b"on: push\njobs: {}\n\x00\x01", (3, 1), "the file is binary (it holds NUL bytes)"),
         (b"name: caf\xe9\n", (1, 10), "the file is not UTF-8 (byte 0xe9 at offset 9)"),
         (b"\xff\xfen\x00a\x00", (1, 1), "the file is UTF-16; GitHub reads UTF-8"),
-        (b"on: [push\n", (2, 1), "invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence)"),
+        (
+            b"on: [push\n",
+            (2, 1),
+            "invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence)",
+        ),
         (b"- a\n- b\n", (1, 1), "a workflow must be a mapping with 'on' and 'jobs'"),
         (b"jobs: {}\n", (1, 1), "a workflow needs 'on' (the events that run it)"),
     ],
 )
-def test_unreadable_files_are_syntax_errors(data: bytes, point: tuple[int, int], message: str) -> None:
+def test_unreadable_files_are_syntax_errors(
+    data: bytes, point: tuple[int, int], message: str
+) -> None:
     assert _check(data) == [(*point, "syntax-error", message)]
 
 
@@ -55,7 +66,9 @@ def test_a_utf8_bom_is_accepted() -> None:
     assert [f[2] for f in _check(b"\xef\xbb\xbf" + TRIGGER.encode())] == ["dangerous-trigger"]
 
 
-def test_a_huge_file_is_refused_without_reading_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_huge_file_is_refused_without_reading_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(engine, "MAX_FILE_BYTES", 1000)
     path = tmp_path / "big.yml"
     path.write_bytes(b"#" * 2000)
@@ -79,7 +92,12 @@ def test_structure_problems_are_located() -> None:
         "jobs:\n  a:\n    steps:\n      - name: nothing\n      - uses: x/y@v1\n        run: echo\n"
     )
     assert [(line, col, message) for line, col, _, message in _check(text.encode())] == [
-        (6, 15, "input 'n' of workflow_dispatch has type 'int'; GitHub accepts boolean, choice, environment, number, string"),
+        (
+            6,
+            15,
+            "input 'n' of workflow_dispatch has type 'int'; "
+            "GitHub accepts boolean, choice, environment, number, string",
+        ),
         (8, 3, "job 'a' needs 'runs-on' (or 'uses' for a workflow)"),
         (10, 9, "a step needs 'uses' or 'run'"),
         (11, 9, "a step cannot have both 'uses' and 'run'"),
@@ -97,15 +115,21 @@ def test_parallel_steps_are_understood() -> None:
 
 
 def test_inline_ignore_on_the_line_or_in_the_span() -> None:
-    text = TRIGGER.replace("pull_request_target", "pull_request_target # bastion: ignore[dangerous-trigger]")
+    text = TRIGGER.replace(
+        "pull_request_target", "pull_request_target # bastion: ignore[dangerous-trigger]"
+    )
     assert _check(text.encode()) == []
-    other = TRIGGER.replace("pull_request_target", "pull_request_target # bastion: ignore[unpinned-action]")
+    other = TRIGGER.replace(
+        "pull_request_target", "pull_request_target # bastion: ignore[unpinned-action]"
+    )
     assert [f[2] for f in _check(other.encode())] == ["dangerous-trigger"]
 
 
 def test_min_severity_and_per_path_ignores() -> None:
     assert _check(TRIGGER.encode(), Config(min_severity=Severity.HIGH, select=ONLY.select)) != []
-    ignored = Config(select=ONLY.select, per_path_ignores=(("*.yml", frozenset({"dangerous-trigger"})),))
+    ignored = Config(
+        select=ONLY.select, per_path_ignores=(("*.yml", frozenset({"dangerous-trigger"})),)
+    )
     assert _check(TRIGGER.encode(), ignored) == []
 
 
@@ -125,11 +149,17 @@ class _Broken(Rule):
         raise RuntimeError("boom")
 
 
-def test_a_crashing_rule_is_reported_and_the_run_goes_on(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_a_crashing_rule_is_reported_and_the_run_goes_on(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setattr(engine, "RULES", (_Broken,))
     good = tmp_path / "a.yml"
     good.write_text("on: [\n", encoding="utf-8")
-    report = run([Input("a.yml", Kind.WORKFLOW, good), Input("b.yml", Kind.WORKFLOW, data=TRIGGER.encode())], Config(), jobs=1)
+    report = run(
+        [Input("a.yml", Kind.WORKFLOW, good), Input("b.yml", Kind.WORKFLOW, data=TRIGGER.encode())],
+        Config(),
+        jobs=1,
+    )
     assert [f.rule for f in report.findings] == ["syntax-error"]
     assert len(report.errors) == 1
     assert report.errors[0].startswith("internal error in rule dangerous-trigger on b.yml")

@@ -15,7 +15,9 @@ def _tree(root: Path, files: dict[str, str]) -> None:
         path.write_text(text, encoding="utf-8")
 
 
-def test_a_directory_yields_its_workflows_and_actions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_directory_yields_its_workflows_and_actions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _tree(
         tmp_path,
         {

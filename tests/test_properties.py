@@ -64,7 +64,10 @@ def test_random_bytes(data: bytes, kind: Kind | None) -> None:
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
-@given(st.text(alphabet=st.sampled_from(list("on:jbs-[]{}&*!|>'\"#\n\t ,?%@`${}.ux")), max_size=200), KINDS)
+@given(
+    st.text(alphabet=st.sampled_from(list("on:jbs-[]{}&*!|>'\"#\n\t ,?%@`${}.ux")), max_size=200),
+    KINDS,
+)
 def test_random_yaml_like_text(text: str, kind: Kind | None) -> None:
     _check(text.encode("utf-8"), kind)
 

@@ -46,7 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("paths", nargs="*", metavar="PATH", help="directories or files (default: .)")
     check.add_argument("--format", choices=FORMATS, default="human", help="output format")
-    check.add_argument("--select", metavar="RULES", help="comma-separated rule ids to run (only these)")
+    check.add_argument(
+        "--select", metavar="RULES", help="comma-separated rule ids to run (only these)"
+    )
     check.add_argument("--ignore", metavar="RULES", help="comma-separated rule ids to skip")
     check.add_argument(
         "--min-severity",
@@ -54,9 +56,7 @@ def _parser() -> argparse.ArgumentParser:
         help="report only findings at or above LEVEL (info, low, medium, high)",
     )
     check.add_argument("--config", metavar="FILE", help="configuration file to use")
-    check.add_argument(
-        "--no-config", action="store_true", help="ignore configuration files"
-    )
+    check.add_argument("--no-config", action="store_true", help="ignore configuration files")
     check.add_argument(
         "--jobs", type=int, metavar="N", help="worker processes (default: one per CPU)"
     )
@@ -102,7 +102,9 @@ def _load_config(arguments: argparse.Namespace) -> config.Config:
         found = config.discover(Path(paths[0]) if paths else Path.cwd())
         settings = config.load(found) if found else config.Config()
     if arguments.select:
-        settings = replace(settings, select=frozenset(config.rule_ids(arguments.select, "--select")))
+        settings = replace(
+            settings, select=frozenset(config.rule_ids(arguments.select, "--select"))
+        )
     if arguments.ignore:
         extra = config.rule_ids(arguments.ignore, "--ignore")
         settings = replace(settings, ignore=settings.ignore | frozenset(extra))

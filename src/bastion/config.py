@@ -17,6 +17,7 @@ In ``.github/bastion.toml`` the same keys stand at the top level, without ``tool
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import tomllib
 from collections.abc import Mapping
@@ -52,10 +53,8 @@ class Config:
         if not self.per_path_ignores:
             return frozenset()
         candidates = {path}
-        try:
+        with contextlib.suppress(ValueError, OSError):
             candidates.add(Path(path).resolve().relative_to(self.root.resolve()).as_posix())
-        except (ValueError, OSError):
-            pass
         found: set[str] = set()
         for pattern, rules in self.per_path_ignores:
             if any(fnmatch.fnmatchcase(c, pattern) for c in candidates):
@@ -80,9 +79,10 @@ def discover(start: Path) -> Path | None:
 
 def _has_tool_section(pyproject: Path) -> bool:
     try:
-        return "bastion" in _read_toml(pyproject).get("tool", {})
+        tool = _read_toml(pyproject).get("tool")
     except UsageError:
         return False
+    return isinstance(tool, dict) and "bastion" in tool
 
 
 def _read_toml(path: Path) -> dict[str, object]:
@@ -179,7 +179,9 @@ def _rule_settings(value: object, where: str) -> dict[str, dict[str, OptionValue
             option = known.get(name)
             if option is None:
                 names = ", ".join(known) or "none"
-                raise UsageError(f"{where} rules.{rule_id}: unknown option {name!r} (options: {names})")
+                raise UsageError(
+                    f"{where} rules.{rule_id}: unknown option {name!r} (options: {names})"
+                )
             parsed[name] = _coerce(raw, option.default, f"{where} rules.{rule_id}.{name}")
         settings[rule_id] = parsed
     return settings

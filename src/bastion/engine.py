@@ -14,8 +14,14 @@ from dataclasses import dataclass, field
 from bastion.config import Config
 from bastion.findings import Finding, Point, Span
 from bastion.inputs import Input, Kind
-from bastion.model.workflow import Action, Problem, Workflow, build_action, build_workflow
-from bastion.model.workflow import looks_like_action
+from bastion.model.workflow import (
+    Action,
+    Problem,
+    Workflow,
+    build_action,
+    build_workflow,
+    looks_like_action,
+)
 from bastion.rules import RULES
 from bastion.rules.base import Hit, Rule
 from bastion.rules.syntax_error import SyntaxError_
@@ -97,18 +103,20 @@ class Checker:
             first = node_span(duplicate.first).start.line
             message = f"duplicate key {duplicate.key!r} (first defined on line {first})"
             self._syntax(result, item.display, node_span(duplicate.second), message)
-        self._check_document(result, item, document)
+        self._check_document(result, item, document, lines)
         return self._filter(result, item.display, lines)
 
-    def _check_document(self, result: FileResult, item: Input, document: Document) -> None:
+    def _check_document(
+        self, result: FileResult, item: Input, document: Document, lines: LineIndex
+    ) -> None:
         kind = item.kind
         if kind is None:
             kind = Kind.ACTION if looks_like_action(document) else Kind.WORKFLOW
         model: Workflow | Action
         model = (
-            build_workflow(item.display, document)
+            build_workflow(item.display, document, lines)
             if kind is Kind.WORKFLOW
-            else build_action(item.display, document)
+            else build_action(item.display, document, lines)
         )
         for problem in model.problems:
             self._problem(result, item.display, problem)
@@ -274,4 +282,3 @@ def run(inputs: Sequence[Input], config: Config, *, jobs: int | None = None) -> 
 
 def _start_methods() -> list[str]:
     return multiprocessing.get_all_start_methods()
-

@@ -157,9 +157,7 @@ def _parse_gitignore_line(line: str) -> tuple[re.Pattern[str], bool, bool] | Non
     if not line.endswith("\\ "):
         line = line.rstrip(" ")
     negated = line.startswith("!")
-    if negated:
-        line = line[1:]
-    elif line.startswith("\\"):
+    if negated or line.startswith("\\"):
         line = line[1:]
     directory_only = line.endswith("/")
     line = line.rstrip("/")

@@ -1,6 +1,7 @@
 """Rule fixtures: YAML files whose expected findings are marked on their own lines.
 
-``tests/rules/fixtures/<rule-id>/<case>.yml`` is checked with only ``<rule-id>`` enabled.
+``tests/rules/fixtures/<rule-id>/<case>.yml`` is checked with only ``<rule-id>`` and
+``syntax-error`` enabled (so a fixture that does not parse cannot pass unnoticed).
 A line that ends in ``# expect: <rule-id>`` (several ids separated by commas) must carry
 exactly those findings, and no other line may carry any: the harness compares the exact
 set of (line, rule) pairs. Files named ``*.action.yml`` are read as actions, the others as
@@ -45,7 +46,7 @@ def run_fixture(path: Path) -> set[tuple[int, str]]:
     options = _OPTIONS.match(first)
     settings = json.loads(options.group(1)) if options else {}
     settings = {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()}
-    config = Config(select=frozenset({rule_id}), rule_settings={rule_id: settings})
+    config = Config(select=frozenset({rule_id, "syntax-error"}), rule_settings={rule_id: settings})
     kind = Kind.ACTION if path.name.endswith(".action.yml") else Kind.WORKFLOW
     result = Checker(config).check(Input(path.name, kind, path))
     assert not result.errors, result.errors

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import time
 
 import pytest
@@ -61,7 +62,7 @@ def test_scalars_follow_the_yaml_1_2_core_schema() -> None:
 
 def test_every_node_keeps_its_exact_span() -> None:
     root = _root("name: ci\njobs:\n  build:\n    runs-on: 'ubuntu-latest'\n")
-    jobs = dict((k.value, v) for k, v in root.value)["jobs"]
+    jobs = {k.value: v for k, v in root.value}["jobs"]
     assert isinstance(jobs, MappingNode)
     build_key, build = jobs.value[0]
     assert node_span(build_key) == Span(Point(3, 3), Point(3, 8))
@@ -79,7 +80,7 @@ def test_columns_count_characters_not_bytes() -> None:
 
 def test_merge_keys_expand_and_own_keys_win() -> None:
     text = "base: &base {a: 1, b: 2}\nother: &o {c: 3}\nuse:\n  <<: [*base, *o]\n  b: 9\n"
-    use = dict((k.value, v) for k, v in _root(text).value)["use"]
+    use = {k.value: v for k, v in _root(text).value}["use"]
     assert isinstance(use, MappingNode)
     pairs = {k.value: v.value for k, v in mapping_pairs(use)}
     assert pairs == {"b": "9", "a": "1", "c": "3"}
@@ -96,7 +97,7 @@ def test_duplicate_keys_are_reported_with_both_places() -> None:
 def test_billion_laughs_is_refused_fast() -> None:
     lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
     names = "abcdefghij"
-    for previous, name in zip(names, names[1:], strict=False):
+    for previous, name in itertools.pairwise(names):
         lines.append(f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 10) + "]")
     started = time.perf_counter()
     with pytest.raises(YamlError, match="billion laughs"):

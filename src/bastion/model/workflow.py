@@ -72,6 +72,10 @@ class Entry:
     value: Node
 
 
+def _is_merge(key: Node) -> bool:
+    return key.value == "<<" and type(key) is ScalarNode and not key.style
+
+
 class Fields:
     """The keys of a mapping node, looked up by name (the last of duplicate keys wins)."""
 
@@ -79,10 +83,12 @@ class Fields:
 
     def __init__(self, node: MappingNode) -> None:
         self.node = node
-        self._entries: dict[str, Entry] = {}
-        for key, value in mapping_pairs(node):
-            if isinstance(key, ScalarNode):
-                self._entries[key.value] = Entry(key, value)
+        pairs = (
+            node.value if not any(_is_merge(key) for key, _ in node.value) else mapping_pairs(node)
+        )
+        self._entries: dict[str, Entry] = {
+            key.value: Entry(key, value) for key, value in pairs if type(key) is ScalarNode
+        }
 
     def __contains__(self, name: str) -> bool:
         return name in self._entries
@@ -303,7 +309,9 @@ class _Builder:
             self.unknown_keys(fields, JOB_KEYS, f"job {job_id!r}")
             uses_node = fields.get("uses")
             if uses_node is None and "runs-on" not in fields:
-                self.problem(f"job {job_id!r} needs 'runs-on' (or 'uses' for a workflow)", entry.key)
+                self.problem(
+                    f"job {job_id!r} needs 'runs-on' (or 'uses' for a workflow)", entry.key
+                )
             if uses_node is not None and "steps" in fields:
                 self.problem(f"job {job_id!r} calls a workflow and cannot have 'steps'", entry.key)
             steps = self.steps(fields.get("steps"), f"{route}/steps", composite=False)
@@ -313,9 +321,9 @@ class _Builder:
         return jobs
 
 
-def build_workflow(path: str, document: Document) -> Workflow:
+def build_workflow(path: str, document: Document, lines: LineIndex | None = None) -> Workflow:
     builder = _Builder()
-    lines = LineIndex(document.text)
+    lines = lines or LineIndex(document.text)
     root = document.root
     if not isinstance(root, MappingNode):
         builder.problem("a workflow must be a mapping with 'on' and 'jobs'", root)
@@ -333,9 +341,9 @@ def build_workflow(path: str, document: Document) -> Workflow:
     return Workflow(path, document, lines, fields, triggers, jobs, builder.problems)
 
 
-def build_action(path: str, document: Document) -> Action:
+def build_action(path: str, document: Document, lines: LineIndex | None = None) -> Action:
     builder = _Builder()
-    lines = LineIndex(document.text)
+    lines = lines or LineIndex(document.text)
     root = document.root
     if not isinstance(root, MappingNode):
         builder.problem("an action must be a mapping with 'runs'", root)

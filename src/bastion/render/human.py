@@ -72,7 +72,7 @@ def _header(finding: Finding, style: _Style) -> str:
 
 def _excerpt(finding: Finding, source: str, style: _Style) -> str:
     start, end = finding.span.start, finding.span.end
-    first = start.column - 1
+    first = max(0, start.column - 1)
     last = end.column - 1 if end.line == start.line else len(source)
     cells = [_cell(char) for char in source]
     # The caret may sit past the end of the line (an error at the end of the text).
@@ -84,11 +84,8 @@ def _excerpt(finding: Finding, source: str, style: _Style) -> str:
     number = str(start.line)
     bar = style(_GUTTER, " " * len(number) + " |")
     caret = style(_SEVERITY_STYLE[finding.severity], "^" * width)
-    return (
-        f"{bar}\n"
-        f"{style(_GUTTER, f'{number} |')} {line.rstrip()}\n"
-        f"{bar} {' ' * indent}{caret}\n"
-    )
+    numbered = style(_GUTTER, f"{number} |")
+    return f"{bar}\n{numbered} {line.rstrip()}\n{bar} {' ' * indent}{caret}\n"
 
 
 def _lay_out(cells: list[str]) -> tuple[str, list[int]]:
@@ -96,9 +93,8 @@ def _lay_out(cells: list[str]) -> tuple[str, list[int]]:
     parts: list[str] = []
     offsets = [0]
     column = 0
-    for text in cells:
-        if text == "\t":
-            text = " " * (TAB_STOP - column % TAB_STOP)
+    for cell in cells:
+        text = " " * (TAB_STOP - column % TAB_STOP) if cell == "\t" else cell
         parts.append(text)
         column += _width(text)
         offsets.append(column)

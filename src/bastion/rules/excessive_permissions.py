@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from bastion.findings import Confidence, Severity
 from bastion.model.workflow import Fields, Workflow
 from bastion.rules.base import Hit, Option, Rule
-from bastion.source.yaml import MappingNode, ScalarNode
+from bastion.source.yaml import MappingNode, Node, ScalarNode
 
 READ_ONLY_LEVELS = frozenset({"read", "none"})
 BLANKET = frozenset({"write-all", "read-all"})
@@ -16,10 +16,12 @@ class ExcessivePermissions(Rule):
 
     Reported:
     - a workflow with no top-level `permissions` (every job then gets the default token
-      permissions of the repository or organisation, which may be write access to everything);
+      permissions of the repository or organisation, which may be write access to everything).
+      Low severity when every job sets its own permissions: the default then only reaches jobs
+      added later;
     - top-level `permissions` other than the empty mapping `{}`, since they apply to every
-      job, present and future. With the option `allow-read-only`, a top-level mapping whose
-      every scope is `read` or `none` is accepted;
+      job, present and future. Low severity when every scope is `read` or `none`; with the
+      option `allow-read-only`, such a mapping is accepted;
     - `write-all` (high severity) or `read-all`, at the top level or on a job: they grant
       every scope, including ones GitHub adds later.
 
@@ -79,20 +81,21 @@ class ExcessivePermissions(Rule):
         if entry is None:
             root = workflow.fields.node
             if root.value:
-                first_key = root.value[0][0]
-                yield Hit(_missing_message(workflow), first_key, "permissions")
+                yield _missing(workflow, root.value[0][0])
         elif isinstance(entry.value, ScalarNode):
             yield _top_level_scalar(entry.value)
         elif isinstance(entry.value, MappingNode) and entry.value.value:
             scopes = Fields(entry.value)
-            levels = [s.value.value if isinstance(s.value, ScalarNode) else "?" for s in scopes]
-            if not (self.setting_bool("allow-read-only") and set(levels) <= READ_ONLY_LEVELS):
-                granted = ", ".join(f"{s.key.value}: {level}" for s, level in zip(scopes, levels))
+            levels = {s.key.value: _level(s.value) for s in scopes}
+            read_only = set(levels.values()) <= READ_ONLY_LEVELS
+            if not (read_only and self.setting_bool("allow-read-only")):
+                granted = ", ".join(f"{scope}: {level}" for scope, level in levels.items())
                 yield Hit(
                     f"top-level permissions grant `{granted}` to every job; set "
                     "`permissions: {}` here and grant each job only the scopes it needs",
                     entry.key,
                     "permissions",
+                    severity=Severity.LOW if read_only else None,
                 )
         for job in workflow.jobs:
             value = job.fields.scalar("permissions")
@@ -101,14 +104,19 @@ class ExcessivePermissions(Rule):
                 yield _blanket(value, route, f"job `{job.job_id}`", "list the scopes the job uses")
 
 
-def _missing_message(workflow: Workflow) -> str:
+def _level(node: Node) -> str:
+    return node.value if isinstance(node, ScalarNode) else "?"
+
+
+def _missing(workflow: Workflow, first_key: Node) -> Hit:
     message = (
         "the workflow sets no top-level `permissions`, so its jobs get the default token "
         "permissions of the repository; add `permissions: {}` and widen them per job"
     )
     if workflow.jobs and all("permissions" in job.fields for job in workflow.jobs):
-        message += " (every job sets its own today; the default would apply to jobs added later)"
-    return message
+        message += " (every job sets its own today; the default would reach jobs added later)"
+        return Hit(message, first_key, "permissions", severity=Severity.LOW)
+    return Hit(message, first_key, "permissions")
 
 
 def _top_level_scalar(value: ScalarNode) -> Hit:

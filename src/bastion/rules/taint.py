@@ -1,0 +1,459 @@
+"""What an outsider controls in a workflow run: the knowledge the data-flow rules share.
+
+``template-injection`` asks which expression values an attacker can write; ``untrusted-checkout``
+asks which values name the code of a pull request. Both need the privileged triggers, the way a
+value flows through an expression (``a || b`` can be either side, ``a == b`` is a boolean), and
+what well-known actions put in their outputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bastion.findings import Confidence
+from bastion.model.expressions import (
+    Binary,
+    Call,
+    ContextPath,
+    Embedded,
+    Expr,
+    Index,
+    Literal,
+    Property,
+    Star,
+    context_path,
+    find_expressions,
+    walk,
+)
+from bastion.model.uses import Uses
+from bastion.model.workflow import Entry, Fields, Job, Step, Workflow
+
+PRIVILEGED_TRIGGERS = frozenset(
+    {
+        "pull_request_target", "workflow_run", "issue_comment", "pull_request_review",
+        "pull_request_review_comment", "issues", "discussion", "discussion_comment",
+    }
+)  # fmt: skip
+"""Events that an outsider can cause and whose runs may get a write token and secrets."""
+
+PULL_REQUEST_EVENTS = frozenset(
+    {"pull_request", "pull_request_target", "pull_request_review", "pull_request_review_comment"}
+)
+
+
+def privileged_events(workflow: Workflow) -> list[str]:
+    """The privileged events among the workflow's triggers, in the order written."""
+    return [t.event for t in workflow.triggers if t.event in PRIVILEGED_TRIGGERS]
+
+
+# --- Patterns over context paths -------------------------------------------------------------
+
+Pattern = tuple[str, ...]
+
+
+def pattern(dotted: str) -> Pattern:
+    return tuple(dotted.split("."))
+
+
+def _parts_agree(pattern: Pattern, parts: tuple[str, ...]) -> bool:
+    return all(a == b or "*" in (a, b) for a, b in zip(pattern, parts, strict=False))
+
+
+def covers(pattern: Pattern, path: ContextPath, *, serialized: bool = False) -> bool:
+    """Whether ``path`` reads the field ``pattern`` names (``*`` matches one part either side).
+
+    A path that goes deeper than the pattern reads part of the field; a path that stops short
+    of it reads an object holding it, which only carries its text when ``serialized``
+    (``toJSON(github.event.pull_request)``): written bare, an object expands to ``Object``.
+    """
+    if not _parts_agree(pattern, path.parts):
+        return False
+    return len(path.parts) >= len(pattern) or serialized
+
+
+# --- Values an outsider writes ---------------------------------------------------------------
+
+ISSUE_EVENTS = frozenset({"issues", "issue_comment"})
+COMMENT_EVENTS = frozenset(
+    {"issue_comment", "pull_request_review_comment", "discussion_comment", "commit_comment"}
+)
+DISCUSSION_EVENTS = frozenset({"discussion", "discussion_comment"})
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A field of the run's context that an outsider writes."""
+
+    pattern: Pattern
+    events: frozenset[str]
+    """The events whose payload carries the field."""
+    who: str
+    """Who writes it, for messages."""
+
+
+def _sources(who: str, events: Iterable[str], *fields: str) -> list[Source]:
+    return [Source(pattern(f), frozenset(events), who) for f in fields]
+
+
+_COMMIT_FIELDS = ("message", "author.name", "author.email", "committer.name", "committer.email")
+
+ATTACKER_SOURCES: tuple[Source, ...] = (
+    *_sources(
+        "the author of the pull request",
+        PULL_REQUEST_EVENTS,
+        "github.head_ref",
+        "github.event.pull_request.title",
+        "github.event.pull_request.body",
+        "github.event.pull_request.head.ref",
+        "github.event.pull_request.head.label",
+        "github.event.pull_request.head.repo.description",
+        "github.event.pull_request.head.repo.homepage",
+        "github.event.pull_request.head.repo.default_branch",
+    ),
+    *_sources(
+        "whoever opens the issue",
+        ISSUE_EVENTS,
+        "github.event.issue.title",
+        "github.event.issue.body",
+    ),
+    *_sources("whoever writes the comment", COMMENT_EVENTS, "github.event.comment.body"),
+    *_sources("whoever writes the review", {"pull_request_review"}, "github.event.review.body"),
+    *_sources(
+        "whoever opens the discussion",
+        DISCUSSION_EVENTS,
+        "github.event.discussion.title",
+        "github.event.discussion.body",
+    ),
+    *_sources(
+        "whoever edits the issue, pull request or comment",
+        ISSUE_EVENTS | PULL_REQUEST_EVENTS | DISCUSSION_EVENTS,
+        "github.event.changes",
+    ),
+    *_sources(
+        "the authors of the pushed commits",
+        {"push"},
+        *(f"github.event.head_commit.{f}" for f in _COMMIT_FIELDS),
+        *(f"github.event.commits.*.{f}" for f in _COMMIT_FIELDS),
+    ),
+    *_sources(
+        "the pull requests in the merge queue",
+        {"merge_group"},
+        *(f"github.event.merge_group.head_commit.{f}" for f in _COMMIT_FIELDS),
+    ),
+    *_sources(
+        "the pull request whose workflow run triggered this one",
+        {"workflow_run"},
+        "github.event.workflow_run.head_branch",
+        "github.event.workflow_run.display_title",
+        "github.event.workflow_run.pull_requests.*.head.ref",
+        "github.event.workflow_run.head_repository.description",
+        *(f"github.event.workflow_run.head_commit.{f}" for f in _COMMIT_FIELDS),
+    ),
+    *_sources(
+        "the author of the pull request",
+        {"check_suite", "check_run"},
+        "github.event.check_suite.head_branch",
+        "github.event.check_run.check_suite.head_branch",
+        *(f"github.event.check_suite.head_commit.{f}" for f in _COMMIT_FIELDS),
+    ),
+    *_sources(
+        "wiki editors",
+        {"gollum"},
+        "github.event.pages.*.page_name",
+        "github.event.pages.*.title",
+    ),
+)
+
+
+def attacker_source(path: ContextPath, *, serialized: bool = False) -> Source | None:
+    """The outsider-written field ``path`` reads, if any.
+
+    A serialized object that holds several such fields (``toJSON(github.event)``) gives one
+    source for all of them, carried by any of their events.
+    """
+    found = [s for s in ATTACKER_SOURCES if covers(s.pattern, path, serialized=serialized)]
+    if len(found) <= 1:
+        return found[0] if found else None
+    events = frozenset().union(*(s.events for s in found))
+    example = ".".join(found[0].pattern)
+    who = f"outsiders (it holds fields such as `{example}`)"
+    return Source(path.parts, events, who)
+
+
+# --- Values that name pull request code ------------------------------------------------------
+
+PR_HEAD_REFS: tuple[Pattern, ...] = tuple(
+    pattern(p)
+    for p in (
+        "github.head_ref",
+        "github.event.pull_request.head.sha",
+        "github.event.pull_request.head.ref",
+        "github.event.pull_request.merge_commit_sha",
+        "github.event.workflow_run.head_sha",
+        "github.event.workflow_run.head_branch",
+        "github.event.workflow_run.head_commit.id",
+        "github.event.workflow_run.pull_requests.*.head.sha",
+        "github.event.workflow_run.pull_requests.*.head.ref",
+    )
+)
+"""Refs and commits of a pull request's head (or of its test merge)."""
+
+PR_HEAD_REPOSITORIES: tuple[Pattern, ...] = tuple(
+    pattern(f"{base}.{field}")
+    for base in ("github.event.pull_request.head.repo", "github.event.workflow_run.head_repository")
+    for field in ("full_name", "clone_url", "html_url", "ssh_url", "git_url")
+)
+"""The repository a pull request comes from (a fork, for outside contributors)."""
+
+PR_NUMBERS: tuple[Pattern, ...] = tuple(
+    pattern(p)
+    for p in (
+        "github.event.number",
+        "github.event.pull_request.number",
+        "github.event.issue.number",
+        "github.event.workflow_run.pull_requests.*.number",
+    )
+)
+"""Numbers that name a pull request, and with it ``refs/pull/<number>/head``."""
+
+
+def names_pr_code(path: ContextPath) -> bool:
+    """Whether ``path`` is the head ref, head commit or head repository of a pull request."""
+    return any(covers(p, path) for p in (*PR_HEAD_REFS, *PR_HEAD_REPOSITORIES))
+
+
+def names_pr_head_repository(path: ContextPath) -> bool:
+    return any(covers(p, path) for p in PR_HEAD_REPOSITORIES)
+
+
+def names_pr_number(path: ContextPath) -> bool:
+    return any(covers(p, path) for p in PR_NUMBERS)
+
+
+def pr_ref_literal(text: str) -> bool:
+    """Whether ``text`` spells a pull request ref: ``refs/pull/…`` or ``pull/<n>/head|merge``."""
+    if "refs/pull/" in text:
+        return True
+    start = text.find("pull/")
+    while start >= 0:
+        if start == 0 or not (text[start - 1].isalnum() or text[start - 1] in "-_"):
+            rest = text[start + 5 :].split("/", 2)
+            if len(rest) >= 2 and rest[0] and rest[1].startswith(("head", "merge")):
+                return True
+        start = text.find("pull/", start + 1)
+    return False
+
+
+# --- Outputs of well-known actions -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class KnownOutputs:
+    slug: str
+    names: frozenset[str]
+    """Output names (lowercase); a name ending in ``*`` matches names ending in the rest."""
+    holds: str
+    """What they hold, for messages."""
+    unsafe_when: tuple[str, frozenset[str]] | None = None
+    """An input and the values (lowercase) under which the outputs are raw text; under any
+    other value the action escapes them or leaves them out."""
+    escaped: bool = False
+    """Under any other value of ``unsafe_when``'s input the outputs are still produced, but
+    shell-escaped: reported with low confidence rather than not at all."""
+    json_when: frozenset[str] = frozenset()
+    """Values of ``unsafe_when``'s input under which the outputs are JSON."""
+
+    def covers(self, output: str) -> bool:
+        output = output.lower()
+        return any(
+            output.endswith(name[1:]) if name.startswith("*") else output == name
+            for name in self.names
+        )
+
+    def confidence(self, step: Step) -> Confidence | None:
+        """How sure we are that ``step``'s outputs carry raw attacker text."""
+        if self.unsafe_when is None:
+            return Confidence.MEDIUM
+        name, values = self.unsafe_when
+        given = step.input(name)
+        if given is not None and given.value.strip().lower() in values:
+            return Confidence.MEDIUM
+        return Confidence.LOW if self.escaped else None
+
+    def is_json(self, step: Step) -> bool:
+        if self.unsafe_when is None:
+            return False
+        given = step.input(self.unsafe_when[0])
+        return given is not None and given.value.strip().lower() in self.json_when
+
+
+ATTACKER_OUTPUTS: tuple[KnownOutputs, ...] = (
+    KnownOutputs(
+        "tj-actions/changed-files",
+        frozenset({"*files"}),
+        "file names from the change",
+        ("safe_output", frozenset({"false"})),
+        escaped=True,
+    ),
+    KnownOutputs(
+        "dorny/paths-filter",
+        frozenset({"*_files"}),
+        "file names from the change",
+        ("list-files", frozenset({"csv", "json"})),
+        json_when=frozenset({"json"}),
+    ),
+    KnownOutputs(
+        "jitterbit/get-changed-files",
+        frozenset({"all", "added", "modified", "removed", "renamed", "added_modified"}),
+        "file names from the change",
+    ),
+    KnownOutputs(
+        "tj-actions/branch-names",
+        frozenset({"current_branch", "head_ref_branch"}),
+        "the pull request's branch name",
+    ),
+    KnownOutputs(
+        "xt0rted/pull-request-comment-branch", frozenset({"head_ref"}), "the pull request's branch"
+    ),
+    KnownOutputs("peter-evans/find-comment", frozenset({"comment-body"}), "a comment's text"),
+)
+"""Actions whose outputs carry text an outsider wrote."""
+
+PR_CODE_OUTPUTS: tuple[KnownOutputs, ...] = (
+    KnownOutputs(
+        "xt0rted/pull-request-comment-branch",
+        frozenset({"head_ref", "head_sha"}),
+        "the pull request's head",
+    ),
+    KnownOutputs(
+        "tj-actions/branch-names",
+        frozenset({"current_branch", "head_ref_branch"}),
+        "the pull request's branch",
+    ),
+)
+"""Actions whose outputs name the head of a pull request."""
+
+
+def known_outputs(table: tuple[KnownOutputs, ...], uses: Uses | None) -> KnownOutputs | None:
+    if uses is None:
+        return None
+    for entry in table:
+        if uses.is_action(entry.slug):
+            return entry
+    return None
+
+
+# --- How values flow through an expression ---------------------------------------------------
+
+_PASSING_CALLS = frozenset({"format", "join", "fromjson"})
+"""Functions whose result carries the text of their arguments."""
+_SERIALIZING_CALLS = frozenset({"tojson"})
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """A context read whose value can become (part of) an expression's value."""
+
+    path: ContextPath
+    serialized: bool
+    """The value is turned into JSON, so a whole object carries the text of its fields."""
+    direct: bool
+    """The expression is nothing but this read."""
+
+
+def value_flows(expr: Expr) -> list[Flow]:
+    """The context reads whose text can reach the value of ``expr``, in source order.
+
+    ``a || b`` may be either operand; ``a && b`` is ``b`` unless ``a`` is falsy (empty text at
+    most); ``format``, ``join``, ``fromJSON`` and ``toJSON`` carry their arguments; comparisons,
+    ``!`` and the other functions (``contains``, ``startsWith``, ``hashFiles``, status checks)
+    produce booleans or hashes.
+    """
+    direct = context_path(expr)
+    if direct is not None:
+        return [Flow(direct, serialized=False, direct=True)]
+    flows: list[Flow] = []
+    stack: list[tuple[Expr, bool]] = [(expr, False)]
+    while stack:
+        node, serialized = stack.pop()
+        path = context_path(node)
+        if path is not None:
+            flows.append(Flow(path, serialized, direct=False))
+            continue
+        match node:
+            case Binary(op="||", left=left, right=right):
+                stack.extend(((right, serialized), (left, serialized)))
+            case Binary(op="&&", right=right):
+                stack.append((right, serialized))  # the left side only when falsy: no text
+            case Call(args=args) if node.lower_name in _PASSING_CALLS:
+                stack.extend((arg, serialized) for arg in reversed(args))
+            case Call(args=args) if node.lower_name in _SERIALIZING_CALLS:
+                stack.extend((arg, True) for arg in reversed(args))
+            case Property(target=target) | Star(target=target) | Index(target=target):
+                stack.append((target, serialized))  # fromJSON(x).field carries x
+            case _:
+                pass
+    flows.sort(key=lambda flow: flow.path.start)
+    return flows
+
+
+def string_literals(expr: Expr) -> list[str]:
+    """Every string literal in ``expr``."""
+    return [n.value for n in walk(expr) if isinstance(n, Literal) and isinstance(n.value, str)]
+
+
+# --- Where an expression is evaluated --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Where an expression is evaluated: a step (or a job's outputs) of a job or action."""
+
+    job: Job | None
+    steps: list[Step]
+    position: int
+    """Index of the step in ``steps``; ``len(steps)`` for a job's outputs."""
+
+    @property
+    def step(self) -> Step | None:
+        return self.steps[self.position] if self.position < len(self.steps) else None
+
+    @property
+    def earlier(self) -> list[Step]:
+        return self.steps[: self.position]
+
+    def at(self, step: Step) -> Scope:
+        return Scope(self.job, self.steps, self.steps.index(step))
+
+
+def env_levels(scope: Scope, workflow: Workflow | None) -> list[Fields | None]:
+    """The ``env:`` mappings visible from ``scope``, innermost first: step, job, workflow."""
+    step = scope.step
+    return [
+        step.fields.mapping("env") if step else None,
+        scope.job.fields.mapping("env") if scope.job else None,
+        workflow.fields.mapping("env") if workflow else None,
+    ]
+
+
+def env_entry(name: str, levels: list[Fields | None], start: int = 0) -> tuple[Entry, int] | None:
+    """The definition of env variable ``name`` (any case) nearest to ``start``, and its level."""
+    lowered = name.lower()
+    for index in range(start, len(levels)):
+        for entry in levels[index] or ():
+            if entry.key.value.lower() == lowered:
+                return entry, index
+    return None
+
+
+def mask_expressions(text: str, embedded: list[Embedded] | None = None) -> str:
+    """``text`` with each ``${{ }}`` replaced by as many ``0`` (offsets kept).
+
+    What is left is the shell or JavaScript around the expressions, which may be searched as
+    text; the expressions themselves are read with the parser.
+    """
+    chars = list(text)
+    for item in find_expressions(text) if embedded is None else embedded:
+        chars[item.start : item.end] = "0" * (item.end - item.start)
+    return "".join(chars)

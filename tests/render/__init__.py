@@ -1,0 +1,1 @@
+"""Tests of the output formats: unit tests and snapshots of whole CLI reports."""
