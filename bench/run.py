@@ -361,6 +361,7 @@ def ratios(bastion: Summary, zizmor: Summary) -> dict[str, float | None]:
 
     return {
         "time (median wall)": ratio(zizmor.median_wall, bastion.median_wall),
+        "CPU time (median)": ratio(zizmor.median_cpu, bastion.median_cpu),
         "memory (peak RSS)": ratio(zizmor.peak_rss_mib, bastion.peak_rss_mib),
         "memory (tree PSS)": ratio(zizmor.peak_tree_pss_mib, bastion.peak_tree_pss_mib),
     }

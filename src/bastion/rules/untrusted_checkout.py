@@ -6,10 +6,16 @@ from dataclasses import dataclass
 
 from bastion.findings import Confidence, Severity
 from bastion.model.expressions import (
+    Binary,
+    Call,
     Embedded,
+    Expr,
     ExpressionError,
+    Literal,
+    context_path,
     find_expressions,
     parse_expression,
+    walk,
 )
 from bastion.model.walk import iter_scalars
 from bastion.model.workflow import Job, Step, Workflow
@@ -30,20 +36,33 @@ from bastion.rules.taint import (
     string_literals,
     value_flows,
 )
-from bastion.source.yaml import ScalarNode
+from bastion.source.yaml import ScalarNode, SequenceNode
 
 MAX_DEPTH = 6
 """How many hops (env variable, step output, job output) a value is followed through."""
 
+_REF_WORDS = ("ref", "sha", "branch", "commit", "checkout", "repo")
+"""Words in the name of a reusable workflow's input that suggest it is checked out."""
 _GIT_SUBCOMMANDS = frozenset({"fetch", "checkout", "pull", "switch", "clone"})
 _GIT_OPTIONS_WITH_VALUE = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace"})
+_PREFIXES = frozenset({"sudo", "command", "time", "env", "exec", "then", "do", "else", "!"})
+"""Words that may come before a command's name."""
+_HEAD_REF_VARIABLE = re.compile(r"\$\{?GITHUB_HEAD_REF\b")
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _SEPARATOR = re.compile(r"[\n;|&]+")
 _SHELL_VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+_HEAD_LOOKUPS = (
+    "head.sha", "head.ref", "head_sha", "head_ref", "headrefname", "headrefoid",
+    "merge_commit_sha", "refs/pull/",
+)  # fmt: skip
+"""Text in a script that reads the head of a pull request."""
 _PR_LOOKUPS = (
     "head.sha", "head.ref", "head_sha", "head_ref", "headrefname", "headrefoid",
     "refs/pull/", "pulls.get", "gh pr view", "/pulls/",
 )  # fmt: skip
-"""Text in a script that suggests it looks up the head of a pull request."""
+"""Text in a script that suggests it looks up a pull request."""
+_JS_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
+_JS_NOISE = frozenset({"core", "setOutput", "exportVariable", "const", "let", "var", "await"})
 
 
 REF, REPOSITORY, EITHER = "ref", "repository", "either"
@@ -109,8 +128,11 @@ class _Resolver:
             return self.step_output(parts[1], parts[3], scope, depth + 1)
         if parts[0] == "needs" and len(parts) >= 4 and parts[2] == "outputs":
             return self.job_output(parts[1], parts[3], depth + 1)
-        if parts[0] == "inputs" or parts[:3] == ("github", "event", "inputs"):
-            return Verdict(Confidence.LOW, f"`{dotted}`, which this rule cannot see into", EITHER)
+        if parts[0] == "inputs" and self.workflow.has_trigger("workflow_call"):
+            # Dispatch inputs come from people with write access; a calling workflow may
+            # pass the head of a pull request.
+            why = f"`{dotted}`, which a calling workflow sets"
+            return Verdict(Confidence.LOW, why, EITHER)
         return None
 
     def env(self, name: str, scope: Scope, depth: int, level: int = 0) -> Verdict | None:
@@ -125,12 +147,11 @@ class _Resolver:
             why = f"env `{entry.key.value}`, set from {found.why}"
             return Verdict(min(found.confidence, Confidence.MEDIUM), why, found.names)
         for step in reversed(scope.earlier):
-            writes = self._writes(step, "GITHUB_ENV", name)
-            if writes:
-                if self.mentions_pr(step, scope.at(step), depth):
-                    why = f"env `{name.upper()}`, written by a step that reads pull request data"
-                    return Verdict(Confidence.MEDIUM, why, EITHER)
-                return Verdict(Confidence.LOW, f"env `{name.upper()}`, written by a step", EITHER)
+            if _traced_write(step, "GITHUB_ENV", name) is not None:
+                label = f"env `{name.upper()}`"
+                return self._computed(
+                    step, "GITHUB_ENV", name, scope.at(step), depth=depth, label=label
+                )
         return Verdict(Confidence.LOW, f"env `{name.upper()}`, set outside this workflow", EITHER)
 
     def _env_value(self, text: str, scope: Scope, depth: int, level: int) -> Verdict | None:
@@ -159,11 +180,46 @@ class _Resolver:
             known = known_outputs(PR_CODE_OUTPUTS, step.uses)
             if known is not None and known.covers(output):
                 return Verdict(Confidence.MEDIUM, f"{label} ({known.holds})")
-            if self.mentions_pr(step, scope.at(step), depth):
-                why = f"{label}, which reads pull request data"
-                return Verdict(Confidence.MEDIUM, why, EITHER)
-            return Verdict(Confidence.LOW, label, EITHER)
+            return self._computed(
+                step, "GITHUB_OUTPUT", output, scope.at(step), depth=depth, label=label
+            )
         return None
+
+    def _computed(
+        self, step: Step, target: str, name: str, scope: Scope, *, depth: int, label: str
+    ) -> Verdict | None:
+        """A value that ``step`` writes to ``$target``: an output or an env variable."""
+        traced = _traced_write(step, target, name)
+        if traced is not None:
+            if not self._names_head(traced, scope, depth):
+                return None
+            why = f"{label}, computed from the head of a pull request"
+            return Verdict(Confidence.MEDIUM, why, EITHER)
+        if self.mentions_pr(step, scope, depth):
+            why = f"{label}, computed by a step that looks up a pull request"
+            return Verdict(Confidence.MEDIUM, why, EITHER)
+        return Verdict(Confidence.LOW, label, EITHER)
+
+    def _names_head(self, text: str, scope: Scope, depth: int) -> bool:
+        """Whether script text (one computation, traced back) reads a pull request's head."""
+        for embedded in find_expressions(text):
+            try:
+                expr = parse_expression(embedded.source)
+            except ExpressionError:
+                continue
+            if any(names_pr_code(flow.path) for flow in value_flows(expr)):
+                return True
+        literal = mask_expressions(text)
+        if pr_ref_literal(literal) or any(m in literal.lower() for m in _HEAD_LOOKUPS):
+            return True
+        levels = env_levels(scope, self.workflow)
+        for match in _SHELL_VARIABLE.finditer(literal):
+            defined = env_entry(match.group(1), levels)
+            if defined is not None and isinstance(defined[0].value, ScalarNode):
+                found = self.text(defined[0].value.value, scope, depth + 1)
+                if found is not None and found.confidence > Confidence.LOW:
+                    return True
+        return False
 
     def job_output(self, job_id: str, output: str, depth: int) -> Verdict | None:
         job = next((j for j in self.workflow.jobs if j.job_id.lower() == job_id), None)
@@ -176,7 +232,7 @@ class _Resolver:
         label = f"output `{entry.key.value}` of job `{job.job_id}`"
         found = self.text(entry.value.value, Scope(job, job.steps, len(job.steps)), depth)
         if found is None:
-            return Verdict(Confidence.LOW, label, EITHER)
+            return None
         why = f"{label}, from {found.why}"
         return Verdict(min(found.confidence, Confidence.MEDIUM), why, found.names)
 
@@ -196,14 +252,135 @@ class _Resolver:
                 return True
         return False
 
-    @staticmethod
-    def _writes(step: Step, target: str, name: str) -> bool:
-        """Whether ``step`` writes ``name=`` to ``$target`` (a variable or an output)."""
-        script = step.run.value if step.run is not None else ""
-        for line in mask_expressions(script).splitlines():
-            if target in line and re.search(rf"\b{re.escape(name)}(=|<<)", line, re.IGNORECASE):
-                return True
+
+def _traced_write(step: Step, target: str, name: str) -> str | None:
+    """The lines of ``step``'s script that compute what it writes as ``name`` to ``$target``
+    (the write itself, and the assignments of the variables it reads, traced back a few
+    times), or None if no single line of it writes ``name``."""
+    if step.run is not None:
+        lines, shell = step.run.value.splitlines(), True
+    elif step.uses is not None and step.uses.is_action("actions/github-script"):
+        script = step.input("script")
+        if script is None:
+            return None
+        lines, shell = script.value.splitlines(), False
+    else:
+        return None
+    masked = [mask_expressions(line) for line in lines]
+    lowered = name.lower()
+    chosen = {
+        index for index, line in enumerate(masked) if _writes(line, target, lowered, shell=shell)
+    }
+    if not chosen:
+        return None
+    for _ in range(3):
+        words = {w for i in chosen for w in _variables(masked[i], shell=shell)}
+        more = {
+            index
+            for index, line in enumerate(masked)
+            if index not in chosen and any(_assigns(line, word, shell=shell) for word in words)
+        }
+        if not more:
+            break
+        chosen |= more
+    return "\n".join(lines[index] for index in sorted(chosen))
+
+
+def _writes(line: str, target: str, name: str, *, shell: bool) -> bool:
+    lowered = line.lower()
+    if not shell:
+        call = "core.setoutput(" if target == "GITHUB_OUTPUT" else "core.exportvariable("
+        return any(f"{call}{quote}{name}{quote}" in lowered.replace(" ", "") for quote in "'\"`")
+    if target == "GITHUB_OUTPUT" and f"name={name}::" in lowered:
+        return True
+    return (
+        target.lower() in lowered
+        and re.search(rf"(?<![\w-]){re.escape(name)}=", lowered) is not None
+    )
+
+
+def _variables(line: str, *, shell: bool) -> set[str]:
+    if shell:
+        return {match.group(1) for match in _SHELL_VARIABLE.finditer(line)}
+    return set(_JS_IDENTIFIER.findall(line)) - _JS_NOISE
+
+
+def _assigns(line: str, word: str, *, shell: bool) -> bool:
+    escaped = re.escape(word)
+    if shell:
+        pattern = rf"\s*(?:export\s+|local\s+|readonly\s+|declare\s+(?:-\w+\s+)*)?{escaped}="
+        return re.match(pattern, line) is not None
+    return (
+        re.search(rf"\b(?:const|let|var)\b[^=]*\b{escaped}\b[^=]*=", line) is not None
+        or re.match(rf"\s*{escaped}\s*=[^=]", line) is not None
+    )
+
+
+# --- Conditions ------------------------------------------------------------------------------
+
+_MERGED = ("github", "event", "pull_request", "merged")
+_UNCONDITIONAL_CALLS = frozenset({"always", "failure", "cancelled"})
+"""Status functions that let a job run when a job it needs did not succeed or was skipped."""
+
+
+def _condition(text: str | None) -> Expr | None:
+    """An ``if:`` condition parsed, whether or not it is wrapped in ``${{ }}``."""
+    if not text or not text.strip():
+        return None
+    source = text.strip()
+    embedded = find_expressions(source)
+    if embedded:
+        if len(embedded) > 1 or embedded[0].start != 0 or embedded[0].end != len(source):
+            return None  # text around an expression: a non-empty string, always true
+        source = embedded[0].source
+    try:
+        return parse_expression(source)
+    except ExpressionError:
+        return None
+
+
+def _requires_merge(text: str | None) -> bool:
+    """Whether an ``if:`` only holds once the pull request is merged."""
+    expr = _condition(text)
+    stack = [expr] if expr is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Binary) and node.op == "&&":
+            stack.extend((node.left, node.right))
+            continue
+        if isinstance(node, Binary) and node.op == "==":
+            sides = (node.left, node.right)
+            others = [side for side in sides if not isinstance(side, Literal)]
+            if len(others) == 1 and any(
+                isinstance(side, Literal) and side.value is True for side in sides
+            ):
+                node = others[0]
+        path = context_path(node)
+        if path is not None and path.parts == _MERGED:
+            return True
+    return False
+
+
+def _after_merge(job: Job, jobs: dict[str, Job], seen: set[str]) -> bool:
+    """Whether ``job`` only runs for a merged pull request (itself or through ``needs``)."""
+    seen.add(job.job_id)
+    text = job.fields.text("if")
+    if _requires_merge(text):
+        return True
+    expr = _condition(text)
+    if expr is not None and any(
+        isinstance(node, Call) and node.lower_name in _UNCONDITIONAL_CALLS for node in walk(expr)
+    ):
         return False
+    needs = job.fields.get("needs")
+    names: list[str] = []
+    if isinstance(needs, ScalarNode):
+        names = [needs.value]
+    elif isinstance(needs, SequenceNode):
+        names = [item.value for item in needs.value if isinstance(item, ScalarNode)]
+    return any(
+        _after_merge(jobs[name], jobs, seen) for name in names if name in jobs and name not in seen
+    )
 
 
 # --- Commands in run scripts -----------------------------------------------------------------
@@ -233,21 +410,22 @@ def _commands(script: str) -> Iterator[Command]:
 
 
 def _fetches_code(words: list[str]) -> str | None:
-    """The git (or gh) subcommand if ``words`` fetch or check out code, else None."""
+    """The git (or gh) subcommand if the command ``words`` fetches or checks out code."""
+    words = [word.lstrip("({`$") for word in words]  # subshells and substitutions
+    while words and (words[0] in _PREFIXES or _ASSIGNMENT.match(words[0])):
+        words = words[1:]
     if words[:3] == ["gh", "pr", "checkout"]:
         return "gh pr checkout"
-    for index, word in enumerate(words):
-        if word == "git" or word.endswith("/git"):
-            rest = words[index + 1 :]
+    if not words or not (words[0] == "git" or words[0].endswith("/git")):
+        return None
+    skip = False
+    for part in words[1:]:
+        if skip:
             skip = False
-            for part in rest:
-                if skip:
-                    skip = False
-                elif part in _GIT_OPTIONS_WITH_VALUE:
-                    skip = True
-                elif not part.startswith("-"):
-                    return f"git {part}" if part in _GIT_SUBCOMMANDS else None
-            return None
+        elif part in _GIT_OPTIONS_WITH_VALUE:
+            skip = True
+        elif not part.startswith("-"):
+            return f"git {part}" if part in _GIT_SUBCOMMANDS else None
     return None
 
 
@@ -264,15 +442,21 @@ class UntrustedCheckout(Rule):
       (`github.event.pull_request.head.sha`/`.ref`, `github.head_ref`, `merge_commit_sha`,
       `github.event.workflow_run.head_sha`/`head_branch`, or `refs/pull/<n>/head|merge`), or
       whose `repository:` is the pull request's head repository: high confidence;
-    - a `run:` script that `git fetch`es, checks out, pulls or clones such a ref or
-      repository, or runs `gh pr checkout`: high confidence;
+    - a `run:` script that `git fetch`es, checks out, switches to, pulls or clones such a
+      ref or repository (also `$GITHUB_HEAD_REF`), or runs `gh pr checkout`: high
+      confidence;
     - a `ref:` computed indirectly: an expression that mixes pull request data
-      (`format(...)`, `a || b`), an `env:` variable or a step or job output set from pull
-      request data: medium confidence; a step output, env variable or input whose origin
-      cannot be seen: low confidence.
+      (`format(...)`, `a || b`), or an `env:` variable, step output or job output computed
+      from the head of a pull request (a script that reads `head.sha`, `headRefOid`...):
+      medium confidence; a step output or env variable whose origin cannot be seen, or an
+      input of a workflow that can be called by another: low confidence;
+    - a call to a reusable workflow whose ref-like input (`ref`, `sha`, `branch`...) is the
+      head of a pull request: medium confidence.
 
-    A checkout without `ref:` takes the base commit, and a literal ref such as `main` is
-    trusted; neither is flagged. Actions have no triggers and are not checked.
+    Not flagged: a checkout without `ref:` (it takes the base commit), a literal ref such as
+    `main`, `workflow_dispatch` inputs (set by people with write access), and jobs or steps
+    whose `if:` requires `github.event.pull_request.merged` (merged code is the base
+    repository's own). Actions have no triggers and are not checked.
 
     ## Why it matters
     This is the "pwn request": once the pull request's files are on disk, any build
@@ -312,9 +496,15 @@ class UntrustedCheckout(Rule):
             return
         resolver = _Resolver(workflow)
         trigger = ", ".join(f"`{event}`" for event in events)
+        jobs = {job.job_id: job for job in workflow.jobs}
         for job in workflow.jobs:
+            if _after_merge(job, jobs, set()):
+                continue  # a merged pull request's code is the base repository's code
+            yield from self._call(resolver, job, trigger=trigger)
             for position, step in enumerate(job.steps):
                 scope = Scope(job, job.steps, position)
+                if _requires_merge(step.fields.text("if")):
+                    continue
                 if step.uses is not None and step.uses.is_action("actions/checkout"):
                     yield from self._checkout(resolver, job, step, scope, trigger=trigger)
                 elif step.run is not None:
@@ -344,6 +534,29 @@ class UntrustedCheckout(Rule):
             f"{step.route}/with/{name}",
             confidence=verdict.confidence,
         )
+
+    def _call(self, resolver: _Resolver, job: Job, *, trigger: str) -> Iterator[Hit]:
+        """A reusable workflow given the head of a pull request as a ref, to check out."""
+        inputs = job.fields.mapping("with")
+        if job.uses is None or inputs is None:
+            return
+        scope = Scope(job, [], 0)
+        for entry in inputs:
+            key = entry.key.value.lower()
+            if not isinstance(entry.value, ScalarNode) or not any(w in key for w in _REF_WORDS):
+                continue
+            verdict = _best(resolver.verdicts(entry.value.value, scope))
+            if verdict is None or verdict.confidence == Confidence.LOW:
+                continue
+            yield Hit(
+                f"job `{job.job_id}` passes pull request code (`{entry.key.value}:` is "
+                f"{verdict.why}) to `{job.uses.text}`, which most likely checks it out, in a "
+                f"workflow run by {trigger}, with the base repository's token and secrets. "
+                "Test pull requests in a `pull_request` workflow instead",
+                entry.value,
+                f"{job.route}/with/{entry.key.value}",
+                confidence=Confidence.MEDIUM,
+            )
 
     def _script(
         self, resolver: _Resolver, job: Job, step: Step, scope: Scope, *, trigger: str
@@ -390,6 +603,8 @@ class UntrustedCheckout(Rule):
             for v in resolver.expression(e, scope, 0)
         ]
         masked = command.masked
+        if action != "git clone" and _HEAD_REF_VARIABLE.search(masked):
+            verdicts.append(Verdict(Confidence.HIGH, "`$GITHUB_HEAD_REF`"))
         if action != "git clone" and pr_ref_literal(masked):
             verdicts.append(Verdict(Confidence.HIGH, "a `pull/<n>/head` ref"))
         for match in _SHELL_VARIABLE.finditer(masked):
