@@ -121,7 +121,7 @@ def _check(arguments: argparse.Namespace) -> int:
     settings = _load_config(arguments)
     paths = arguments.paths or ["."]
     stdin = sys.stdin.buffer.read() if "-" in paths else None
-    inputs = collect(paths, stdin)
+    inputs = collect(paths, stdin, settings.excludes)
     if arguments.jobs is not None and arguments.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     report = run(inputs, settings, jobs=arguments.jobs)

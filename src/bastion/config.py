@@ -5,6 +5,7 @@
 select = ["unpinned-action", "dangerous-trigger"]   # default: every rule
 ignore = ["persisted-credentials"]
 min-severity = "low"
+exclude = ["tests/fixtures/**"]     # not collected from directories (named files still are)
 
 [tool.bastion.per-path-ignores]
 ".github/workflows/legacy-*.yml" = ["excessive-permissions"]
@@ -29,7 +30,7 @@ from bastion.findings import Severity
 from bastion.rules import RULES_BY_ID
 from bastion.rules.base import OptionValue
 
-_KEYS = {"select", "ignore", "min-severity", "per-path-ignores", "rules"}
+_KEYS = {"select", "ignore", "min-severity", "exclude", "per-path-ignores", "rules"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,8 @@ class Config:
     """Rule ids to run; None runs every rule."""
     ignore: frozenset[str] = frozenset()
     min_severity: Severity = Severity.INFO
+    exclude: tuple[str, ...] = ()
+    """Patterns of paths (relative to ``root``) that directory collection skips."""
     per_path_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
     rule_settings: Mapping[str, Mapping[str, OptionValue]] = field(default_factory=dict)
     root: Path = field(default_factory=Path.cwd)
@@ -52,14 +55,26 @@ class Config:
         """Rules switched off for ``path`` by ``per-path-ignores``."""
         if not self.per_path_ignores:
             return frozenset()
-        candidates = {path}
-        with contextlib.suppress(ValueError, OSError):
-            candidates.add(Path(path).resolve().relative_to(self.root.resolve()).as_posix())
+        candidates = self._candidates(path)
         found: set[str] = set()
         for pattern, rules in self.per_path_ignores:
             if any(fnmatch.fnmatchcase(c, pattern) for c in candidates):
                 found |= rules
         return frozenset(found)
+
+    def excludes(self, path: Path) -> bool:
+        """Whether directory collection skips ``path`` (``exclude`` patterns)."""
+        if not self.exclude:
+            return False
+        candidates = self._candidates(str(path))
+        return any(fnmatch.fnmatchcase(c, p) for p in self.exclude for c in candidates)
+
+    def _candidates(self, path: str) -> set[str]:
+        """``path`` as given and relative to ``root``, the forms patterns are matched against."""
+        candidates = {Path(path).as_posix()}
+        with contextlib.suppress(ValueError, OSError):
+            candidates.add(Path(path).resolve().relative_to(self.root.resolve()).as_posix())
+        return candidates
 
 
 def discover(start: Path) -> Path | None:
@@ -122,6 +137,7 @@ def from_table(
         select=frozenset(_rule_ids(select, f"{where} select")) if select is not None else None,
         ignore=frozenset(_rule_ids(table.get("ignore", []), f"{where} ignore")),
         min_severity=_severity(table.get("min-severity", "info"), where),
+        exclude=tuple(_strings(table.get("exclude", []), f"{where} exclude")),
         per_path_ignores=_per_path(table.get("per-path-ignores", {}), where),
         rule_settings=_rule_settings(table.get("rules", {}), where),
         root=root,
@@ -142,6 +158,12 @@ def _rule_ids(value: object, what: str) -> list[str]:
         raise UsageError(
             f"{what}: unknown rule {', '.join(unknown)} (run `bastion rules` for the list)"
         )
+    return list(value)
+
+
+def _strings(value: object, what: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise UsageError(f"{what} must be a list of strings")
     return list(value)
 
 

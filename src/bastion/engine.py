@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import re
@@ -251,6 +252,18 @@ _worker: Checker | None = None
 def _start_worker(config: Config) -> None:
     global _worker  # noqa: PLW0603 - one checker per worker process
     _worker = Checker(config)
+    _collect_less()
+
+
+def _collect_less() -> None:
+    """Make the cycle collector run rarely.
+
+    Node trees and models hold no reference cycles, so reference counting frees them; left
+    at its defaults, the collector would rescan hundreds of thousands of live nodes for
+    nothing (about a fifth of a run's time on a large corpus).
+    """
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 1000)
 
 
 def _check_in_worker(item: Input) -> FileResult:
@@ -269,7 +282,13 @@ def run(inputs: Sequence[Input], config: Config, *, jobs: int | None = None) -> 
             results = list(pool.map(_check_in_worker, inputs, chunksize=chunk))
     else:
         checker = Checker(config)
-        results = [checker.check(item) for item in inputs]
+        threshold = gc.get_threshold()
+        _collect_less()
+        try:
+            results = [checker.check(item) for item in inputs]
+        finally:
+            gc.set_threshold(*threshold)
+            gc.unfreeze()
     report = Report([], len(inputs), [])
     for item, result in zip(inputs, results, strict=True):
         report.findings.extend(result.findings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -31,8 +32,16 @@ class Input:
     """The content, for standard input; files are read when checked."""
 
 
-def collect(arguments: list[str], stdin: bytes | None = None) -> list[Input]:
-    """Expand the command-line paths into inputs, in a stable order, without duplicates."""
+def collect(
+    arguments: list[str],
+    stdin: bytes | None = None,
+    exclude: Callable[[Path], bool] | None = None,
+) -> list[Input]:
+    """Expand the command-line paths into inputs, in a stable order, without duplicates.
+
+    ``exclude`` skips files and directories found while walking a directory; a file named
+    on the command line is always read.
+    """
     inputs: list[Input] = []
     seen: set[Path] = set()
     for argument in arguments:
@@ -41,7 +50,7 @@ def collect(arguments: list[str], stdin: bytes | None = None) -> list[Input]:
             continue
         path = Path(argument)
         if path.is_dir():
-            found = _collect_directory(path)
+            found = _collect_directory(path, exclude or _nothing)
         elif path.is_file():
             found = [Input(_display(path), _kind_of_file(path), path)]
         elif path.exists():
@@ -57,6 +66,10 @@ def collect(arguments: list[str], stdin: bytes | None = None) -> list[Input]:
     return inputs
 
 
+def _nothing(path: Path) -> bool:
+    return False
+
+
 def _display(path: Path) -> str:
     return path.as_posix().removeprefix("./") if not path.is_absolute() else str(path)
 
@@ -69,15 +82,15 @@ def _kind_of_file(path: Path) -> Kind | None:
     return None
 
 
-def _collect_directory(root: Path) -> list[Input]:
+def _collect_directory(root: Path, exclude: Callable[[Path], bool]) -> list[Input]:
     inputs: list[Input] = []
     workflows = root / ".github" / "workflows"
     if workflows.is_dir():
         # GitHub runs only the files directly inside .github/workflows.
         for entry in sorted(workflows.iterdir()):
-            if entry.suffix in YAML_SUFFIXES and entry.is_file():
+            if entry.suffix in YAML_SUFFIXES and entry.is_file() and not exclude(entry):
                 inputs.append(Input(_display(entry), Kind.WORKFLOW, entry))
-    for directory, names in _walk(root):
+    for directory, names in _walk(root, exclude):
         for name in sorted(names):
             path = directory / name
             if name in ACTION_NAMES and _kind_of_file(path) is Kind.ACTION:
@@ -85,7 +98,7 @@ def _collect_directory(root: Path) -> list[Input]:
     return inputs
 
 
-def _walk(root: Path) -> list[tuple[Path, list[str]]]:
+def _walk(root: Path, exclude: Callable[[Path], bool]) -> list[tuple[Path, list[str]]]:
     """Directories under ``root`` with their file names, honouring .gitignore files."""
     found: list[tuple[Path, list[str]]] = []
     stack: list[tuple[Path, tuple[Gitignore, ...]]] = [(root, ())]
@@ -103,7 +116,7 @@ def _walk(root: Path) -> list[tuple[Path, list[str]]]:
         for entry in entries:
             path = directory / entry.name
             is_dir = entry.is_dir(follow_symlinks=False)
-            if any(ignore.ignores(path, is_dir=is_dir) for ignore in ignores):
+            if any(ignore.ignores(path, is_dir=is_dir) for ignore in ignores) or exclude(path):
                 continue
             if is_dir:
                 if entry.name not in SKIPPED_DIRECTORIES:

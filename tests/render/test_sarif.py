@@ -71,7 +71,7 @@ def test_driver_describes_every_rule_of_the_registry() -> None:
     driver = _document(Report([], 0, []))["runs"][0]["tool"]["driver"]
     assert driver["name"] == "bastion"
     assert driver["version"] == __version__
-    assert driver["informationUri"].startswith("https://")
+    assert "informationUri" not in driver  # no public home yet; never invent one
     assert [rule["id"] for rule in driver["rules"]] == [rule.id for rule in RULES]
     severity_score = {"high": "8.0", "medium": "5.5", "low": "3.0", "info": "1.0"}
     for descriptor, rule in zip(driver["rules"], RULES, strict=True):

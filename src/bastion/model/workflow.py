@@ -79,10 +79,11 @@ def _is_merge(key: Node) -> bool:
 class Fields:
     """The keys of a mapping node, looked up by name (the last of duplicate keys wins)."""
 
-    __slots__ = ("_entries", "node")
+    __slots__ = ("_children", "_entries", "node")
 
     def __init__(self, node: MappingNode) -> None:
         self.node = node
+        self._children: dict[str, Fields | None] = {}
         pairs = (
             node.value if not any(_is_merge(key) for key, _ in node.value) else mapping_pairs(node)
         )
@@ -112,8 +113,11 @@ class Fields:
         return value.value if value is not None else None
 
     def mapping(self, name: str) -> Fields | None:
-        value = self.get(name)
-        return Fields(value) if isinstance(value, MappingNode) else None
+        """The fields of a child mapping (built once: several rules ask for the same ones)."""
+        if name not in self._children:
+            value = self.get(name)
+            self._children[name] = Fields(value) if isinstance(value, MappingNode) else None
+        return self._children[name]
 
 
 @dataclass(slots=True)

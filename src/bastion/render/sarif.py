@@ -22,7 +22,6 @@ from bastion.rules import RULES, Rule
 SCHEMA_URI = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 )
-INFORMATION_URI = "https://github.com/bastion-security/bastion"
 SOURCE_ROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "bastion/v1"
 
@@ -56,7 +55,6 @@ def document(report: Report) -> dict[str, object]:
                 "name": "bastion",
                 "version": __version__,
                 "semanticVersion": __version__,
-                "informationUri": INFORMATION_URI,
                 "rules": [rule_descriptor(rule) for rule in RULES],
             }
         },

@@ -90,7 +90,7 @@ class SecretOutsideEnvironment(Rule):
 
     def check_workflow(self, workflow: Workflow) -> Iterator[Hit]:
         exposed = [job for job in workflow.jobs if not _has_environment(job)]
-        if not exposed:
+        if not exposed or not workflow.document.may_contain(workflow.document.root, "secrets"):
             return
         lines = workflow.lines
         # The workflow-level env is evaluated in every job except those calling a workflow.
@@ -107,6 +107,8 @@ class SecretOutsideEnvironment(Rule):
                     span=read.span,
                 )
         for job in exposed:
+            if not workflow.document.may_contain(job.node, "secrets"):
+                continue
             for read in _secret_reads(lines, job.node, job.route, _bare_conditions(job)):
                 yield _job_hit(job, read)
 

@@ -8,6 +8,7 @@ what well-known actions put in their outputs.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -67,9 +68,11 @@ def covers(pattern: Pattern, path: ContextPath, *, serialized: bool = False) -> 
     of it reads an object holding it, which only carries its text when ``serialized``
     (``toJSON(github.event.pull_request)``): written bare, an object expands to ``Object``.
     """
-    if not _parts_agree(pattern, path.parts):
-        return False
-    return len(path.parts) >= len(pattern) or serialized
+    return _covers(pattern, path.parts, serialized)
+
+
+def _covers(pattern: Pattern, parts: tuple[str, ...], serialized: bool) -> bool:
+    return _parts_agree(pattern, parts) and (len(parts) >= len(pattern) or serialized)
 
 
 # --- Values an outsider writes ---------------------------------------------------------------
@@ -172,13 +175,18 @@ def attacker_source(path: ContextPath, *, serialized: bool = False) -> Source | 
     A serialized object that holds several such fields (``toJSON(github.event)``) gives one
     source for all of them, carried by any of their events.
     """
-    found = [s for s in ATTACKER_SOURCES if covers(s.pattern, path, serialized=serialized)]
+    return _attacker_source(path.parts, serialized)
+
+
+@functools.lru_cache(maxsize=4096)
+def _attacker_source(parts: tuple[str, ...], serialized: bool) -> Source | None:
+    found = [s for s in ATTACKER_SOURCES if _covers(s.pattern, parts, serialized)]
     if len(found) <= 1:
         return found[0] if found else None
     events = frozenset().union(*(s.events for s in found))
     example = ".".join(found[0].pattern)
     who = f"outsiders (it holds fields such as `{example}`)"
-    return Source(path.parts, events, who)
+    return Source(parts, events, who)
 
 
 # --- Values that name pull request code ------------------------------------------------------

@@ -111,6 +111,19 @@ class Document:
     text: str
     root: Node
     duplicates: list[Duplicate]
+    aliased: bool
+    """Some node is reached through an alias, so a node's own source text may not hold all
+    of its content."""
+
+    def may_contain(self, node: Node, needle: str) -> bool:
+        """Whether ``needle`` (lower case) can occur anywhere in ``node``'s content.
+
+        False only when the node's source text lacks it and no alias brings in text from
+        elsewhere: a cheap way for a rule to skip subtrees that cannot match.
+        """
+        if self.aliased:
+            return True
+        return needle in self.text[node.start_mark.index : node.end_mark.index].lower()
 
 
 def parse(text: str) -> Document:
@@ -138,7 +151,7 @@ def parse(text: str) -> Document:
     duplicates, shared = _inspect(root)
     if shared:
         _bound_expansion(root)
-    return Document(text, root, duplicates)
+    return Document(text, root, duplicates, shared)
 
 
 _FLOW_BRACKET = re.compile(r"[\[\]{}]")
