@@ -86,3 +86,22 @@ def test_empty_directory_says_nothing_was_found(
 ) -> None:
     assert main(["check", str(tmp_path), "--no-config"]) == 0
     assert "no workflows or actions found" in capsys.readouterr().err
+
+
+def test_min_confidence_filters(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # An image that is only an expression: unpinned-image reports it with low confidence.
+    workflow = tmp_path / "w.yml"
+    workflow.write_text(
+        "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: x\n"
+        "    container: ${{ matrix.image }}\n    steps:\n      - run: echo\n",
+        encoding="utf-8",
+    )
+    base = ["check", str(workflow), "--no-config", "--select", "unpinned-image", "--format", "json"]
+    assert main(base) == 1
+    assert [f["confidence"] for f in json.loads(capsys.readouterr().out)["findings"]] == ["low"]
+    assert main([*base, "--min-confidence", "medium"]) == 0
+    capsys.readouterr()
+    assert main([*base, "--min-confidence", "sure"]) == 2
+    assert "unknown confidence 'sure'" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -13,10 +14,11 @@ from typing import TextIO
 from bastion import __version__, config
 from bastion.engine import Report, run
 from bastion.errors import BastionError, UsageError
-from bastion.findings import Severity
+from bastion.findings import Confidence, Severity
 from bastion.inputs import collect
 from bastion.render import FORMATS, render
 from bastion.rules import RULES, RULES_BY_ID
+from bastion.rules.base import OptionValue
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -54,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
         "--min-severity",
         metavar="LEVEL",
         help="report only findings at or above LEVEL (info, low, medium, high)",
+    )
+    check.add_argument(
+        "--min-confidence",
+        metavar="LEVEL",
+        help="report only findings at or above this confidence (low, medium, high)",
     )
     check.add_argument("--config", metavar="FILE", help="configuration file to use")
     check.add_argument("--no-config", action="store_true", help="ignore configuration files")
@@ -114,6 +121,12 @@ def _load_config(arguments: argparse.Namespace) -> config.Config:
         except ValueError as error:
             raise UsageError(f"--min-severity: {error}") from None
         settings = replace(settings, min_severity=severity)
+    if arguments.min_confidence:
+        try:
+            confidence = Confidence.parse(arguments.min_confidence)
+        except ValueError as error:
+            raise UsageError(f"--min-confidence: {error}") from None
+        settings = replace(settings, min_confidence=confidence)
     return settings
 
 
@@ -165,6 +178,15 @@ def _list_rules(out: TextIO) -> int:
     return EXIT_CLEAN
 
 
+def _toml(value: OptionValue) -> str:
+    """A default written as it would be in the configuration file."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return json.dumps(list(value))
+    return json.dumps(value)
+
+
 def _explain(rule_id: str, out: TextIO) -> int:
     rule = RULES_BY_ID.get(rule_id)
     if rule is None:
@@ -175,7 +197,7 @@ def _explain(rule_id: str, out: TextIO) -> int:
     out.write(rule.documentation() + "\n")
     if rule.options:
         out.write("\n## Options\n")
+        out.write(f"Set them in `[tool.bastion.rules.{rule.id}]`.\n")
         for option in rule.options:
-            default = list(option.default) if isinstance(option.default, tuple) else option.default
-            out.write(f"- `{option.name}` (default {default!r}): {option.help}\n")
+            out.write(f"- `{option.name}` (default `{_toml(option.default)}`): {option.help}\n")
     return EXIT_CLEAN

@@ -5,6 +5,7 @@
 select = ["unpinned-action", "dangerous-trigger"]   # default: every rule
 ignore = ["persisted-credentials"]
 min-severity = "low"
+min-confidence = "medium"
 exclude = ["tests/fixtures/**"]     # not collected from directories (named files still are)
 
 [tool.bastion.per-path-ignores]
@@ -21,16 +22,21 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from bastion.errors import UsageError
-from bastion.findings import Severity
+from bastion.findings import Confidence, Severity
 from bastion.rules import RULES_BY_ID
 from bastion.rules.base import OptionValue
 
-_KEYS = {"select", "ignore", "min-severity", "exclude", "per-path-ignores", "rules"}
+Level = TypeVar("Level", Severity, Confidence)
+
+_KEYS = {
+    "select", "ignore", "min-severity", "min-confidence", "exclude", "per-path-ignores", "rules",
+}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +45,7 @@ class Config:
     """Rule ids to run; None runs every rule."""
     ignore: frozenset[str] = frozenset()
     min_severity: Severity = Severity.INFO
+    min_confidence: Confidence = Confidence.LOW
     exclude: tuple[str, ...] = ()
     """Patterns of paths (relative to ``root``) that directory collection skips."""
     per_path_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
@@ -136,7 +143,12 @@ def from_table(
     return Config(
         select=frozenset(_rule_ids(select, f"{where} select")) if select is not None else None,
         ignore=frozenset(_rule_ids(table.get("ignore", []), f"{where} ignore")),
-        min_severity=_severity(table.get("min-severity", "info"), where),
+        min_severity=_level(
+            Severity.parse, table.get("min-severity", "info"), where, "min-severity"
+        ),
+        min_confidence=_level(
+            Confidence.parse, table.get("min-confidence", "low"), where, "min-confidence"
+        ),
         exclude=tuple(_strings(table.get("exclude", []), f"{where} exclude")),
         per_path_ignores=_per_path(table.get("per-path-ignores", {}), where),
         rule_settings=_rule_settings(table.get("rules", {}), where),
@@ -167,13 +179,13 @@ def _strings(value: object, what: str) -> list[str]:
     return list(value)
 
 
-def _severity(value: object, where: str) -> Severity:
+def _level(parse: Callable[[str], Level], value: object, where: str, key: str) -> Level:
     if not isinstance(value, str):
-        raise UsageError(f"{where} min-severity must be a string")
+        raise UsageError(f"{where} {key} must be a string")
     try:
-        return Severity.parse(value)
+        return parse(value)
     except ValueError as error:
-        raise UsageError(f"{where} min-severity: {error}") from None
+        raise UsageError(f"{where} {key}: {error}") from None
 
 
 def _per_path(value: object, where: str) -> tuple[tuple[str, frozenset[str]], ...]:

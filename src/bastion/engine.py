@@ -164,6 +164,8 @@ class Checker:
         for finding in result.findings:
             if finding.severity < self.config.min_severity or finding.rule in off:
                 continue
+            if finding.confidence < self.config.min_confidence:
+                continue
             if suppressed and _is_suppressed(finding, suppressed):
                 continue
             kept.append(finding)

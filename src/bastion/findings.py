@@ -38,6 +38,14 @@ class Confidence(enum.IntEnum):
     def label(self) -> str:
         return self.name.lower()
 
+    @classmethod
+    def parse(cls, text: str) -> Confidence:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            choices = ", ".join(c.label for c in cls)
+            raise ValueError(f"unknown confidence {text!r} (choose from {choices})") from None
+
 
 class Area(enum.Enum):
     """The part of the playbook a rule belongs to."""

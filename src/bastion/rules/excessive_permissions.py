@@ -59,9 +59,6 @@ class ExcessivePermissions(Rule):
           contents: write
         steps: [...]
     ```
-
-    ## Options
-    - `allow-read-only` (default false): accept top-level permissions that only read.
     """
 
     id = "excessive-permissions"

@@ -46,17 +46,12 @@ class UnpinnedAction(Rule):
 
     ```yaml
     steps:
-      - uses: actions/checkout@08eba0b27e820071cde6df949e0beb9ba4906955 # v4.3.0
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
     ```
 
     Check that the commit belongs to the upstream repository (not an impostor commit from a
     fork). Reusable workflows that must be called by tag (for example the SLSA generator,
     which checks its own ref) can be listed in the `allow` option.
-
-    ## Options
-    - `allow`: fnmatch patterns, matched case-insensitively against `owner/repo` or
-      `owner/repo/path`, that may stay unpinned (`slsa-framework/slsa-github-generator/*`,
-      `my-org/*`). Empty by default.
     """
 
     id = "unpinned-action"

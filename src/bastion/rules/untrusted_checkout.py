@@ -495,7 +495,8 @@ class UntrustedCheckout(Rule):
         if not events:
             return
         resolver = _Resolver(workflow)
-        trigger = ", ".join(f"`{event}`" for event in events)
+        named = [f"`{event}`" for event in events]
+        trigger = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
         jobs = {job.job_id: job for job in workflow.jobs}
         for job in workflow.jobs:
             if _after_merge(job, jobs, set()):
