@@ -4,9 +4,27 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Self
 
 
-class Severity(enum.IntEnum):
+class _Level(enum.IntEnum):
+    """An ordered level that users name in lower case (``--min-severity medium``)."""
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Self:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            choices = ", ".join(level.label for level in cls)
+            kind = cls.__name__.lower()
+            raise ValueError(f"unknown {kind} {text!r} (choose from {choices})") from None
+
+
+class Severity(_Level):
     """How much damage the pattern can do if it is exploited."""
 
     INFO = 0
@@ -14,37 +32,13 @@ class Severity(enum.IntEnum):
     MEDIUM = 2
     HIGH = 3
 
-    @property
-    def label(self) -> str:
-        return self.name.lower()
 
-    @classmethod
-    def parse(cls, text: str) -> Severity:
-        try:
-            return cls[text.strip().upper()]
-        except KeyError:
-            choices = ", ".join(s.label for s in cls)
-            raise ValueError(f"unknown severity {text!r} (choose from {choices})") from None
-
-
-class Confidence(enum.IntEnum):
+class Confidence(_Level):
     """How sure the rule is that the pattern is really there."""
 
     LOW = 1
     MEDIUM = 2
     HIGH = 3
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
-
-    @classmethod
-    def parse(cls, text: str) -> Confidence:
-        try:
-            return cls[text.strip().upper()]
-        except KeyError:
-            choices = ", ".join(c.label for c in cls)
-            raise ValueError(f"unknown confidence {text!r} (choose from {choices})") from None
 
 
 class Area(enum.Enum):

@@ -13,9 +13,16 @@ from collections.abc import Iterator
 from bastion.findings import Span
 from bastion.model.expressions import Embedded, find_expressions
 from bastion.source.text import LineIndex
-from bastion.source.yaml import MappingNode, Node, ScalarNode, SequenceNode, mapping_pairs
+from bastion.source.yaml import (
+    MappingNode,
+    Node,
+    ScalarNode,
+    SequenceNode,
+    mapping_pairs,
+    node_span,
+)
 
-__all__ = ["expression_span", "iter_expressions", "iter_scalars"]
+__all__ = ["expression_span", "iter_expressions", "iter_scalars", "locate"]
 
 
 def iter_scalars(node: Node, route: str = "") -> Iterator[tuple[str, ScalarNode]]:
@@ -58,11 +65,26 @@ def expression_span(lines: LineIndex, scalar: ScalarNode, embedded: Embedded) ->
     Falls back to the scalar's own span when the expression is not written verbatim (a
     folded line break or an escape inside it).
     """
-    from bastion.rules.base import locate  # here, not at the top: rules import this module
-
     text = scalar.value[embedded.start : embedded.end]
     occurrence = scalar.value.count(text, 0, embedded.start)
     return locate(lines, scalar, text, occurrence)
+
+
+def locate(lines: LineIndex, node: Node, needle: str, occurrence: int = 0) -> Span:
+    """The span of ``needle`` as written inside ``node``'s source text.
+
+    Scalars lose their quoting, escapes and indentation when parsed, so the place of a piece
+    of their *value* is found by searching the node's raw text. When the text is not there
+    verbatim (it was folded or escaped), the node's own span is the answer.
+    """
+    start, end = node.start_mark.index, node.end_mark.index
+    raw = lines.text[start:end]
+    found = -1
+    for _ in range(occurrence + 1):
+        found = raw.find(needle, found + 1)
+        if found < 0:
+            return node_span(node)
+    return lines.span(start + found, start + found + len(needle))
 
 
 def _join(route: str, part: str) -> str:

@@ -9,8 +9,7 @@ from typing import ClassVar
 
 from bastion.findings import Area, Confidence, Severity, Span
 from bastion.model.workflow import Action, Workflow
-from bastion.source.text import LineIndex
-from bastion.source.yaml import Node, node_span
+from bastion.source.yaml import Node
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,20 +74,3 @@ class Rule:
         value = self.settings[name]
         assert isinstance(value, tuple)
         return value
-
-
-def locate(lines: LineIndex, node: Node, needle: str, occurrence: int = 0) -> Span:
-    """The span of ``needle`` as written inside ``node``'s source text.
-
-    Scalars lose their quoting, escapes and indentation when parsed, so the place of a piece
-    of their *value* is found by searching the node's raw text. When the text is not there
-    verbatim (it was folded or escaped), the node's own span is the answer.
-    """
-    start, end = node.start_mark.index, node.end_mark.index
-    raw = lines.text[start:end]
-    found = -1
-    for _ in range(occurrence + 1):
-        found = raw.find(needle, found + 1)
-        if found < 0:
-            return node_span(node)
-    return lines.span(start + found, start + found + len(needle))

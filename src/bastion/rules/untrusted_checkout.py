@@ -17,9 +17,9 @@ from bastion.model.expressions import (
     parse_expression,
     walk,
 )
-from bastion.model.walk import iter_scalars
+from bastion.model.walk import iter_scalars, locate
 from bastion.model.workflow import Job, Step, Workflow
-from bastion.rules.base import Hit, Rule, locate
+from bastion.rules.base import Hit, Rule
 from bastion.rules.taint import (
     PR_CODE_OUTPUTS,
     Flow,
