@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
@@ -28,6 +28,17 @@ EXIT_ERROR = 2
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{message} (see `bastion {self.prog.split()[-1]} --help`)")
+
+
+def _level(kind: type[Severity] | type[Confidence]) -> Callable[[str], Severity | Confidence]:
+    def convert(text: str) -> Severity | Confidence:
+        try:
+            return kind.parse(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    convert.__name__ = kind.__name__.lower()
+    return convert
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,11 +66,13 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--min-severity",
         metavar="LEVEL",
+        type=_level(Severity),
         help="report only findings at or above LEVEL (info, low, medium, high)",
     )
     check.add_argument(
         "--min-confidence",
         metavar="LEVEL",
+        type=_level(Confidence),
         help="report only findings at or above this confidence (low, medium, high)",
     )
     check.add_argument("--config", metavar="FILE", help="configuration file to use")
@@ -115,18 +128,10 @@ def _load_config(arguments: argparse.Namespace) -> config.Config:
     if arguments.ignore:
         extra = config.rule_ids(arguments.ignore, "--ignore")
         settings = replace(settings, ignore=settings.ignore | frozenset(extra))
-    if arguments.min_severity:
-        try:
-            severity = Severity.parse(arguments.min_severity)
-        except ValueError as error:
-            raise UsageError(f"--min-severity: {error}") from None
-        settings = replace(settings, min_severity=severity)
-    if arguments.min_confidence:
-        try:
-            confidence = Confidence.parse(arguments.min_confidence)
-        except ValueError as error:
-            raise UsageError(f"--min-confidence: {error}") from None
-        settings = replace(settings, min_confidence=confidence)
+    if arguments.min_severity is not None:
+        settings = replace(settings, min_severity=arguments.min_severity)
+    if arguments.min_confidence is not None:
+        settings = replace(settings, min_confidence=arguments.min_confidence)
     return settings
 
 
