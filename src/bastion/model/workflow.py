@@ -158,6 +158,14 @@ class Job:
     """The reusable workflow this job calls, if it calls one."""
     uses_node: ScalarNode | None
 
+    @property
+    def has_environment(self) -> bool:
+        """Whether the job names a deployment environment (``environment: x`` or ``name: x``)."""
+        value = self.fields.get("environment")
+        if isinstance(value, MappingNode):
+            value = Fields(value).scalar("name")
+        return isinstance(value, ScalarNode) and bool(value.value.strip())
+
 
 @dataclass(slots=True)
 class Trigger:

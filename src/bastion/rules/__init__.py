@@ -5,14 +5,19 @@ from __future__ import annotations
 from bastion.rules.base import Hit, Option, Rule
 from bastion.rules.dangerous_trigger import DangerousTrigger
 from bastion.rules.excessive_permissions import ExcessivePermissions
+from bastion.rules.missing_provenance import MissingProvenance
 from bastion.rules.persisted_credentials import PersistedCredentials
+from bastion.rules.publish_outside_environment import PublishOutsideEnvironment
+from bastion.rules.release_cache import ReleaseCache
 from bastion.rules.secret_outside_environment import SecretOutsideEnvironment
 from bastion.rules.secrets_inherit import SecretsInherit
+from bastion.rules.stored_publish_credential import StoredPublishCredential
 from bastion.rules.syntax_error import SyntaxError_
 from bastion.rules.template_injection import TemplateInjection
 from bastion.rules.unpinned_action import UnpinnedAction
 from bastion.rules.unpinned_image import UnpinnedImage
 from bastion.rules.untrusted_checkout import UntrustedCheckout
+from bastion.rules.unverified_download import UnverifiedDownload
 
 RULES: tuple[type[Rule], ...] = (
     DangerousTrigger,
@@ -24,6 +29,11 @@ RULES: tuple[type[Rule], ...] = (
     SecretsInherit,
     TemplateInjection,
     PersistedCredentials,
+    ReleaseCache,
+    StoredPublishCredential,
+    PublishOutsideEnvironment,
+    MissingProvenance,
+    UnverifiedDownload,
     SyntaxError_,
 )
 

@@ -11,10 +11,10 @@ from bastion.model.expressions import (
     parse_expression,
 )
 from bastion.model.walk import expression_span, iter_scalars
-from bastion.model.workflow import Fields, Job, Workflow
+from bastion.model.workflow import Job, Workflow
 from bastion.rules.base import Hit, Rule
 from bastion.source.text import LineIndex
-from bastion.source.yaml import MappingNode, Node, ScalarNode
+from bastion.source.yaml import Node, ScalarNode
 
 ALWAYS_AVAILABLE = frozenset({"github_token"})
 """Secrets GitHub provides to every job; they need no environment."""
@@ -89,7 +89,7 @@ class SecretOutsideEnvironment(Rule):
     confidence = Confidence.HIGH
 
     def check_workflow(self, workflow: Workflow) -> Iterator[Hit]:
-        exposed = [job for job in workflow.jobs if not _has_environment(job)]
+        exposed = [job for job in workflow.jobs if not job.has_environment]
         if not exposed or not workflow.document.may_contain(workflow.document.root, "secrets"):
             return
         lines = workflow.lines
@@ -140,13 +140,6 @@ def _jobs(job_ids: list[str], shown: int = 4) -> str:
     if len(job_ids) > shown:
         names += f" and {len(job_ids) - shown} more"
     return f"job {names}" if len(job_ids) == 1 else f"jobs {names}"
-
-
-def _has_environment(job: Job) -> bool:
-    value = job.fields.get("environment")
-    if isinstance(value, MappingNode):
-        value = Fields(value).scalar("name")
-    return isinstance(value, ScalarNode) and bool(value.value.strip())
 
 
 def _bare_conditions(job: Job) -> set[int]:

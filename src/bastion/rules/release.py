@@ -1,0 +1,278 @@
+"""What the release rules share: which steps publish, and which jobs make up a release.
+
+A *publishing step* is one of:
+
+- a `uses:` of an action that publishes: `pypa/gh-action-pypi-publish` (PyPI),
+  `JS-DevTools/npm-publish` (npm), `softprops/action-gh-release`, `ncipollo/release-action`,
+  `actions/create-release`, `actions/upload-release-asset`,
+  `svenstaro/upload-release-action`, `marvinpinto/action-automatic-releases`,
+  `goreleaser/goreleaser-action` unless its `args` run another command than `release` or
+  skip publishing (`--snapshot`, `--skip=publish`) (GitHub releases), and
+  `docker/build-push-action` or `docker/bake-action` whose `push:` input is `true` or an
+  expression (container images);
+- a `run:` script with a command that publishes: `uv publish`, `twine upload`,
+  `poetry publish`, `flit publish`, `hatch publish`, `npm publish`, `pnpm publish`,
+  `yarn npm publish`, `yarn publish`, `cargo publish`, `gem push`, `dotnet nuget push`,
+  `nuget push`, `dart pub publish`, `flutter pub publish`, `docker push`, `podman push`,
+  `gh release create` and `gh release upload`. A command with `--dry-run` does not
+  publish. Commands are read at the start of a line or after `;`, `&&`, `||`, `|`,
+  `then`, `do` or `else`, past `sudo`, `env` and variable assignments, so an `echo` that
+  mentions `npm publish` is not one.
+
+A job is a *release job* when it has a publishing step, or when its workflow is triggered by
+`release` or by a push of tags (`on: push: tags:`), whatever its steps. A workflow is a
+release context when it has a release job. Jobs that call a reusable workflow have no steps
+of their own: the called workflow is checked on its own file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from bastion.findings import Span
+from bastion.model.expressions import ExpressionError, context_paths, parse_expression
+from bastion.model.walk import locate
+from bastion.model.workflow import Fields, Job, Step, Workflow
+from bastion.rules.taint import mask_expressions
+from bastion.source.text import LineIndex
+from bastion.source.yaml import MappingNode, ScalarNode, node_span
+
+PYPI, NPM, CRATES, RUBYGEMS, NUGET, PUBDEV = (
+    "PyPI",
+    "npm",
+    "crates.io",
+    "RubyGems",
+    "NuGet",
+    "pub.dev",
+)
+CONTAINER, GITHUB_RELEASE = "a container registry", "a GitHub release"
+
+_PUBLISH_ACTIONS: dict[str, str] = {
+    "pypa/gh-action-pypi-publish": PYPI,
+    "js-devtools/npm-publish": NPM,
+    "softprops/action-gh-release": GITHUB_RELEASE,
+    "ncipollo/release-action": GITHUB_RELEASE,
+    "actions/create-release": GITHUB_RELEASE,
+    "actions/upload-release-asset": GITHUB_RELEASE,
+    "svenstaro/upload-release-action": GITHUB_RELEASE,
+    "marvinpinto/action-automatic-releases": GITHUB_RELEASE,
+    "goreleaser/goreleaser-action": GITHUB_RELEASE,
+}
+_PUSH_ACTIONS = ("docker/build-push-action", "docker/bake-action")
+
+_PUBLISH_COMMANDS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("uv", "publish"), PYPI),
+    (("twine", "upload"), PYPI),
+    (("poetry", "publish"), PYPI),
+    (("flit", "publish"), PYPI),
+    (("hatch", "publish"), PYPI),
+    (("npm", "publish"), NPM),
+    (("pnpm", "publish"), NPM),
+    (("yarn", "npm", "publish"), NPM),
+    (("yarn", "publish"), NPM),
+    (("cargo", "publish"), CRATES),
+    (("gem", "push"), RUBYGEMS),
+    (("dotnet", "nuget", "push"), NUGET),
+    (("nuget", "push"), NUGET),
+    (("dart", "pub", "publish"), PUBDEV),
+    (("flutter", "pub", "publish"), PUBDEV),
+    (("docker", "push"), CONTAINER),
+    (("podman", "push"), CONTAINER),
+    (("gh", "release", "create"), GITHUB_RELEASE),
+    (("gh", "release", "upload"), GITHUB_RELEASE),
+)
+_PREFIXES = frozenset({"sudo", "env", "exec", "command", "time", "then", "do", "else", "!"})
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+_SEPARATOR = re.compile(r"&&|\|\||[;|&(){}`]")
+_RUNNERS = frozenset({"python", "python3", "npx", "pipx", "uvx", "bunx"})
+"""Launchers that may come before a tool: `python -m twine upload`, `npx pnpm publish`."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptLine:
+    """One logical line of a script (continuations joined), with its first physical line."""
+
+    masked: str
+    """The logical line with ``${{ }}`` masked and continuations joined."""
+    original: str
+    """The logical line as written (continuations joined, expressions kept)."""
+    first: str
+    """Its first physical line, to locate it in the file."""
+    start: int
+    """Offset of the first physical line in the script."""
+    end: int
+    """Offset just past its last physical line."""
+
+
+def script_lines(script: str) -> list[ScriptLine]:
+    # Keep the line breaks inside expressions, so both texts have the same lines.
+    masked_script = "".join(
+        "\n" if original == "\n" else masked
+        for original, masked in zip(script, mask_expressions(script), strict=True)
+    )
+    found: list[ScriptLine] = []
+    physical = script.split("\n")
+    masked_physical = masked_script.split("\n")
+    offset = 0
+    index = 0
+    while index < len(physical):
+        start = offset
+        first = physical[index]
+        parts, masked_parts = [], []
+        while True:
+            line, masked = physical[index], masked_physical[index]
+            offset += len(line) + 1
+            index += 1
+            continued = masked.rstrip("\r").endswith("\\") and index < len(physical)
+            parts.append(line.rstrip("\r").removesuffix("\\") if continued else line)
+            masked_parts.append(masked.rstrip("\r").removesuffix("\\") if continued else masked)
+            if not continued:
+                break
+        joined, masked_joined = " ".join(parts), " ".join(masked_parts)
+        found.append(ScriptLine(masked_joined, joined, first.rstrip("\r"), start, offset - 1))
+    return found
+
+
+def commands(masked_line: str) -> list[list[str]]:
+    """The simple commands of a logical line, as words, with leading prefixes removed."""
+    if masked_line.lstrip().startswith("#"):
+        return []
+    found = []
+    for piece in _SEPARATOR.split(masked_line.split(" #", maxsplit=1)[0]):
+        words = [word.strip("\"'") for word in piece.split()]
+        while words and (words[0] in _PREFIXES or _ASSIGNMENT.match(words[0])):
+            words = words[1:]
+        if words:
+            found.append(words)
+    return found
+
+
+def line_span(lines: LineIndex, run: ScalarNode, script: str, line: ScriptLine) -> Span:
+    text = line.first.strip()
+    occurrence = script.count(text, 0, line.start)
+    return locate(lines, run, text, occurrence)
+
+
+@dataclass(frozen=True, slots=True)
+class Publish:
+    """A publishing step: what it publishes to, and where it says so."""
+
+    step: Step
+    registry: str
+    what: str
+    """The action or command, for a message: "`npm publish`"."""
+    node: ScalarNode
+    route: str
+    span: Span
+    line: ScriptLine | None = None
+
+
+def _publish_command(words: list[str]) -> tuple[str, str] | None:
+    if "--dry-run" in words or ("-n" in words and words[:1] == ["cargo"]):
+        return None
+    if len(words) > 2 and words[0] in _RUNNERS:
+        words = words[2:] if words[1] == "-m" else words[1:]
+    name = words[0].rsplit("/", 1)[-1] if words else ""
+    words = [name, *words[1:]]
+    for pattern, registry in _PUBLISH_COMMANDS:
+        if tuple(words[: len(pattern)]) == pattern:
+            return " ".join(pattern), registry
+    return None
+
+
+def _pushes(step: Step) -> bool:
+    value = step.input("push")
+    if value is None:
+        return False
+    text = value.value.strip()
+    return text.lower() == "true" or "${{" in text
+
+
+def _goreleaser_publishes(step: Step) -> bool:
+    """GoReleaser publishes with `release` (its default) unless told to skip publishing."""
+    args = step.input("args")
+    if args is None:
+        return True
+    words = mask_expressions(args.value).split()
+    if words and words[0] != "release" and not words[0].startswith("-"):
+        return False  # `check`, `build`, `healthcheck`...
+    return not any(
+        word in ("--snapshot", "--skip-publish", "--skip=publish") for word in words
+    ) and not any(word.startswith("--skip=") and "publish" in word for word in words)
+
+
+def publishing(lines: LineIndex, step: Step) -> Publish | None:
+    """How ``step`` publishes (its first publishing command), if it does."""
+    uses, uses_node = step.uses, step.uses_node
+    if uses is not None and uses_node is not None:
+        slug = uses.slug.lower()
+        registry = _PUBLISH_ACTIONS.get(slug)
+        if registry is None and slug in _PUSH_ACTIONS and _pushes(step):
+            registry = CONTAINER
+        if slug == "goreleaser/goreleaser-action" and not _goreleaser_publishes(step):
+            registry = None
+        if registry is None:
+            return None
+        what = f"`{uses.slug}`"
+        return Publish(step, registry, what, uses_node, f"{step.route}/uses", node_span(uses_node))
+    run = step.run
+    if run is None:
+        return None
+    for line in script_lines(run.value):
+        for words in commands(line.masked):
+            found = _publish_command(words)
+            if found is not None:
+                command, registry = found
+                span = line_span(lines, run, run.value, line)
+                return Publish(step, registry, f"`{command}`", run, f"{step.route}/run", span, line)
+    return None
+
+
+def publishing_steps(lines: LineIndex, steps: list[Step]) -> Iterator[Publish]:
+    for step in steps:
+        found = publishing(lines, step)
+        if found is not None:
+            yield found
+
+
+def release_trigger(workflow: Workflow) -> str | None:
+    """`release` or `a push of tags` when the workflow is triggered that way."""
+    for trigger in workflow.triggers:
+        if trigger.event == "release":
+            return "`release`"
+        config = trigger.config
+        if trigger.event == "push" and isinstance(config, MappingNode) and "tags" in Fields(config):
+            return "a push of tags"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseJob:
+    job: Job
+    why: str
+    """Why it is a release job, for a message."""
+    publishes: list[Publish]
+
+
+def release_jobs(workflow: Workflow) -> Iterator[ReleaseJob]:
+    trigger = release_trigger(workflow)
+    for job in workflow.jobs:
+        publishes = list(publishing_steps(workflow.lines, job.steps))
+        if publishes:
+            yield ReleaseJob(job, f"publishes with {publishes[0].what}", publishes)
+        elif trigger is not None:
+            yield ReleaseJob(job, f"runs in a workflow triggered by {trigger}", publishes)
+
+
+def reads_secret(text: str) -> bool:
+    """Whether an expression source reads a stored secret (other than `GITHUB_TOKEN`)."""
+    try:
+        expression = parse_expression(text)
+    except ExpressionError:
+        return False
+    return any(
+        path.root == "secrets" and (len(path.parts) == 1 or path.parts[1] != "github_token")
+        for path in context_paths(expression)
+    )

@@ -1,0 +1,225 @@
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from bastion.findings import Area, Confidence, Severity
+from bastion.model.expressions import find_expressions
+from bastion.model.walk import expression_span, iter_expressions
+from bastion.model.workflow import Fields, Workflow
+from bastion.rules.base import Hit, Rule
+from bastion.rules.release import (
+    CRATES,
+    NPM,
+    NUGET,
+    PUBDEV,
+    PYPI,
+    RUBYGEMS,
+    Publish,
+    publishing_steps,
+    reads_secret,
+    script_lines,
+)
+from bastion.source.yaml import ScalarNode
+
+TRUSTED_PUBLISHING = frozenset({PYPI, NPM, CRATES, RUBYGEMS, NUGET, PUBDEV})
+"""Registries that accept short-lived tokens exchanged for the job's OIDC identity."""
+CREDENTIAL_VARIABLES = {
+    "TWINE_PASSWORD": PYPI, "UV_PUBLISH_TOKEN": PYPI, "UV_PUBLISH_PASSWORD": PYPI,
+    "POETRY_PYPI_TOKEN_PYPI": PYPI, "FLIT_PASSWORD": PYPI, "HATCH_INDEX_AUTH": PYPI,
+    "NODE_AUTH_TOKEN": NPM, "NPM_TOKEN": NPM, "NPM_AUTH_TOKEN": NPM,
+    "CARGO_REGISTRY_TOKEN": CRATES, "CARGO_REGISTRIES_CRATES_IO_TOKEN": CRATES,
+    "GEM_HOST_API_KEY": RUBYGEMS, "RUBYGEMS_API_KEY": RUBYGEMS,
+    "NUGET_API_KEY": NUGET, "NUGET_AUTH_TOKEN": NUGET,
+    "PUB_TOKEN": PUBDEV,
+}  # fmt: skip
+"""Environment variables the publishing tools read a registry credential from."""
+SHARED_VARIABLES = frozenset({"NODE_AUTH_TOKEN", "NPM_TOKEN", "NPM_AUTH_TOKEN", "NUGET_AUTH_TOKEN"})
+"""Variables also used to install private packages: reported only beside a publishing step."""
+_CREDENTIAL_FLAG = re.compile(
+    r"(?:^|\s)(--token|--api-key|-k|--password|-p)(?:[=\s]|$)|_authToken|token add"
+)
+
+
+class StoredPublishCredential(Rule):
+    """Flags publishing to a registry with a stored token where Trusted Publishing exists.
+
+    In a job with a step that publishes to PyPI, npm, crates.io, RubyGems, NuGet or pub.dev
+    (see `bastion explain publish-outside-environment` for the steps recognised), a
+    credential read from the `secrets` context is flagged at its `${{ }}`:
+
+    - the `password:` input of `pypa/gh-action-pypi-publish` or `token:` of
+      `JS-DevTools/npm-publish`;
+    - a credential variable (`TWINE_PASSWORD`, `UV_PUBLISH_TOKEN`, `POETRY_PYPI_TOKEN_PYPI`,
+      `NODE_AUTH_TOKEN`, `NPM_TOKEN`, `CARGO_REGISTRY_TOKEN`, `GEM_HOST_API_KEY`,
+      `NUGET_API_KEY`, and a few more) in the `env:` of any step of the job, of the job or
+      of the workflow, when it is the credential for a registry the job publishes to; a
+      job with no publishing step that sets one of these variables (other than the
+      npm and NuGet ones, which also serve to install private packages) is taken to
+      publish from a script, with medium confidence;
+    - a secret on a line of the publishing step's script that has `--token`, `--api-key`,
+      `-k`, `--password` or `-p` (`uv publish --token ...`, `cargo publish --token ...`,
+      `dotnet nuget push --api-key ...`), or that writes an npm `_authToken`.
+
+    `GITHUB_TOKEN` is not a stored credential, and a token exchanged for the job's OIDC
+    identity in an earlier step (`${{ steps.auth.outputs.token }}`) is what is wanted.
+
+    ## Why it matters
+    A long-lived registry token in the repository's secrets can be read by any workflow
+    change that reaches it, copied, and used from anywhere until someone notices and
+    revokes it: stolen publishing tokens are how most registry takeovers happen. Trusted
+    Publishing replaces the token with one minted for a single run of a named workflow,
+    valid for minutes. The playbook (release control L1) publishes with Trusted Publishing
+    wherever the registry supports it.
+
+    ## Example
+    ```yaml
+    jobs:
+      pypi:
+        runs-on: ubuntu-latest
+        environment: release
+        steps:
+          - uses: pypa/gh-action-pypi-publish@<sha>
+            with:
+              password: ${{ secrets.PYPI_TOKEN }}      # flagged
+    ```
+
+    ## How to fix
+    Register the workflow as a trusted publisher on the registry, grant the job
+    `id-token: write`, drop the token, and delete it on the registry:
+
+    ```yaml
+    jobs:
+      pypi:
+        runs-on: ubuntu-latest
+        environment: release
+        permissions:
+          id-token: write
+        steps:
+          - uses: pypa/gh-action-pypi-publish@<sha>
+    ```
+
+    For crates.io, exchange the identity with `rust-lang/crates-io-auth-action` and pass its
+    `token` output to `cargo publish`.
+    """
+
+    id = "stored-publish-credential"
+    summary = "publishing with a stored registry token where Trusted Publishing exists"
+    severity = Severity.HIGH
+    confidence = Confidence.HIGH
+    area = Area.RELEASE
+
+    def check_workflow(self, workflow: Workflow) -> Iterator[Hit]:
+        seen: set[tuple[int, int, int, int]] = set()
+        for job in workflow.jobs:
+            publishes = [
+                p
+                for p in publishing_steps(workflow.lines, job.steps)
+                if p.registry in TRUSTED_PUBLISHING
+            ]
+            registries = {p.registry for p in publishes}
+            if publishes:
+                context = f"job `{job.job_id}` publishes to {_names(registries)}"
+            else:
+                # A publishing tool's own credential variable says what a script will do.
+                registries = set(TRUSTED_PUBLISHING)
+                context = f"job `{job.job_id}` most likely publishes (from a script)"
+            hits = [
+                *self._inputs(workflow, publishes, context),
+                *self._commands(workflow, publishes, context),
+            ]
+            levels = [(step.fields.mapping("env"), f"{step.route}/env") for step in job.steps]
+            levels += [(job.fields.mapping("env"), f"{job.route}/env")]
+            levels += [(workflow.fields.mapping("env"), "env")]
+            for env, route in levels:
+                hits.extend(self._env(workflow, env, route, registries, context))
+            for hit in hits:
+                assert hit.span is not None
+                key = (hit.span.start.line, hit.span.start.column, hit.span.end.line, 0)
+                if key not in seen:
+                    seen.add(key)
+                    yield hit
+
+    def _secret_hits(
+        self, workflow: Workflow, node: ScalarNode, route: str, message: str
+    ) -> Iterator[Hit]:
+        for scalar, embedded in iter_expressions(node):
+            if reads_secret(embedded.source):
+                span = expression_span(workflow.lines, scalar, embedded)
+                yield Hit(message, scalar, route, span=span)
+
+    def _inputs(self, workflow: Workflow, publishes: list[Publish], context: str) -> list[Hit]:
+        hits: list[Hit] = []
+        for publish in publishes:
+            step = publish.step
+            for name in ("password", "token"):
+                value = step.input(name)
+                if value is None or publish.line is not None:
+                    continue
+                message = (
+                    f"{context} with a stored token (`{name}:` of {publish.what}); "
+                    f"{_fix(publish.registry)}"
+                )
+                hits.extend(
+                    self._secret_hits(workflow, value, f"{step.route}/with/{name}", message)
+                )
+        return hits
+
+    def _commands(self, workflow: Workflow, publishes: list[Publish], context: str) -> list[Hit]:
+        hits: list[Hit] = []
+        for publish in publishes:
+            run = publish.step.run
+            if run is None:
+                continue
+            embedded = find_expressions(run.value)
+            for line in script_lines(run.value):
+                if not _CREDENTIAL_FLAG.search(line.masked):
+                    continue
+                for item in embedded:
+                    if line.start <= item.start < line.end and reads_secret(item.source):
+                        hits.append(
+                            Hit(
+                                f"{context} with a stored token passed on the command line; "
+                                f"{_fix(publish.registry)}",
+                                run,
+                                f"{publish.step.route}/run",
+                                span=expression_span(workflow.lines, run, item),
+                            )
+                        )
+        return hits
+
+    def _env(
+        self,
+        workflow: Workflow,
+        env: Fields | None,
+        route: str,
+        registries: set[str],
+        context: str,
+    ) -> Iterator[Hit]:
+        for entry in env or ():
+            name = entry.key.value.upper()
+            registry = CREDENTIAL_VARIABLES.get(name)
+            if registry is None or registry not in registries:
+                continue
+            if "(from a script)" in context and name in SHARED_VARIABLES:
+                continue
+            if not isinstance(entry.value, ScalarNode):
+                continue
+            message = f"{context} with a stored token (`{name}`); {_fix(registry)}"
+            confidence = Confidence.MEDIUM if "(from a script)" in context else None
+            for hit in self._secret_hits(
+                workflow, entry.value, f"{route}/{entry.key.value}", message
+            ):
+                yield Hit(hit.message, hit.node, hit.route, confidence=confidence, span=hit.span)
+
+
+def _names(registries: set[str]) -> str:
+    ordered = sorted(registries)
+    return ordered[0] if len(ordered) == 1 else f"{', '.join(ordered[:-1])} and {ordered[-1]}"
+
+
+def _fix(registry: str) -> str:
+    return (
+        f"{registry} supports Trusted Publishing: register this workflow as a trusted "
+        "publisher, grant the job `id-token: write`, and delete the long-lived token"
+    )
