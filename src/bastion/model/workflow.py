@@ -8,8 +8,9 @@ on; whatever GitHub would refuse is recorded in ``problems`` and reported as
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar, cast
 
 from bastion.model.uses import Uses, parse_uses
 from bastion.source.text import LineIndex
@@ -54,6 +55,9 @@ EVENTS = frozenset(
 )  # fmt: skip
 DISPATCH_INPUT_TYPES = frozenset({"string", "boolean", "number", "choice", "environment"})
 CALL_INPUT_TYPES = frozenset({"string", "boolean", "number"})
+
+
+Result = TypeVar("Result")
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,9 +188,16 @@ class Workflow:
     triggers: list[Trigger]
     jobs: list[Job]
     problems: list[Problem] = field(default_factory=list)
+    _analyses: dict[Callable[[Workflow], object], object] = field(default_factory=dict)
 
     def has_trigger(self, *events: str) -> bool:
         return any(trigger.event in events for trigger in self.triggers)
+
+    def analysis(self, analyse: Callable[[Workflow], Result]) -> Result:
+        """``analyse(self)``, computed once however many rules ask for it."""
+        if analyse not in self._analyses:
+            self._analyses[analyse] = analyse(self)
+        return cast(Result, self._analyses[analyse])
 
 
 @dataclass(slots=True)

@@ -13,7 +13,7 @@ from bastion.rules.release import (
     PYPI,
     Publish,
     commands,
-    publishing_steps,
+    job_publishes,
     script_lines,
 )
 from bastion.rules.taint import Scope, env_entry, env_levels
@@ -126,7 +126,7 @@ class MissingProvenance(Rule):
         checked: list[tuple[Job, Publish]] = [
             (job, publish)
             for job in workflow.jobs
-            for publish in publishing_steps(workflow.lines, job.steps)
+            for publish in job_publishes(workflow, job)
             if publish.registry in ATTESTABLE
         ]
         if not checked or _attests(workflow):

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from bastion.findings import Area, Confidence, Severity
 from bastion.model.workflow import Workflow
 from bastion.rules.base import Hit, Rule
-from bastion.rules.release import publishing_steps
+from bastion.rules.release import job_publishes
 
 
 class PublishOutsideEnvironment(Rule):
@@ -69,7 +69,7 @@ class PublishOutsideEnvironment(Rule):
         for job in workflow.jobs:
             if job.has_environment:
                 continue
-            publishes = list(publishing_steps(workflow.lines, job.steps))
+            publishes = job_publishes(workflow, job)
             if not publishes:
                 continue
             first = publishes[0]

@@ -27,6 +27,7 @@ of their own: the called workflow is checked on its own file.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -106,12 +107,16 @@ class ScriptLine:
     """Offset just past its last physical line."""
 
 
-def script_lines(script: str) -> list[ScriptLine]:
-    # Keep the line breaks inside expressions, so both texts have the same lines.
-    masked_script = "".join(
-        "\n" if original == "\n" else masked
-        for original, masked in zip(script, mask_expressions(script), strict=True)
-    )
+@functools.lru_cache(maxsize=4096)
+def script_lines(script: str) -> tuple[ScriptLine, ...]:
+    """The logical lines of a script (cached: four rules read the same scripts)."""
+    masked_script = mask_expressions(script) if "${{" in script else script
+    if "\n" in masked_script and "${{" in script:
+        # Keep the line breaks inside expressions, so both texts have the same lines.
+        masked_script = "".join(
+            "\n" if original == "\n" else masked
+            for original, masked in zip(script, masked_script, strict=True)
+        )
     found: list[ScriptLine] = []
     physical = script.split("\n")
     masked_physical = masked_script.split("\n")
@@ -132,7 +137,7 @@ def script_lines(script: str) -> list[ScriptLine]:
                 break
         joined, masked_joined = " ".join(parts), " ".join(masked_parts)
         found.append(ScriptLine(masked_joined, joined, first.rstrip("\r"), start, offset - 1))
-    return found
+    return tuple(found)
 
 
 def commands(masked_line: str) -> list[list[str]]:
@@ -220,13 +225,21 @@ def publishing(lines: LineIndex, step: Step) -> Publish | None:
     run = step.run
     if run is None:
         return None
-    for line in script_lines(run.value):
+    found = _first_publish_command(run.value)
+    if found is None:
+        return None
+    command, registry, line = found
+    span = line_span(lines, run, run.value, line)
+    return Publish(step, registry, f"`{command}`", run, f"{step.route}/run", span, line)
+
+
+@functools.lru_cache(maxsize=4096)
+def _first_publish_command(script: str) -> tuple[str, str, ScriptLine] | None:
+    for line in script_lines(script):
         for words in commands(line.masked):
             found = _publish_command(words)
             if found is not None:
-                command, registry = found
-                span = line_span(lines, run, run.value, line)
-                return Publish(step, registry, f"`{command}`", run, f"{step.route}/run", span, line)
+                return (*found, line)
     return None
 
 
@@ -256,14 +269,30 @@ class ReleaseJob:
     publishes: list[Publish]
 
 
-def release_jobs(workflow: Workflow) -> Iterator[ReleaseJob]:
+def release_jobs(workflow: Workflow) -> list[ReleaseJob]:
+    """The workflow's release jobs (analysed once for all the release rules)."""
+    return workflow.analysis(_release_jobs)
+
+
+def job_publishes(workflow: Workflow, job: Job) -> list[Publish]:
+    """The publishing steps of ``job`` (analysed once for all the release rules)."""
+    return workflow.analysis(_publishes_by_job).get(job.job_id, [])
+
+
+def _publishes_by_job(workflow: Workflow) -> dict[str, list[Publish]]:
+    return {job.job_id: list(publishing_steps(workflow.lines, job.steps)) for job in workflow.jobs}
+
+
+def _release_jobs(workflow: Workflow) -> list[ReleaseJob]:
     trigger = release_trigger(workflow)
+    found = []
     for job in workflow.jobs:
-        publishes = list(publishing_steps(workflow.lines, job.steps))
+        publishes = job_publishes(workflow, job)
         if publishes:
-            yield ReleaseJob(job, f"publishes with {publishes[0].what}", publishes)
+            found.append(ReleaseJob(job, f"publishes with {publishes[0].what}", publishes))
         elif trigger is not None:
-            yield ReleaseJob(job, f"runs in a workflow triggered by {trigger}", publishes)
+            found.append(ReleaseJob(job, f"runs in a workflow triggered by {trigger}", publishes))
+    return found
 
 
 def reads_secret(text: str) -> bool:

@@ -16,7 +16,7 @@ from bastion.rules.release import (
     PYPI,
     RUBYGEMS,
     Publish,
-    publishing_steps,
+    job_publishes,
     reads_secret,
     script_lines,
 )
@@ -113,9 +113,7 @@ class StoredPublishCredential(Rule):
         seen: set[tuple[int, int, int, int]] = set()
         for job in workflow.jobs:
             publishes = [
-                p
-                for p in publishing_steps(workflow.lines, job.steps)
-                if p.registry in TRUSTED_PUBLISHING
+                p for p in job_publishes(workflow, job) if p.registry in TRUSTED_PUBLISHING
             ]
             registries = {p.registry for p in publishes}
             if publishes:
