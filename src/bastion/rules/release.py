@@ -84,6 +84,7 @@ _PUBLISH_COMMANDS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("gh", "release", "create"), GITHUB_RELEASE),
     (("gh", "release", "upload"), GITHUB_RELEASE),
 )
+_COMMAND_NAMES = frozenset(pattern[0] for pattern, _ in _PUBLISH_COMMANDS)
 _PREFIXES = frozenset({"sudo", "env", "exec", "command", "time", "then", "do", "else", "!"})
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _SEPARATOR = re.compile(r"&&|\|\||[;|&(){}`]")
@@ -175,6 +176,8 @@ class Publish:
 
 
 def _publish_command(words: list[str]) -> tuple[str, str] | None:
+    if words[0].rsplit("/", 1)[-1] not in _COMMAND_NAMES and words[0] not in _RUNNERS:
+        return None
     if "--dry-run" in words or ("-n" in words and words[:1] == ["cargo"]):
         return None
     if len(words) > 2 and words[0] in _RUNNERS:
