@@ -703,3 +703,22 @@ def _find_expressions(text: str) -> tuple[Embedded, ...]:
         found.append(Embedded(open_at, close_at + 2, text[inner:close_at]))
         pos = close_at + 2
     return tuple(found)
+
+
+def mask_expressions(text: str, embedded: list[Embedded] | None = None) -> str:
+    """``text`` with each ``${{ }}`` replaced by ``0`` characters, offsets and line breaks kept.
+
+    What is left is the shell or JavaScript around the expressions, which may be searched as
+    text, line by line; the expressions themselves are read with the parser.
+    """
+    found = find_expressions(text) if embedded is None else embedded
+    if not found:
+        return text
+    parts: list[str] = []
+    position = 0
+    for item in found:
+        parts.append(text[position : item.start])
+        parts.append(re.sub(r"[^\r\n]", "0", text[item.start : item.end]))
+        position = item.end
+    parts.append(text[position:])
+    return "".join(parts)

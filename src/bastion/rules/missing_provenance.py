@@ -4,6 +4,7 @@ import re
 from collections.abc import Iterator
 
 from bastion.findings import Area, Confidence, Severity
+from bastion.model.shell import commands, script_lines
 from bastion.model.workflow import Job, Workflow
 from bastion.rules.base import Hit, Rule
 from bastion.rules.release import (
@@ -12,9 +13,7 @@ from bastion.rules.release import (
     NPM,
     PYPI,
     Publish,
-    commands,
     job_publishes,
-    script_lines,
 )
 from bastion.rules.taint import Scope, env_entry, env_levels
 from bastion.source.yaml import ScalarNode

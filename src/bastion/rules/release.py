@@ -28,15 +28,18 @@ of their own: the called workflow is checked on its own file.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from bastion.findings import Span
-from bastion.model.expressions import ExpressionError, context_paths, parse_expression
-from bastion.model.walk import locate
+from bastion.model.expressions import (
+    ExpressionError,
+    context_paths,
+    mask_expressions,
+    parse_expression,
+)
+from bastion.model.shell import ScriptLine, commands, line_span, script_lines
 from bastion.model.workflow import Fields, Job, Step, Workflow
-from bastion.rules.taint import mask_expressions
 from bastion.source.text import LineIndex
 from bastion.source.yaml import MappingNode, ScalarNode, node_span
 
@@ -85,80 +88,8 @@ _PUBLISH_COMMANDS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("gh", "release", "upload"), GITHUB_RELEASE),
 )
 _COMMAND_NAMES = frozenset(pattern[0] for pattern, _ in _PUBLISH_COMMANDS)
-_PREFIXES = frozenset({"sudo", "env", "exec", "command", "time", "then", "do", "else", "!"})
-_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
-_SEPARATOR = re.compile(r"&&|\|\||[;|&(){}`]")
 _RUNNERS = frozenset({"python", "python3", "npx", "pipx", "uvx", "bunx"})
 """Launchers that may come before a tool: `python -m twine upload`, `npx pnpm publish`."""
-
-
-@dataclass(frozen=True, slots=True)
-class ScriptLine:
-    """One logical line of a script (continuations joined), with its first physical line."""
-
-    masked: str
-    """The logical line with ``${{ }}`` masked and continuations joined."""
-    original: str
-    """The logical line as written (continuations joined, expressions kept)."""
-    first: str
-    """Its first physical line, to locate it in the file."""
-    start: int
-    """Offset of the first physical line in the script."""
-    end: int
-    """Offset just past its last physical line."""
-
-
-@functools.lru_cache(maxsize=4096)
-def script_lines(script: str) -> tuple[ScriptLine, ...]:
-    """The logical lines of a script (cached: four rules read the same scripts)."""
-    masked_script = mask_expressions(script) if "${{" in script else script
-    if "\n" in masked_script and "${{" in script:
-        # Keep the line breaks inside expressions, so both texts have the same lines.
-        masked_script = "".join(
-            "\n" if original == "\n" else masked
-            for original, masked in zip(script, masked_script, strict=True)
-        )
-    found: list[ScriptLine] = []
-    physical = script.split("\n")
-    masked_physical = masked_script.split("\n")
-    offset = 0
-    index = 0
-    while index < len(physical):
-        start = offset
-        first = physical[index]
-        parts, masked_parts = [], []
-        while True:
-            line, masked = physical[index], masked_physical[index]
-            offset += len(line) + 1
-            index += 1
-            continued = masked.rstrip("\r").endswith("\\") and index < len(physical)
-            parts.append(line.rstrip("\r").removesuffix("\\") if continued else line)
-            masked_parts.append(masked.rstrip("\r").removesuffix("\\") if continued else masked)
-            if not continued:
-                break
-        joined, masked_joined = " ".join(parts), " ".join(masked_parts)
-        found.append(ScriptLine(masked_joined, joined, first.rstrip("\r"), start, offset - 1))
-    return tuple(found)
-
-
-def commands(masked_line: str) -> list[list[str]]:
-    """The simple commands of a logical line, as words, with leading prefixes removed."""
-    if masked_line.lstrip().startswith("#"):
-        return []
-    found = []
-    for piece in _SEPARATOR.split(masked_line.split(" #", maxsplit=1)[0]):
-        words = [word.strip("\"'") for word in piece.split()]
-        while words and (words[0] in _PREFIXES or _ASSIGNMENT.match(words[0])):
-            words = words[1:]
-        if words:
-            found.append(words)
-    return found
-
-
-def line_span(lines: LineIndex, run: ScalarNode, script: str, line: ScriptLine) -> Span:
-    text = line.first.strip()
-    occurrence = script.count(text, 0, line.start)
-    return locate(lines, run, text, occurrence)
 
 
 @dataclass(frozen=True, slots=True)

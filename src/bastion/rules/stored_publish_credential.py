@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 from bastion.findings import Area, Confidence, Severity
 from bastion.model.expressions import find_expressions
+from bastion.model.shell import script_lines
 from bastion.model.walk import expression_span, iter_expressions
 from bastion.model.workflow import Fields, Workflow
 from bastion.rules.base import Hit, Rule
@@ -18,7 +19,6 @@ from bastion.rules.release import (
     Publish,
     job_publishes,
     reads_secret,
-    script_lines,
 )
 from bastion.source.yaml import ScalarNode
 

@@ -17,14 +17,12 @@ from bastion.model.expressions import (
     Binary,
     Call,
     ContextPath,
-    Embedded,
     Expr,
     Index,
     Literal,
     Property,
     Star,
     context_path,
-    find_expressions,
     walk,
 )
 from bastion.model.uses import Uses
@@ -453,15 +451,3 @@ def env_entry(name: str, levels: list[Fields | None], start: int = 0) -> tuple[E
             if entry.key.value.lower() == lowered:
                 return entry, index
     return None
-
-
-def mask_expressions(text: str, embedded: list[Embedded] | None = None) -> str:
-    """``text`` with each ``${{ }}`` replaced by as many ``0`` (offsets kept).
-
-    What is left is the shell or JavaScript around the expressions, which may be searched as
-    text; the expressions themselves are read with the parser.
-    """
-    chars = list(text)
-    for item in find_expressions(text) if embedded is None else embedded:
-        chars[item.start : item.end] = "0" * (item.end - item.start)
-    return "".join(chars)

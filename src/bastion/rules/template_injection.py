@@ -9,6 +9,7 @@ from bastion.model.expressions import (
     ContextPath,
     ExpressionError,
     find_expressions,
+    mask_expressions,
     parse_expression,
 )
 from bastion.model.walk import expression_span, iter_expressions
@@ -23,7 +24,6 @@ from bastion.rules.taint import (
     env_entry,
     env_levels,
     known_outputs,
-    mask_expressions,
     privileged_events,
     value_flows,
 )

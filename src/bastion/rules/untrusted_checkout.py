@@ -14,9 +14,11 @@ from bastion.model.expressions import (
     Literal,
     context_path,
     find_expressions,
+    mask_expressions,
     parse_expression,
     walk,
 )
+from bastion.model.shell import Command, command_words, simple_commands
 from bastion.model.walk import iter_scalars, locate
 from bastion.model.workflow import Job, Step, Workflow
 from bastion.rules.base import Hit, Rule
@@ -27,7 +29,6 @@ from bastion.rules.taint import (
     env_entry,
     env_levels,
     known_outputs,
-    mask_expressions,
     names_pr_code,
     names_pr_head_repository,
     names_pr_number,
@@ -45,11 +46,7 @@ _REF_WORDS = ("ref", "sha", "branch", "commit", "checkout", "repo")
 """Words in the name of a reusable workflow's input that suggest it is checked out."""
 _GIT_SUBCOMMANDS = frozenset({"fetch", "checkout", "pull", "switch", "clone"})
 _GIT_OPTIONS_WITH_VALUE = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace"})
-_PREFIXES = frozenset({"sudo", "command", "time", "env", "exec", "then", "do", "else", "!"})
-"""Words that may come before a command's name."""
 _HEAD_REF_VARIABLE = re.compile(r"\$\{?GITHUB_HEAD_REF\b")
-_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
-_SEPARATOR = re.compile(r"[\n;|&]+")
 _SHELL_VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 _HEAD_LOOKUPS = (
     "head.sha", "head.ref", "head_sha", "head_ref", "headrefname", "headrefoid",
@@ -383,37 +380,8 @@ def _after_merge(job: Job, jobs: dict[str, Job], seen: set[str]) -> bool:
     )
 
 
-# --- Commands in run scripts -----------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Command:
-    text: str
-    start: int
-    """Offset of the command in the script."""
-    masked: str
-    """The text with ``${{ }}`` masked and line continuations joined."""
-
-
-def _commands(script: str) -> Iterator[Command]:
-    """Each simple command of ``script``, split at newlines, ``;``, ``|`` and ``&``."""
-    masked = mask_expressions(script).replace("\\\r\n", "   ").replace("\\\n", "  ")
-    position = 0
-    for separator in [*_SEPARATOR.finditer(masked), None]:
-        end = separator.start() if separator else len(masked)
-        piece = masked[position:end]
-        stripped = piece.strip()
-        if stripped:
-            start = position + len(piece) - len(piece.lstrip())
-            yield Command(script[start : start + len(stripped)], start, stripped)
-        position = separator.end() if separator else end
-
-
 def _fetches_code(words: list[str]) -> str | None:
     """The git (or gh) subcommand if the command ``words`` fetches or checks out code."""
-    words = [word.lstrip("({`$") for word in words]  # subshells and substitutions
-    while words and (words[0] in _PREFIXES or _ASSIGNMENT.match(words[0])):
-        words = words[1:]
     if words[:3] == ["gh", "pr", "checkout"]:
         return "gh pr checkout"
     if not words or not (words[0] == "git" or words[0].endswith("/git")):
@@ -566,8 +534,8 @@ class UntrustedCheckout(Rule):
         assert run is not None
         script = run.value
         embedded = find_expressions(script)
-        for command in _commands(script):
-            action = _fetches_code(command.masked.split())
+        for command in simple_commands(script):
+            action = _fetches_code(command_words(command.masked))
             if action is None:
                 continue
             verdict = self._command_verdict(resolver, command, action, embedded, scope)

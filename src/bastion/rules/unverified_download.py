@@ -4,9 +4,9 @@ import re
 from collections.abc import Iterator
 
 from bastion.findings import Area, Confidence, Severity
+from bastion.model.shell import ScriptLine, commands, line_span, script_lines
 from bastion.model.workflow import Action, Step, Workflow
 from bastion.rules.base import Hit, Rule
-from bastion.rules.release import ScriptLine, commands, line_span, script_lines
 from bastion.source.text import LineIndex
 
 _DOWNLOADERS = frozenset({"curl", "wget"})

@@ -1,0 +1,122 @@
+"""Shell scripts of `run:` steps, read as far as rules need: lines, commands and their words.
+
+This is not a shell parser. Expressions are masked first (offsets kept), so `${{ }}` never
+looks like shell; a script is then cut into *logical lines* (backslash continuations
+joined) and *simple commands* (cut at newlines, `;`, `&&`, `||`, pipes, `&`, parentheses,
+braces and backquotes). A command's words have their quotes stripped, and leading words
+that only prefix the real command (`sudo`, `env`, `VAR=value`, `then`...) are dropped.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from bastion.findings import Span
+from bastion.model.expressions import mask_expressions
+from bastion.model.walk import locate
+from bastion.source.text import LineIndex
+from bastion.source.yaml import ScalarNode
+
+PREFIXES = frozenset({"sudo", "env", "exec", "command", "time", "then", "do", "else", "!"})
+"""Words that may come before a command's name."""
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+_SEPARATOR = re.compile(r"&&|\|\||[\n;|&(){}`]")
+
+
+def command_words(text: str) -> list[str]:
+    """The words of one simple command, quotes stripped, prefixes and assignments dropped."""
+    words = [word.strip("\"'") for word in text.split()]
+    start = 0
+    while start < len(words) and (words[start] in PREFIXES or _ASSIGNMENT.match(words[start])):
+        start += 1
+    return words[start:]
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptLine:
+    """One logical line of a script (continuations joined), with its first physical line."""
+
+    masked: str
+    """The logical line with ``${{ }}`` masked and continuations joined."""
+    original: str
+    """The logical line as written (continuations joined, expressions kept)."""
+    first: str
+    """Its first physical line, to locate it in the file."""
+    start: int
+    """Offset of the first physical line in the script."""
+    end: int
+    """Offset just past its last physical line."""
+
+
+@functools.lru_cache(maxsize=4096)
+def script_lines(script: str) -> tuple[ScriptLine, ...]:
+    """The logical lines of a script (cached: several rules read the same scripts)."""
+    physical = script.split("\n")
+    masked_physical = mask_expressions(script).split("\n")
+    found: list[ScriptLine] = []
+    offset = 0
+    index = 0
+    while index < len(physical):
+        start = offset
+        first = physical[index]
+        parts, masked_parts = [], []
+        while True:
+            line, masked = physical[index], masked_physical[index]
+            offset += len(line) + 1
+            index += 1
+            continued = masked.rstrip("\r").endswith("\\") and index < len(physical)
+            parts.append(line.rstrip("\r").removesuffix("\\") if continued else line)
+            masked_parts.append(masked.rstrip("\r").removesuffix("\\") if continued else masked)
+            if not continued:
+                break
+        joined, masked_joined = " ".join(parts), " ".join(masked_parts)
+        found.append(ScriptLine(masked_joined, joined, first.rstrip("\r"), start, offset - 1))
+    return tuple(found)
+
+
+def commands(masked_line: str) -> list[list[str]]:
+    """The simple commands of a logical line, as words (see :func:`command_words`)."""
+    if masked_line.lstrip().startswith("#"):
+        return []
+    found = []
+    for piece in _SEPARATOR.split(masked_line.split(" #", maxsplit=1)[0]):
+        words = command_words(piece)
+        if words:
+            found.append(words)
+    return found
+
+
+def line_span(lines: LineIndex, run: ScalarNode, script: str, line: ScriptLine) -> Span:
+    """Where the first physical line of ``line`` is written in the file."""
+    text = line.first.strip()
+    return locate(lines, run, text, script.count(text, 0, line.start))
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One simple command of a script, with its exact place in the script."""
+
+    text: str
+    start: int
+    """Offset of the command in the script."""
+    masked: str
+    """The text with ``${{ }}`` masked and line continuations blanked."""
+
+
+def simple_commands(script: str) -> list[Command]:
+    """Each simple command of ``script``, in order, with offsets into the script."""
+    # Continuations become spaces of the same length, so offsets stay those of the script.
+    masked = mask_expressions(script).replace("\\\r\n", "   ").replace("\\\n", "  ")
+    found: list[Command] = []
+    position = 0
+    for separator in [*_SEPARATOR.finditer(masked), None]:
+        end = separator.start() if separator else len(masked)
+        piece = masked[position:end]
+        stripped = piece.strip()
+        if stripped:
+            start = position + len(piece) - len(piece.lstrip())
+            found.append(Command(script[start : start + len(stripped)], start, stripped))
+        position = separator.end() if separator else end
+    return found
