@@ -1,0 +1,45 @@
+"""The command line: one module per command, each adding its parser and the function it runs.
+
+A command module has ``register(commands)``, which adds a sub-parser and sets its ``run``
+default to a function taking the parsed arguments and returning the exit code.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from bastion import __version__
+from bastion.cli import check, docs
+from bastion.cli.common import EXIT_ERROR, Parser
+from bastion.errors import BastionError, UsageError
+
+COMMANDS = (check, docs)
+
+
+def _parser() -> Parser:
+    parser = Parser(
+        prog="bastion",
+        description="Audit, fix and enforce a supply-chain security playbook for GitHub.",
+    )
+    parser.add_argument("--version", action="version", version=f"bastion {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for command in COMMANDS:
+        command.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        arguments = _parser().parse_args(argv)
+        status: int = arguments.run(arguments)
+        return status
+    except UsageError as error:
+        print(f"bastion: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except BastionError as error:
+        print(f"bastion: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("bastion: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,106 @@
+"""What several commands share: the parser class, exit codes, configuration and colour."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TextIO
+
+from bastion import config
+from bastion.errors import UsageError
+from bastion.findings import Confidence, Severity
+
+EXIT_CLEAN = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+
+Commands = Any
+"""The object ``add_subparsers`` returns (argparse keeps its class private)."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see `bastion {self.prog.split()[-1]} --help`)")
+
+
+def level(kind: type[Severity] | type[Confidence]) -> Callable[[str], Severity | Confidence]:
+    """An argparse converter for a severity or confidence name."""
+
+    def convert(text: str) -> Severity | Confidence:
+        try:
+            return kind.parse(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    convert.__name__ = kind.__name__.lower()
+    return convert
+
+
+def add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that choose and adjust the configuration, shared by check and fix."""
+    parser.add_argument(
+        "--select", metavar="RULES", help="comma-separated rule ids to run (only these)"
+    )
+    parser.add_argument("--ignore", metavar="RULES", help="comma-separated rule ids to skip")
+    parser.add_argument(
+        "--min-severity",
+        metavar="LEVEL",
+        type=level(Severity),
+        help="report only findings at or above LEVEL (info, low, medium, high)",
+    )
+    parser.add_argument(
+        "--min-confidence",
+        metavar="LEVEL",
+        type=level(Confidence),
+        help="report only findings at or above this confidence (low, medium, high)",
+    )
+    parser.add_argument("--config", metavar="FILE", help="configuration file to use")
+    parser.add_argument("--no-config", action="store_true", help="ignore configuration files")
+
+
+def load_config(arguments: argparse.Namespace) -> config.Config:
+    """The configuration file's settings, overridden by the command line."""
+    if arguments.no_config:
+        settings = config.Config()
+    elif arguments.config:
+        path = Path(arguments.config)
+        if not path.is_file():
+            raise UsageError(f"configuration file {path} does not exist")
+        settings = config.load(path)
+    else:
+        paths = [p for p in arguments.paths if p != "-"]
+        found = config.discover(Path(paths[0]) if paths else Path.cwd())
+        settings = config.load(found) if found else config.Config()
+    if arguments.select:
+        settings = replace(
+            settings, select=frozenset(config.rule_ids(arguments.select, "--select"))
+        )
+    if arguments.ignore:
+        extra = config.rule_ids(arguments.ignore, "--ignore")
+        settings = replace(settings, ignore=settings.ignore | frozenset(extra))
+    if arguments.min_severity is not None:
+        settings = replace(settings, min_severity=arguments.min_severity)
+    if arguments.min_confidence is not None:
+        settings = replace(settings, min_confidence=arguments.min_confidence)
+    return settings
+
+
+def use_color(stream: TextIO) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return stream.isatty()
+
+
+def add_github_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of commands that talk to GitHub."""
+    parser.add_argument(
+        "--github-url",
+        metavar="URL",
+        help="web address of the GitHub to use, for Enterprise Server "
+        "(default: $BASTION_GITHUB_URL, else https://github.com)",
+    )
