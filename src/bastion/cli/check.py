@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
+from bastion import baseline
 from bastion.cli.common import (
     EXIT_CLEAN,
     EXIT_ERROR,
@@ -38,6 +40,17 @@ def register(commands: Commands) -> None:
     check.add_argument(
         "--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout"
     )
+    known = check.add_mutually_exclusive_group()
+    known.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="report only findings that the baseline FILE does not hold",
+    )
+    known.add_argument(
+        "--write-baseline",
+        metavar="FILE",
+        help="record the current findings in FILE (report nothing, exit 0)",
+    )
     check.set_defaults(run=_check)
 
 
@@ -49,6 +62,17 @@ def _check(arguments: argparse.Namespace) -> int:
     if arguments.jobs is not None and arguments.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     report = run(inputs, settings, jobs=arguments.jobs)
+    if arguments.write_baseline:
+        return _write_baseline(Path(arguments.write_baseline), report)
+    if arguments.baseline:
+        known = baseline.read(Path(arguments.baseline))
+        report.findings, held = known.new_findings(report.findings)
+        if held:
+            print(
+                f"bastion: {held} finding{'s' if held != 1 else ''} held by the baseline "
+                f"{arguments.baseline} not shown",
+                file=sys.stderr,
+            )
     if arguments.output:
         try:
             with open(arguments.output, "w", encoding="utf-8") as out:
@@ -66,6 +90,15 @@ def _check(arguments: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return _exit_code(report)
+
+
+def _write_baseline(path: Path, report: Report) -> int:
+    baseline.write(path, report.findings)
+    for message in report.errors:
+        print(f"bastion: {message}", file=sys.stderr)
+    count = len(report.findings)
+    print(f"bastion: wrote {count} finding{'s' if count != 1 else ''} to {path}", file=sys.stderr)
+    return EXIT_ERROR if report.errors else EXIT_CLEAN
 
 
 def _exit_code(report: Report) -> int:
