@@ -20,14 +20,26 @@ A *publishing step* is one of:
   mentions `npm publish` is not one.
 
 A job is a *release job* when it has a publishing step, or when its workflow is triggered by
-`release` or by a push of tags (`on: push: tags:`), whatever its steps. A workflow is a
-release context when it has a release job. Jobs that call a reusable workflow have no steps
-of their own: the called workflow is checked on its own file.
+`release` or by a push of tags (`on: push: tags:`) and one of these holds:
+
+- the workflow has no other trigger than those and `workflow_dispatch` or `workflow_call`
+  (a release workflow: all its jobs build the release);
+- the job uploads an artifact (`actions/upload-artifact`) and a publishing job `needs` it,
+  directly or not (it builds what is published; jobs that only gate the release, such as
+  tests, do not count);
+- the job's `if:` singles out releases (`refs/tags/`, `github.ref_type == 'tag'`,
+  `github.event_name == 'release'`).
+
+So the test jobs of a CI workflow that also runs on tags are not release jobs, while the
+build job whose artifacts its publish job uploads is. A workflow is a release context when
+it has a release job. Jobs that call a reusable workflow have no steps of their own: the
+called workflow is checked on its own file.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -41,7 +53,7 @@ from bastion.model.expressions import (
 from bastion.model.shell import ScriptLine, commands, line_span, script_lines
 from bastion.model.workflow import Fields, Job, Step, Workflow
 from bastion.source.text import LineIndex
-from bastion.source.yaml import MappingNode, ScalarNode, node_span
+from bastion.source.yaml import MappingNode, ScalarNode, SequenceNode, node_span
 
 PYPI, NPM, CRATES, RUBYGEMS, NUGET, PUBDEV = (
     "PyPI",
@@ -217,15 +229,84 @@ def _publishes_by_job(workflow: Workflow) -> dict[str, list[Publish]]:
     return {job.job_id: list(publishing_steps(workflow.lines, job.steps)) for job in workflow.jobs}
 
 
+_RELEASE_ONLY_EVENTS = frozenset({"release", "workflow_dispatch", "workflow_call"})
+_RELEASE_CONDITION = re.compile(
+    r"refs/tags/|github\.ref_type\s*==\s*'tag'|github\.event_name\s*==\s*'release'",
+    re.IGNORECASE,
+)
+
+
+def _only_release_triggers(workflow: Workflow) -> bool:
+    """Whether nothing but a release, a tag push or a manual or calling run starts it."""
+    for trigger in workflow.triggers:
+        if trigger.event in _RELEASE_ONLY_EVENTS:
+            continue
+        config = trigger.config
+        if trigger.event != "push" or not isinstance(config, MappingNode):
+            return False
+        fields = Fields(config)
+        if "tags" not in fields or "branches" in fields or "branches-ignore" in fields:
+            return False
+    return True
+
+
+def _needs(job: Job) -> list[str]:
+    value = job.fields.get("needs")
+    if isinstance(value, ScalarNode):
+        return [value.value]
+    if isinstance(value, SequenceNode):
+        return [item.value for item in value.value if isinstance(item, ScalarNode)]
+    return []
+
+
+def _feeders(workflow: Workflow, publishers: list[Job]) -> dict[str, str]:
+    """Jobs that publishing jobs need, directly or not, with the publisher each one feeds."""
+    needs = {job.job_id: _needs(job) for job in workflow.jobs}
+    fed: dict[str, str] = {}
+    for publisher in publishers:
+        pending = list(needs.get(publisher.job_id, []))
+        while pending:
+            name = pending.pop()
+            if name not in fed:
+                fed[name] = publisher.job_id
+                pending.extend(needs.get(name, []))
+    return fed
+
+
+def _uploads_artifact(job: Job) -> bool:
+    return any(
+        step.uses is not None and step.uses.slug.lower() == "actions/upload-artifact"
+        for step in job.steps
+    )
+
+
+def _release_condition(job: Job) -> bool:
+    condition = job.fields.text("if")
+    return condition is not None and _RELEASE_CONDITION.search(condition) is not None
+
+
 def _release_jobs(workflow: Workflow) -> list[ReleaseJob]:
     trigger = release_trigger(workflow)
+    publishes_by_job = {job.job_id: job_publishes(workflow, job) for job in workflow.jobs}
+    publishers = [job for job in workflow.jobs if publishes_by_job[job.job_id]]
+    everything = trigger is not None and _only_release_triggers(workflow)
+    feeders = _feeders(workflow, publishers) if trigger is not None else {}
     found = []
     for job in workflow.jobs:
-        publishes = job_publishes(workflow, job)
+        publishes = publishes_by_job[job.job_id]
         if publishes:
-            found.append(ReleaseJob(job, f"publishes with {publishes[0].what}", publishes))
-        elif trigger is not None:
-            found.append(ReleaseJob(job, f"runs in a workflow triggered by {trigger}", publishes))
+            why = f"publishes with {publishes[0].what}"
+        elif trigger is None:
+            continue
+        elif everything:
+            why = f"runs in a release workflow (triggered by {trigger})"
+        elif job.job_id in feeders and _uploads_artifact(job):
+            why = f"builds what job `{feeders[job.job_id]}` publishes"
+        elif _release_condition(job):
+            why = f"runs for releases (its `if:`, in a workflow triggered by {trigger})"
+        else:
+            continue
+        found.append(ReleaseJob(job, why, publishes))
     return found
 
 

@@ -41,9 +41,11 @@ def _major(step: Step) -> int | None:
 class ReleaseCache(Rule):
     """Flags the Actions cache used in a release job.
 
-    In a release job (one with a publishing step, or any job of a workflow triggered by
-    `release` or a push of tags; see `bastion explain publish-outside-environment` for the
-    list of publishing steps), flagged at the step's `uses:` or its caching input:
+    In a release job, flagged at the step's `uses:` or its caching input. A release job has a
+    publishing step (see `bastion explain publish-outside-environment` for the list), or sits
+    in a workflow triggered by `release` or a push of tags and either the workflow has no
+    other trigger (except `workflow_dispatch` and `workflow_call`), or a publishing job needs
+    the artifacts it uploads, or its `if:` singles out tags or releases. The caches:
 
     - `actions/cache`, `actions/cache/restore`, `actions/cache/save`, `Swatinem/rust-cache`,
       `hendrikmuhs/ccache-action`, `DeterminateSystems/magic-nix-cache-action` and
