@@ -4,14 +4,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bastion import engine
 from bastion.config import Config
 from bastion.engine import Checker, run
-from bastion.findings import Point, Severity
-from bastion.inputs import Input, Kind
+from bastion.findings import Confidence, Point, Severity
+from bastion.inputs import Input, Kind, collect
+from bastion.model.updaters import Repository
 from bastion.model.workflow import Workflow
-from bastion.rules.base import Hit, Rule
+from bastion.rules.base import Hit, RepositoryHit, Rule
 
 TRIGGER = (
     "on: pull_request_target\npermissions: {}\njobs:\n  a:\n    runs-on: x\n"
@@ -177,3 +180,174 @@ def test_parallel_run_gives_the_same_report(tmp_path: Path) -> None:
     assert serial.source_lines == parallel.source_lines
     assert len(serial.findings) == len(inputs)
     assert serial.findings[0].span.start == Point(2, 1)
+
+
+# ---------------------------------------------------------------- updater configurations
+
+DEPENDENCY_RULES = frozenset(
+    {
+        "no-dependency-updater",
+        "updater-cooldown",
+        "actions-not-updated",
+        "updater-code-execution",
+        "unpinned-pre-commit",
+        "syntax-error",
+    }
+)
+WORKFLOW = "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n"
+
+
+def _tree(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def _findings(report: engine.Report) -> list[tuple[str, int, str]]:
+    return [(f.path, f.span.start.line, f.rule) for f in report.findings]
+
+
+def test_each_kind_of_configuration_reaches_its_rules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _tree(
+        tmp_path,
+        {
+            ".github/workflows/ci.yml": WORKFLOW,
+            ".github/dependabot.yml": (
+                "version: 2\nupdates:\n  - package-ecosystem: pip\n    directory: /\n"
+                "    insecure-external-code-execution: allow\n"
+            ),
+            ".github/renovate.json5": "{\n  enabledManagers: ['npm'],\n}\n",
+            ".pre-commit-config.yaml": "repos:\n  - repo: https://example.com/hooks\n    rev: v1\n",
+        },
+    )
+    monkeypatch.chdir(tmp_path)
+    report = run(collect(["."]), Config(select=DEPENDENCY_RULES), jobs=1)
+    assert report.errors == []
+    assert _findings(report) == [
+        (".github/dependabot.yml", 2, "actions-not-updated"),
+        (".github/dependabot.yml", 3, "updater-cooldown"),
+        (".github/dependabot.yml", 5, "updater-code-execution"),
+        (".github/renovate.json5", 1, "updater-cooldown"),
+        (".github/renovate.json5", 2, "actions-not-updated"),
+        (".pre-commit-config.yaml", 3, "unpinned-pre-commit"),
+    ]
+    assert report.line(".pre-commit-config.yaml", 3) == "    rev: v1"
+    assert report.line(".github/renovate.json5", 2) == "  enabledManagers: ['npm'],"
+
+
+def test_no_updater_points_at_the_first_workflow_and_honours_ignores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _tree(
+        tmp_path,
+        {"repo/.github/workflows/b.yml": WORKFLOW, "repo/.github/workflows/a.yml": WORKFLOW},
+    )
+    monkeypatch.chdir(tmp_path)
+    only = Config(select=frozenset({"no-dependency-updater"}))
+    report = run(collect(["repo"]), only, jobs=1)
+    assert _findings(report) == [("repo/.github/workflows/a.yml", 1, "no-dependency-updater")]
+    finding = report.findings[0]
+    assert finding.message.startswith("the repository has 2 workflows but no Dependabot")
+    assert report.line("repo/.github/workflows/a.yml", 1) == "on: push"
+    # An inline ignore on that line, or a per-path ignore, silences it like any finding.
+    (tmp_path / "repo/.github/workflows/a.yml").write_text(
+        "on: push # bastion: ignore[no-dependency-updater]\n" + WORKFLOW.split("\n", 1)[1],
+        encoding="utf-8",
+    )
+    assert run(collect(["repo"]), only, jobs=1).findings == []
+    per_path = Config(
+        select=frozenset({"no-dependency-updater"}),
+        per_path_ignores=(("repo/.github/workflows/*", frozenset({"no-dependency-updater"})),),
+        root=tmp_path,
+    )
+    (tmp_path / "repo/.github/workflows/a.yml").write_text(WORKFLOW, encoding="utf-8")
+    assert run(collect(["repo"]), per_path, jobs=1).findings == []
+
+
+def test_files_named_one_by_one_are_no_repository(tmp_path: Path) -> None:
+    _tree(tmp_path, {".github/workflows/ci.yml": WORKFLOW})
+    only = Config(select=frozenset({"no-dependency-updater"}))
+    assert run(collect([str(tmp_path / ".github/workflows/ci.yml")]), only, jobs=1).findings == []
+    assert len(run(collect([str(tmp_path)]), only, jobs=1).findings) == 1
+
+
+def test_a_repository_with_renovate_in_package_json_has_an_updater(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _tree(
+        tmp_path,
+        {
+            ".github/workflows/ci.yml": WORKFLOW,
+            "package.json": '{\n  "name": "x",\n  "renovate": {"minimumReleaseAge": "2 days"}\n}\n',
+        },
+    )
+    monkeypatch.chdir(tmp_path)
+    report = run(collect(["."]), Config(select=DEPENDENCY_RULES), jobs=1)
+    assert _findings(report) == [("package.json", 3, "updater-cooldown")]
+    assert report.findings[0].route == "renovate/minimumReleaseAge"
+
+
+def test_a_package_json_without_renovate_key_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "package.json"
+    path.write_text('{"name": "x", "scripts": {"renovate": "run"}}', encoding="utf-8")
+    result = Checker(Config(select=DEPENDENCY_RULES)).check(
+        Input("package.json", Kind.RENOVATE, path)
+    )
+    assert result.findings == []
+    assert result.errors == []
+
+
+def test_invalid_json5_is_a_syntax_error_and_the_repository_pass_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _tree(
+        tmp_path, {".github/workflows/ci.yml": WORKFLOW, "renovate.json": '{\n  "extends": [\n}\n'}
+    )
+    monkeypatch.chdir(tmp_path)
+    report = run(collect(["."]), Config(select=DEPENDENCY_RULES), jobs=1)
+    assert [(f.path, f.span.start.line, f.rule, f.message) for f in report.findings] == [
+        (
+            "renovate.json",
+            3,
+            "syntax-error",
+            "invalid JSON5: unexpected '}' where a value should be",
+        )
+    ]
+    assert report.errors == []
+
+
+class _BrokenRepositoryRule(Rule):
+    id = "no-dependency-updater"
+    summary = "crashes"
+    severity = Severity.LOW
+    confidence = Confidence.HIGH
+
+    def check_repository(self, repository: Repository) -> Iterator[RepositoryHit]:
+        raise RuntimeError("boom")
+        yield
+
+
+def test_a_crashing_repository_check_is_reported(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(engine, "RULES", (_BrokenRepositoryRule,))
+    _tree(tmp_path, {".github/workflows/ci.yml": WORKFLOW})
+    report = run(collect([str(tmp_path)]), Config(), jobs=1)
+    assert report.findings == []
+    assert len(report.errors) == 1
+    assert report.errors[0].startswith(
+        f"internal error in rule no-dependency-updater on {tmp_path}"
+    )
+
+
+@given(
+    st.binary(max_size=200) | st.text(max_size=200).map(str.encode),
+    st.sampled_from([Kind.DEPENDABOT, Kind.RENOVATE, Kind.PRE_COMMIT]),
+)
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+def test_any_updater_file_ends_in_findings_not_a_traceback(data: bytes, kind: Kind) -> None:
+    result = Checker(Config()).check(Input("config", kind, data=data))
+    assert result.errors == []

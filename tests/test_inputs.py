@@ -5,7 +5,15 @@ from pathlib import Path
 import pytest
 
 from bastion.errors import UsageError
-from bastion.inputs import Gitignore, Kind, collect
+from bastion.inputs import (
+    DEPENDABOT_PATHS,
+    PACKAGE_JSON,
+    RENOVATE_PATHS,
+    Gitignore,
+    Kind,
+    collect,
+)
+from bastion.rules.no_dependency_updater import LOOKED_FOR
 
 
 def _tree(root: Path, files: dict[str, str]) -> None:
@@ -85,3 +93,107 @@ def test_a_missing_path_is_a_usage_error(tmp_path: Path) -> None:
 def test_gitignore_matching(patterns: list[str], path: str, is_dir: bool, ignored: bool) -> None:
     base = Path("/repo")
     assert Gitignore(base, patterns).ignores(base / path, is_dir=is_dir) is ignored
+
+
+def test_a_directory_yields_its_updater_and_pre_commit_configurations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _tree(
+        tmp_path,
+        {
+            ".github/workflows/ci.yml": "",
+            ".github/dependabot.yml": "",
+            ".github/renovate.json5": "",
+            ".gitlab/renovate.json": "",
+            "renovate.json": "",
+            ".renovaterc": "",
+            ".renovaterc.json5": "",
+            ".pre-commit-config.yaml": "",
+            "package.json": '{"name": "x", "renovate": {"extends": ["config:recommended"]}}',
+            "sub/renovate.json": "",  # Renovate reads only the root and .github/.gitlab
+            "sub/.pre-commit-config.yaml": "",  # pre-commit reads only the root one
+            "sub/.github/dependabot.yml": "",
+            "action.yml": "",
+        },
+    )
+    monkeypatch.chdir(tmp_path)
+    found = [(item.display, item.kind, item.root) for item in collect(["."])]
+    assert found == [
+        (".github/workflows/ci.yml", Kind.WORKFLOW, "."),
+        (".github/dependabot.yml", Kind.DEPENDABOT, "."),
+        ("renovate.json", Kind.RENOVATE, "."),
+        (".github/renovate.json5", Kind.RENOVATE, "."),
+        (".gitlab/renovate.json", Kind.RENOVATE, "."),
+        (".renovaterc", Kind.RENOVATE, "."),
+        (".renovaterc.json5", Kind.RENOVATE, "."),
+        (".pre-commit-config.yaml", Kind.PRE_COMMIT, "."),
+        ("package.json", Kind.RENOVATE, "."),
+        ("action.yml", Kind.ACTION, "."),
+    ]
+
+
+@pytest.mark.parametrize(
+    "package",
+    [
+        '{"name": "x"}',
+        '{"name": "x", "scripts": {"renovate": "renovate --dry-run"}}',
+        '{"name": "x", "renovate": ',  # broken JSON is npm's to report, not ours
+        "",
+    ],
+)
+def test_a_package_json_counts_only_with_a_renovate_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, package: str
+) -> None:
+    _tree(tmp_path, {"package.json": package, ".github/workflows/ci.yml": ""})
+    monkeypatch.chdir(tmp_path)
+    assert [item.display for item in collect(["."])] == [".github/workflows/ci.yml"]
+
+
+def test_configurations_named_on_the_command_line_are_recognised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = [
+        ".github/dependabot.yaml",
+        "renovate.json5",
+        ".renovaterc.json",
+        "package.json",
+        ".pre-commit-config.yml",
+    ]
+    _tree(tmp_path, dict.fromkeys(names, ""))
+    monkeypatch.chdir(tmp_path)
+    found = [(item.display, item.kind, item.root) for item in collect(names)]
+    assert found == [
+        (".github/dependabot.yaml", Kind.DEPENDABOT, None),
+        ("renovate.json5", Kind.RENOVATE, None),
+        (".renovaterc.json", Kind.RENOVATE, None),
+        ("package.json", Kind.RENOVATE, None),
+        (".pre-commit-config.yml", Kind.PRE_COMMIT, None),
+    ]
+
+
+def test_excluded_configurations_are_not_collected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _tree(tmp_path, {".github/dependabot.yml": "", "renovate.json": ""})
+    monkeypatch.chdir(tmp_path)
+    found = collect(["."], exclude=lambda path: path.name == "renovate.json")
+    assert [item.display for item in found] == [".github/dependabot.yml"]
+
+
+def test_the_no_updater_message_names_every_place_collection_looks() -> None:
+    def expand(pattern: str) -> set[str]:
+        """``a(.b|.c)`` and ``x.json(5)`` and ``y|z`` spelled out."""
+        if "(" in pattern:
+            head, rest = pattern.split("(", 1)
+            inner, tail = rest.split(")", 1)
+            options = ["", *inner.split("|")] if inner.startswith(".") else ["", inner]
+            return {name for option in options for name in expand(head + option + tail)}
+        if "|" in pattern:
+            head, _, alternative = pattern.rpartition(".")
+            return {f"{head}.{part}" for part in alternative.split("|")}
+        return {pattern}
+
+    named = LOOKED_FOR.split(", and ")[0].split(", ")
+    spelled = {name for pattern in named for name in expand(pattern)}
+    assert spelled == {*DEPENDABOT_PATHS, *RENOVATE_PATHS}
+    assert PACKAGE_JSON in LOOKED_FOR

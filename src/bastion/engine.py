@@ -8,13 +8,22 @@ import os
 import re
 import sys
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from bastion.config import Config
 from bastion.findings import Finding, Point, Span
-from bastion.inputs import Input, Kind
+from bastion.inputs import PACKAGE_JSON, Input, Kind
+from bastion.model.updaters import (
+    ConfigProblem,
+    Dependabot,
+    Renovate,
+    Repository,
+    build_dependabot,
+    build_pre_commit,
+    build_renovate,
+)
 from bastion.model.workflow import (
     Action,
     Problem,
@@ -24,8 +33,10 @@ from bastion.model.workflow import (
     looks_like_action,
 )
 from bastion.rules import RULES
-from bastion.rules.base import Hit, Rule
+from bastion.rules.base import Hit, RepositoryHit, Rule
 from bastion.rules.syntax_error import SyntaxError_
+from bastion.source.json5 import Json5Error, JsonArray, JsonObject, JsonScalar
+from bastion.source.json5 import parse as parse_json5
 from bastion.source.text import LineIndex
 from bastion.source.yaml import Document, YamlError, node_span, parse
 
@@ -95,6 +106,9 @@ class Checker:
         if text is None:
             return self._filter(result, item.display, None)
         lines = LineIndex(text)
+        if item.kind is Kind.RENOVATE:
+            self._check_renovate(result, item, text)
+            return self._filter(result, item.display, lines)
         try:
             document = parse(text)
         except YamlError as error:
@@ -111,32 +125,82 @@ class Checker:
         self, result: FileResult, item: Input, document: Document, lines: LineIndex
     ) -> None:
         kind = item.kind
+        path = item.display
+        if kind is Kind.DEPENDABOT:
+            dependabot = build_dependabot(path, document)
+            self._config_problems(result, path, dependabot.problems)
+            self._run_rules(result, path, lambda rule: rule.check_dependabot(dependabot))
+            return
+        if kind is Kind.PRE_COMMIT:
+            pre_commit = build_pre_commit(path, document)
+            self._config_problems(result, path, pre_commit.problems)
+            self._run_rules(result, path, lambda rule: rule.check_pre_commit(pre_commit))
+            return
         if kind is None:
             kind = Kind.ACTION if looks_like_action(document) else Kind.WORKFLOW
         model: Workflow | Action
         model = (
-            build_workflow(item.display, document, lines)
+            build_workflow(path, document, lines)
             if kind is Kind.WORKFLOW
-            else build_action(item.display, document, lines)
+            else build_action(path, document, lines)
         )
         for problem in model.problems:
-            self._problem(result, item.display, problem)
+            self._problem(result, path, problem)
+        if isinstance(model, Workflow):
+            workflow = model
+            self._run_rules(result, path, lambda rule: rule.check_workflow(workflow))
+        else:
+            action = model
+            self._run_rules(result, path, lambda rule: rule.check_action(action))
+
+    def _check_renovate(self, result: FileResult, item: Input, text: str) -> None:
+        path = item.display
+        try:
+            renovate = _renovate_view(item, text)
+        except Json5Error as error:
+            self._syntax(result, path, Span(error.point, error.point), error.message)
+            return
+        if renovate is None:
+            return
+        self._config_problems(result, path, renovate.problems)
+        self._run_rules(result, path, lambda rule: rule.check_renovate(renovate))
+
+    def _run_rules(
+        self, result: FileResult, path: str, check: Callable[[Rule], Iterable[Hit]]
+    ) -> None:
         for rule in self.rules:
             try:
-                hits: Iterable[Hit] = (
-                    rule.check_workflow(model)
-                    if isinstance(model, Workflow)
-                    else rule.check_action(model)
-                )
-                for hit in hits:
-                    result.findings.append(_finding(rule, hit, item.display))
+                for hit in check(rule):
+                    result.findings.append(_finding(rule, hit, path))
             except Exception:
-                where = traceback.extract_tb(sys.exc_info()[2])[-1]
-                result.errors.append(
-                    f"internal error in rule {rule.id} on {item.display} "
-                    f"({where.filename.rsplit('/', 1)[-1]}:{where.lineno}): please report this; "
-                    "the other rules and files were checked"
-                )
+                result.errors.append(_internal_error(rule, path))
+
+    def check_repository(
+        self, repository: Repository, read: Callable[[str], str | None]
+    ) -> dict[str, FileResult]:
+        """Every rule's repository-level findings, by the path they point at, filtered like
+        a file's (``read`` gives a path's text, for inline ignores and snippets)."""
+        results: dict[str, FileResult] = {}
+        errors: list[str] = []
+        for rule in self.rules:
+            try:
+                for hit in rule.check_repository(repository):
+                    result = results.setdefault(hit.path, FileResult())
+                    result.findings.append(_finding(rule, hit, hit.path))
+            except Exception:
+                errors.append(_internal_error(rule, repository.root))
+        for path, result in results.items():
+            text = read(path)
+            self._filter(result, path, LineIndex(text) if text is not None else None)
+        if errors:
+            results.setdefault(repository.root, FileResult()).errors.extend(errors)
+        return results
+
+    def _config_problems(
+        self, result: FileResult, path: str, problems: Iterable[ConfigProblem]
+    ) -> None:
+        for problem in problems:
+            self._syntax(result, path, problem.span, problem.message, problem.route)
 
     def _problem(self, result: FileResult, path: str, problem: Problem) -> None:
         self._syntax(result, path, node_span(problem.node), problem.message, route="")
@@ -179,15 +243,31 @@ class Checker:
         return result
 
 
-def _finding(rule: Rule, hit: Hit, path: str) -> Finding:
+def _finding(rule: Rule, hit: Hit | RepositoryHit, path: str) -> Finding:
+    span = hit.span
+    if span is None:
+        assert isinstance(hit, Hit)
+        node = hit.node
+        span = (
+            node.span if isinstance(node, JsonObject | JsonArray | JsonScalar) else node_span(node)
+        )
     return Finding(
         rule.id,
         hit.severity if hit.severity is not None else rule.severity,
         hit.confidence if hit.confidence is not None else rule.confidence,
         hit.message,
         path,
-        hit.span if hit.span is not None else node_span(hit.node),
+        span,
         hit.route,
+    )
+
+
+def _internal_error(rule: Rule, where: str) -> str:
+    frame = traceback.extract_tb(sys.exc_info()[2])[-1]
+    return (
+        f"internal error in rule {rule.id} on {where} "
+        f"({frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}): please report this; "
+        "the other rules and files were checked"
     )
 
 
@@ -297,8 +377,95 @@ def run(inputs: Sequence[Input], config: Config, *, jobs: int | None = None) -> 
         report.errors.extend(result.errors)
         if result.source_lines:
             report.source_lines[item.display] = result.source_lines
+    found = repositories(inputs)
+    if found:
+        checker = Checker(config)
+        texts = {item.display: item for item in inputs}
+        for repository in found:
+            for path, result in checker.check_repository(
+                repository, lambda path: _read_text(texts.get(path))
+            ).items():
+                report.findings.extend(result.findings)
+                report.errors.extend(result.errors)
+                if result.source_lines:
+                    report.source_lines.setdefault(path, {}).update(result.source_lines)
     report.findings.sort(key=lambda f: f.sort_key)
     return report
+
+
+def repositories(inputs: Sequence[Input]) -> list[Repository]:
+    """What the repository-level checks look at.
+
+    One repository per directory walked, with the files collection found in it; and one per
+    updater configuration named on its own (holding just that file, so that
+    ``actions-not-updated`` works on a named file while ``no-dependency-updater``, which
+    needs workflows, does not fire).
+    """
+    grouped: dict[tuple[bool, str], list[Input]] = {}
+    for item in inputs:
+        if item.root is not None:
+            grouped.setdefault((True, item.root), []).append(item)
+        elif item.kind in (Kind.DEPENDABOT, Kind.RENOVATE):
+            grouped.setdefault((False, item.display), []).append(item)
+    found: list[Repository] = []
+    for (_, root), items in grouped.items():
+
+        def displays(kind: Kind, items: list[Input] = items) -> tuple[str, ...]:
+            return tuple(item.display for item in items if item.kind is kind)
+
+        configs = tuple(
+            config
+            for item in items
+            if item.kind in (Kind.DEPENDABOT, Kind.RENOVATE)
+            and (config := _updater_view(item)) is not None
+        )
+        found.append(
+            Repository(
+                root,
+                displays(Kind.WORKFLOW),
+                displays(Kind.DEPENDABOT),
+                displays(Kind.RENOVATE),
+                displays(Kind.PRE_COMMIT),
+                configs,
+            )
+        )
+    return found
+
+
+def _updater_view(item: Input) -> Dependabot | Renovate | None:
+    """The view of an updater configuration for the repository pass; None when it cannot be
+    read (its syntax-error was reported when the file itself was checked)."""
+    text = _read_text(item)
+    if text is None:
+        return None
+    try:
+        if item.kind is Kind.DEPENDABOT:
+            return build_dependabot(item.display, parse(text))
+        return _renovate_view(item, text)
+    except (YamlError, Json5Error):
+        return None
+
+
+def _renovate_view(item: Input, text: str) -> Renovate | None:
+    """The Renovate view of a file; None for a package.json without a ``renovate`` key."""
+    root = parse_json5(text)
+    if item.path is not None and item.path.name == PACKAGE_JSON:
+        config = root.get("renovate") if isinstance(root, JsonObject) else None
+        return build_renovate(item.display, config, "renovate/") if config is not None else None
+    return build_renovate(item.display, root)
+
+
+def _read_text(item: Input | None) -> str | None:
+    """A file's text for the repository pass, or None when it cannot be read as UTF-8."""
+    if item is None:
+        return None
+    data = item.data
+    try:
+        if data is None and item.path is not None and item.path.stat().st_size <= MAX_FILE_BYTES:
+            data = item.path.read_bytes()
+        return data.decode("utf-8").removeprefix("\ufeff") if data is not None else None
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _start_methods() -> list[str]:

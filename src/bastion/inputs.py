@@ -1,4 +1,6 @@
-"""Which files a run reads: the workflows and actions under the paths a user names."""
+"""Which files a run reads: the workflows and actions under the paths a user names, and the
+dependency-updater (Dependabot, Renovate) and pre-commit configurations of each directory
+walked as a repository."""
 
 from __future__ import annotations
 
@@ -10,15 +12,38 @@ from enum import Enum
 from pathlib import Path
 
 from bastion.errors import UsageError
+from bastion.source.json5 import Json5Error, JsonObject
+from bastion.source.json5 import parse as parse_json5
 
 SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", "vendor", "third_party"})
 ACTION_NAMES = frozenset({"action.yml", "action.yaml"})
 YAML_SUFFIXES = (".yml", ".yaml")
+DEPENDABOT_PATHS = (".github/dependabot.yml", ".github/dependabot.yaml")
+RENOVATE_PATHS = (
+    "renovate.json",
+    "renovate.json5",
+    ".github/renovate.json",
+    ".github/renovate.json5",
+    ".gitlab/renovate.json",
+    ".gitlab/renovate.json5",
+    ".renovaterc",
+    ".renovaterc.json",
+    ".renovaterc.json5",
+)
+"""Where Renovate looks for its configuration, in its own order of preference."""
+PRE_COMMIT_PATHS = (".pre-commit-config.yaml", ".pre-commit-config.yml")
+PACKAGE_JSON = "package.json"
+"""Renovate also reads the ``renovate`` key of the root package.json."""
+MAX_PACKAGE_JSON_BYTES = 1024 * 1024
 
 
 class Kind(Enum):
     WORKFLOW = "workflow"
     ACTION = "action"
+    DEPENDABOT = "dependabot"
+    RENOVATE = "renovate"
+    """A Renovate file, or a package.json (whose ``renovate`` key holds the configuration)."""
+    PRE_COMMIT = "pre-commit"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +55,9 @@ class Input:
     path: Path | None = None
     data: bytes | None = None
     """The content, for standard input; files are read when checked."""
+    root: str | None = None
+    """The directory argument this file was found under (as the user wrote it), for the
+    repository-level checks; None for files named on the command line and standard input."""
 
 
 def collect(
@@ -79,23 +107,62 @@ def _kind_of_file(path: Path) -> Kind | None:
         return Kind.WORKFLOW
     if path.name in ACTION_NAMES:
         return Kind.ACTION
+    if path.name in ("dependabot.yml", "dependabot.yaml"):
+        return Kind.DEPENDABOT
+    if path.name in _RENOVATE_NAMES or path.name == PACKAGE_JSON:
+        return Kind.RENOVATE
+    if path.name in PRE_COMMIT_PATHS:
+        return Kind.PRE_COMMIT
     return None
+
+
+_RENOVATE_NAMES = frozenset(name.rsplit("/", 1)[-1] for name in RENOVATE_PATHS)
 
 
 def _collect_directory(root: Path, exclude: Callable[[Path], bool]) -> list[Input]:
     inputs: list[Input] = []
+    where = _display(root)
     workflows = root / ".github" / "workflows"
     if workflows.is_dir():
         # GitHub runs only the files directly inside .github/workflows.
         for entry in sorted(workflows.iterdir()):
             if entry.suffix in YAML_SUFFIXES and entry.is_file() and not exclude(entry):
-                inputs.append(Input(_display(entry), Kind.WORKFLOW, entry))
+                inputs.append(Input(_display(entry), Kind.WORKFLOW, entry, root=where))
+    for paths, kind in (
+        (DEPENDABOT_PATHS, Kind.DEPENDABOT),
+        (RENOVATE_PATHS, Kind.RENOVATE),
+        (PRE_COMMIT_PATHS, Kind.PRE_COMMIT),
+    ):
+        for relative in paths:
+            path = root / relative
+            if path.is_file() and not exclude(path):
+                inputs.append(Input(_display(path), kind, path, root=where))
+    package = root / PACKAGE_JSON
+    if package.is_file() and not exclude(package) and _has_renovate_key(package):
+        inputs.append(Input(_display(package), Kind.RENOVATE, package, root=where))
     for directory, names in _walk(root, exclude):
         for name in sorted(names):
             path = directory / name
             if name in ACTION_NAMES and _kind_of_file(path) is Kind.ACTION:
-                inputs.append(Input(_display(path), Kind.ACTION, path))
+                inputs.append(Input(_display(path), Kind.ACTION, path, root=where))
     return inputs
+
+
+def _has_renovate_key(path: Path) -> bool:
+    """Whether a package.json holds a Renovate configuration (a top-level ``renovate`` key).
+
+    A package.json that cannot be read or parsed is not ours to report: npm reports it.
+    """
+    try:
+        if path.stat().st_size > MAX_PACKAGE_JSON_BYTES:
+            return False
+        data = path.read_bytes()
+        if b"renovate" not in data:
+            return False
+        root = parse_json5(data.decode("utf-8").removeprefix("\ufeff"))
+    except (OSError, UnicodeDecodeError, Json5Error):
+        return False
+    return isinstance(root, JsonObject) and root.member("renovate") is not None
 
 
 def _walk(root: Path, exclude: Callable[[Path], bool]) -> list[tuple[Path, list[str]]]:

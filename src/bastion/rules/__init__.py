@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from bastion.rules.actions_not_updated import ActionsNotUpdated
 from bastion.rules.base import Hit, Option, Rule
 from bastion.rules.dangerous_trigger import DangerousTrigger
 from bastion.rules.excessive_permissions import ExcessivePermissions
 from bastion.rules.missing_provenance import MissingProvenance
+from bastion.rules.no_dependency_updater import NoDependencyUpdater
 from bastion.rules.persisted_credentials import PersistedCredentials
 from bastion.rules.publish_outside_environment import PublishOutsideEnvironment
 from bastion.rules.release_cache import ReleaseCache
@@ -16,8 +18,11 @@ from bastion.rules.syntax_error import SyntaxError_
 from bastion.rules.template_injection import TemplateInjection
 from bastion.rules.unpinned_action import UnpinnedAction
 from bastion.rules.unpinned_image import UnpinnedImage
+from bastion.rules.unpinned_pre_commit import UnpinnedPreCommit
 from bastion.rules.untrusted_checkout import UntrustedCheckout
 from bastion.rules.unverified_download import UnverifiedDownload
+from bastion.rules.updater_code_execution import UpdaterCodeExecution
+from bastion.rules.updater_cooldown import UpdaterCooldown
 
 RULES: tuple[type[Rule], ...] = (
     DangerousTrigger,
@@ -34,6 +39,11 @@ RULES: tuple[type[Rule], ...] = (
     PublishOutsideEnvironment,
     MissingProvenance,
     UnverifiedDownload,
+    NoDependencyUpdater,
+    UpdaterCooldown,
+    ActionsNotUpdated,
+    UpdaterCodeExecution,
+    UnpinnedPreCommit,
     SyntaxError_,
 )
 

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from bastion.findings import Area, Confidence, Severity, Span
+from bastion.model.updaters import Dependabot, PreCommit, Renovate, Repository
 from bastion.model.workflow import Action, Workflow
+from bastion.source.json5 import JsonNode
 from bastion.source.yaml import Node
 
 
@@ -17,13 +19,27 @@ class Hit:
     """One place a rule found its pattern. The engine turns it into a Finding."""
 
     message: str
-    node: Node
+    node: Node | JsonNode
+    """A YAML node (workflows, actions, Dependabot, pre-commit) or a JSON5 node (Renovate)."""
     route: str
     severity: Severity | None = None
     """Overrides the rule's default severity for this hit."""
     confidence: Confidence | None = None
     span: Span | None = None
     """A more exact place than the node's own span (an expression inside a script)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RepositoryHit:
+    """A finding about a repository as a whole, pointed at one of its files."""
+
+    message: str
+    path: str
+    """The display path of the file the finding points at."""
+    span: Span
+    route: str = ""
+    severity: Severity | None = None
+    confidence: Confidence | None = None
 
 
 OptionValue = bool | int | str | tuple[str, ...]
@@ -56,6 +72,19 @@ class Rule:
         return iter(())
 
     def check_action(self, action: Action) -> Iterator[Hit]:
+        return iter(())
+
+    def check_dependabot(self, config: Dependabot) -> Iterator[Hit]:
+        return iter(())
+
+    def check_renovate(self, config: Renovate) -> Iterator[Hit]:
+        return iter(())
+
+    def check_pre_commit(self, config: PreCommit) -> Iterator[Hit]:
+        return iter(())
+
+    def check_repository(self, repository: Repository) -> Iterator[RepositoryHit]:
+        """Runs once per directory walked as a repository, after its files were found."""
         return iter(())
 
     @classmethod
