@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -105,3 +106,18 @@ def test_min_confidence_filters(
     capsys.readouterr()
     assert main([*base, "--min-confidence", "sure"]) == 2
     assert "unknown confidence 'sure'" in capsys.readouterr().err
+
+
+def test_a_reader_that_goes_away_gets_no_traceback(tmp_path: Path) -> None:
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    for number in range(200):
+        (workflows / f"w{number}.yml").write_text(TRIGGER)
+    command = [sys.executable, "-m", "bastion", "check", "--no-config", str(tmp_path)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()  # like `| head -1`
+    error = process.stderr.read().decode()
+    assert process.wait() == 2
+    assert "Traceback" not in error
