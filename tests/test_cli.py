@@ -86,7 +86,7 @@ def test_empty_directory_says_nothing_was_found(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["check", str(tmp_path), "--no-config"]) == 0
-    assert "no workflows or actions found" in capsys.readouterr().err
+    assert "nothing to check under" in capsys.readouterr().err
 
 
 def test_min_confidence_filters(

@@ -5,12 +5,14 @@ from bastion.rules.base import Rule
 
 
 class SyntaxError_(Rule):
-    """Flags files that bastion, like GitHub, cannot read as a workflow or action.
+    """Flags files that bastion, like GitHub, cannot read as what they are meant to be.
 
-    This covers text that is not valid YAML, is not UTF-8, is empty, binary or too large,
-    uses duplicate keys or aliases that expand without bound, and YAML that is not a valid
-    workflow or action (a step with neither `uses` nor `run`, an unknown event, a job with no
-    `runs-on`, an input type GitHub does not know, and so on).
+    This covers text that is not valid YAML (or JSON5, for Renovate), is not UTF-8, is
+    empty, binary or too large, uses duplicate keys or aliases that expand without bound,
+    and structure that is not a valid workflow or action (a step with neither `uses` nor
+    `run`, an unknown event, a job with no `runs-on`, an input type GitHub does not know,
+    and so on) or Dependabot, Renovate or pre-commit configuration (`updates` that is not a
+    list, an unknown top-level key, a pre-commit repository without `rev`).
 
     ## Why it matters
     GitHub refuses such a file, so the workflow silently never runs, and no other rule can
@@ -32,7 +34,7 @@ class SyntaxError_(Rule):
     """
 
     id = "syntax-error"
-    summary = "the file is not a readable workflow or action"
+    summary = "the file is not a readable workflow, action or updater configuration"
     severity = Severity.HIGH
     confidence = Confidence.HIGH
     area = Area.INPUT
