@@ -115,7 +115,8 @@ def test_a_reader_that_goes_away_gets_no_traceback(tmp_path: Path) -> None:
         (workflows / f"w{number}.yml").write_text(TRIGGER)
     command = [sys.executable, "-m", "bastion", "check", "--no-config", str(tmp_path)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout is not None
+    assert process.stderr is not None
     process.stdout.readline()
     process.stdout.close()  # like `| head -1`
     error = process.stderr.read().decode()

@@ -80,7 +80,7 @@ class Checker:
         self.rules: list[Rule] = [
             rule(config.rule_settings.get(rule.id))
             for rule in RULES
-            if config.enabled(rule.id) and rule is not SyntaxError_
+            if config.enabled(rule.id) and rule.checks_files and rule is not SyntaxError_
         ]
         self.syntax_errors = config.enabled(SyntaxError_.id)
 

@@ -81,6 +81,9 @@ class Finding:
     route: str = ""
     """Where the finding sits in the document (``jobs/build/steps/2/uses``); stable under edits
     that only move lines, so it serves as part of a fingerprint."""
+    status: str | None = None
+    """None for findings in files; ``"fail"`` or ``"unknown"`` for checks of settings read
+    through the GitHub API, whose ``path`` names the repository or organisation."""
 
     @property
     def sort_key(self) -> tuple[str, int, int, str]:

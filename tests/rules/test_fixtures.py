@@ -97,7 +97,9 @@ def run_fixture(case: Path) -> set[tuple[str, int, str]]:
 
 
 def test_every_rule_has_bad_and_good_fixtures() -> None:
-    for rule_id in RULES_BY_ID:
+    for rule_id, rule in RULES_BY_ID.items():
+        if not rule.checks_files:
+            continue
         cases = [case for case in _cases() if case.parent.name == rule_id]
         marked = [case for case in cases if expected_in(case)]
         clean = [case for case in cases if not expected_in(case)]

@@ -13,6 +13,7 @@ from bastion.cli.common import (
     EXIT_FINDINGS,
     Commands,
     add_config_arguments,
+    add_github_arguments,
     load_config,
     use_color,
 )
@@ -40,6 +41,10 @@ def register(commands: Commands) -> None:
     check.add_argument(
         "--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout"
     )
+    check.add_argument(
+        "--online", action="store_true", help="also verify each pin against its repository"
+    )
+    add_github_arguments(check)
     known = check.add_mutually_exclusive_group()
     known.add_argument(
         "--baseline",
@@ -62,6 +67,10 @@ def _check(arguments: argparse.Namespace) -> int:
     if arguments.jobs is not None and arguments.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     report = run(inputs, settings, jobs=arguments.jobs)
+    if arguments.online:
+        from bastion.pinning.verify import verify_online
+
+        verify_online(report, inputs, settings, arguments.github_url)
     if arguments.write_baseline:
         return _write_baseline(Path(arguments.write_baseline), report)
     if arguments.baseline:
@@ -85,8 +94,9 @@ def _check(arguments: argparse.Namespace) -> int:
         print(f"bastion: {message}", file=sys.stderr)
     if not inputs:
         print(
-            "bastion: no workflows or actions found under "
-            f"{', '.join(paths)} (looked for .github/workflows/*.yml and action.yml)",
+            f"bastion: nothing to check under {', '.join(paths)} (looked for "
+            ".github/workflows/*.yml, action.yml, .github/dependabot.yml, Renovate "
+            "configuration and .pre-commit-config.yaml)",
             file=sys.stderr,
         )
     return _exit_code(report)

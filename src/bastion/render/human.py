@@ -61,7 +61,13 @@ def render(report: Report, out: TextIO, *, color: bool) -> None:
 
 def _header(finding: Finding, style: _Style) -> str:
     start = finding.span.start
-    place = style(_BOLD, f"{visible(finding.path)}:{start.line}:{start.column}:")
+    if finding.status is not None:
+        # A setting read through the API: the place is a repository, not a line.
+        place = style(_BOLD, f"{visible(finding.path)}:")
+        if finding.status != "fail":
+            place += " " + style(_DIM, finding.status)
+    else:
+        place = style(_BOLD, f"{visible(finding.path)}:{start.line}:{start.column}:")
     severity = style(_SEVERITY_STYLE[finding.severity], finding.severity.label)
     rule = style(_DIM, f"[{finding.rule}]")
     text = f"{place} {severity}{rule} {visible(finding.message)}"

@@ -13,7 +13,7 @@ SCHEMA_VERSION = 1
 
 
 def finding_object(finding: Finding) -> dict[str, object]:
-    return {
+    found: dict[str, object] = {
         "rule": finding.rule,
         "severity": finding.severity.label,
         "confidence": finding.confidence.label,
@@ -25,6 +25,9 @@ def finding_object(finding: Finding) -> dict[str, object]:
         "end_column": finding.span.end.column,
         "route": finding.route,
     }
+    if finding.status is not None:
+        found["status"] = finding.status
+    return found
 
 
 def render(report: Report, out: TextIO) -> None:

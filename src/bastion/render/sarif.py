@@ -98,6 +98,9 @@ def _result(finding: Finding, rule_index: int | None, fingerprint: str) -> dict[
     result: dict[str, object] = {"ruleId": finding.rule}
     if rule_index is not None:
         result["ruleIndex"] = rule_index
+    if finding.status is not None:
+        # SARIF's "open": the tool could not tell whether the check passes.
+        result["kind"] = "fail" if finding.status == "fail" else "open"
     result.update(
         {
             "level": LEVELS[finding.severity],
@@ -110,6 +113,10 @@ def _result(finding: Finding, rule_index: int | None, fingerprint: str) -> dict[
             },
         }
     )
+    if finding.status is not None:
+        properties = result["properties"]
+        assert isinstance(properties, dict)
+        properties["status"] = finding.status
     return result
 
 

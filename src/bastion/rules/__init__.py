@@ -6,16 +6,19 @@ from bastion.rules.actions_not_updated import ActionsNotUpdated
 from bastion.rules.base import Hit, Option, Rule
 from bastion.rules.dangerous_trigger import DangerousTrigger
 from bastion.rules.excessive_permissions import ExcessivePermissions
+from bastion.rules.impostor_commit import ImpostorCommit
 from bastion.rules.missing_provenance import MissingProvenance
 from bastion.rules.no_dependency_updater import NoDependencyUpdater
 from bastion.rules.persisted_credentials import PersistedCredentials
 from bastion.rules.publish_outside_environment import PublishOutsideEnvironment
 from bastion.rules.release_cache import ReleaseCache
+from bastion.rules.repository_settings import SETTINGS_RULES
 from bastion.rules.secret_outside_environment import SecretOutsideEnvironment
 from bastion.rules.secrets_inherit import SecretsInherit
 from bastion.rules.stored_publish_credential import StoredPublishCredential
 from bastion.rules.syntax_error import SyntaxError_
 from bastion.rules.template_injection import TemplateInjection
+from bastion.rules.unknown_ref import UnknownRef
 from bastion.rules.unpinned_action import UnpinnedAction
 from bastion.rules.unpinned_image import UnpinnedImage
 from bastion.rules.unpinned_pre_commit import UnpinnedPreCommit
@@ -23,12 +26,16 @@ from bastion.rules.untrusted_checkout import UntrustedCheckout
 from bastion.rules.unverified_download import UnverifiedDownload
 from bastion.rules.updater_code_execution import UpdaterCodeExecution
 from bastion.rules.updater_cooldown import UpdaterCooldown
+from bastion.rules.version_comment_mismatch import VersionCommentMismatch
 
 RULES: tuple[type[Rule], ...] = (
     DangerousTrigger,
     UntrustedCheckout,
     UnpinnedAction,
     UnpinnedImage,
+    ImpostorCommit,
+    VersionCommentMismatch,
+    UnknownRef,
     ExcessivePermissions,
     SecretOutsideEnvironment,
     SecretsInherit,
@@ -45,6 +52,7 @@ RULES: tuple[type[Rule], ...] = (
     UpdaterCodeExecution,
     UnpinnedPreCommit,
     SyntaxError_,
+    *SETTINGS_RULES,
 )
 
 RULES_BY_ID: dict[str, type[Rule]] = {rule.id: rule for rule in RULES}

@@ -63,6 +63,9 @@ class Rule:
     confidence: ClassVar[Confidence]
     area: ClassVar[Area] = Area.CICD
     options: ClassVar[Sequence[Option]] = ()
+    checks_files: ClassVar[bool] = True
+    """False for rules judged elsewhere: online verification of pins (`check --online`) and
+    settings read through the GitHub API (`bastion repo`/`org`). The engine skips them."""
 
     def __init__(self, settings: Mapping[str, OptionValue] | None = None) -> None:
         self.settings: dict[str, OptionValue] = {o.name: o.default for o in self.options}

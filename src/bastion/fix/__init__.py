@@ -1,0 +1,1 @@
+"""``bastion fix``: edits that remove findings, spliced into the original text."""

@@ -1,0 +1,146 @@
+"""What a fixer is: given a file and one finding, the edits that remove it, or why not."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+from bastion.findings import Finding, Point
+from bastion.fix.edits import Edit
+from bastion.fix.yaml_edit import Layout, Value, insert_entries, set_value
+from bastion.model.updaters import Dependabot, PreCommit
+from bastion.model.workflow import Action, Fields, Job, Step, Workflow
+from bastion.rules.base import OptionValue
+from bastion.source.text import LineIndex
+from bastion.source.yaml import Document, MappingNode, Node, ScalarNode
+
+Model = Workflow | Action | Dependabot | PreCommit
+"""The typed view of a file a fixer edits."""
+
+# The line breaks YAML and LineIndex count, so that points agree with findings.
+_LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    message: str
+    """What the fix does, shown to the user."""
+    edits: tuple[Edit, ...]
+    note: str = ""
+    """Something the user should check by hand after this fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class NoFix:
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One file as a fixer sees it: its text, parse, model and every current finding."""
+
+    text: str
+    document: Document
+    model: Model
+    lines: LineIndex
+    layout: Layout
+    findings: tuple[Finding, ...]
+    settings: Mapping[str, Mapping[str, OptionValue]]
+    """Rule options from the configuration, by rule id."""
+
+    def offset(self, point: Point) -> int:
+        """The character offset of a 1-based (line, column) point."""
+        starts = _line_starts(self.text)
+        if point.line > len(starts):
+            return len(self.text)
+        return min(starts[point.line - 1] + point.column - 1, len(self.text))
+
+    def owns(self, container: Node, node: Node) -> bool:
+        """Whether ``node`` is written inside ``container`` (not merged in from an anchor)."""
+        return container.start_mark.index <= node.start_mark.index < container.end_mark.index
+
+    @property
+    def workflow(self) -> Workflow | None:
+        return self.model if isinstance(self.model, Workflow) else None
+
+    def job_of(self, step: Step) -> Job | None:
+        """The job a step of a workflow belongs to."""
+        jobs = self.workflow.jobs if self.workflow is not None else []
+        return next((job for job in jobs if step.route.startswith(job.route + "/")), None)
+
+    def steps_around(self, step: Step) -> list[Step]:
+        """The steps of the job (or composite action) that ``step`` belongs to."""
+        if isinstance(self.model, Action):
+            return self.model.steps
+        job = self.job_of(step)
+        return job.steps if job is not None else []
+
+    def step(self, route: str) -> Step | None:
+        """The step whose route is the longest prefix of ``route``."""
+        found: Step | None = None
+        for step in _steps(self.model):
+            if (route == step.route or route.startswith(step.route + "/")) and (
+                found is None or len(step.route) > len(found.route)
+            ):
+                found = step
+        return found
+
+
+@functools.lru_cache(maxsize=8)
+def _line_starts(text: str) -> list[int]:
+    return [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
+
+
+def _steps(model: Model) -> list[Step]:
+    if isinstance(model, Action):
+        return model.steps
+    if isinstance(model, Workflow):
+        return [step for job in model.jobs for step in job.steps]
+    return []
+
+
+class Fixer:
+    """Base class: ``fix`` returns the edits that remove a finding of rule ``rule``."""
+
+    rule: ClassVar[str]
+    safe: ClassVar[bool]
+    """Safe fixes cannot change what the workflow does; unsafe ones can, and need --unsafe."""
+    why_unsafe: ClassVar[str] = ""
+
+    def fix(self, target: Target, finding: Finding) -> Fix | NoFix:
+        raise NotImplementedError
+
+
+def set_input(target: Target, step: Step, name: str, value: str) -> Edit | NoFix:
+    """The edit that makes input ``name`` of ``step`` equal ``value`` (YAML text), adding the
+    input, or ``with:`` itself, when missing."""
+    text, layout = target.text, target.layout
+    uses = step.fields.entry("uses")
+    inputs = step.fields.entry("with")
+    edit: Edit | None
+    if inputs is None:
+        if uses is None:
+            return NoFix("the step has no `uses:`")
+        entries: tuple[tuple[str, Value], ...] = (("with", ((name, value),)),)
+        edit = insert_entries(text, layout, step.node, entries, after=uses.key)
+    elif not target.owns(step.node, inputs.key):
+        return NoFix("the step's `with:` is merged in from an anchor other steps share")
+    elif isinstance(inputs.value, MappingNode):
+        current = Fields(inputs.value).entry(name)
+        if current is None:
+            edit = insert_entries(text, layout, inputs.value, ((name, value),))
+        elif not target.owns(inputs.value, current.key):
+            return NoFix(f"`{name}` is merged in from an anchor other steps share")
+        else:
+            flow = bool(inputs.value.flow_style)
+            edit = set_value(text, layout, current.key, current.value, value, flow=flow)
+    elif isinstance(inputs.value, ScalarNode) and not inputs.value.value:
+        edit = set_value(text, layout, inputs.key, inputs.value, ((name, value),))
+    else:
+        return NoFix("the step's `with:` is not a mapping")
+    if edit is None:
+        return NoFix("the step is written in a way this fix does not edit")
+    return edit

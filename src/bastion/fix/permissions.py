@@ -1,0 +1,356 @@
+"""What a job's ``GITHUB_TOKEN`` needs, from the actions it uses and the commands it runs.
+
+The table is deliberately small and explicit: an action or command it does not know is
+reported as *unknown* (when the token reaches it), never guessed. docs/fixes.md shows the
+same table; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bastion.model.workflow import Job, Step, Workflow
+from bastion.source.yaml import Node
+
+LEVELS = {"none": 0, "read": 1, "write": 2}
+
+Scopes = dict[str, str]
+
+
+def _scopes(text: str) -> Scopes:
+    """``"contents: read, id-token: write"`` as a mapping."""
+    found: Scopes = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        scope, level = (s.strip() for s in part.split(":"))
+        found[scope] = level
+    return found
+
+
+ACTIONS: dict[str, Scopes] = {
+    slug: _scopes(scopes)
+    for slug, scopes in {
+        "actions/checkout": "contents: read",
+        "actions/attest-build-provenance": "id-token: write, attestations: write",
+        "actions/attest-sbom": "id-token: write, attestations: write",
+        "actions/attest": "id-token: write, attestations: write",
+        "actions/configure-pages": "pages: read",
+        "actions/deploy-pages": "pages: write, id-token: write",
+        "actions/labeler": "contents: read, pull-requests: write",
+        "actions/stale": "actions: write, issues: write, pull-requests: write",
+        "actions/first-interaction": "issues: write, pull-requests: write",
+        "actions/delete-package-versions": "packages: write",
+        "github/codeql-action/analyze": "security-events: write, actions: read, contents: read",
+        "github/codeql-action/upload-sarif": (
+            "security-events: write, actions: read, contents: read"
+        ),
+        "softprops/action-gh-release": "contents: write",
+        "ncipollo/release-action": "contents: write",
+        "googleapis/release-please-action": (
+            "contents: write, pull-requests: write, issues: write"
+        ),
+        "google-github-actions/release-please-action": (
+            "contents: write, pull-requests: write, issues: write"
+        ),
+        "release-drafter/release-drafter": "contents: write, pull-requests: write",
+        "changesets/action": "contents: write, pull-requests: write",
+        "peter-evans/create-pull-request": "contents: write, pull-requests: write",
+        "peter-evans/create-or-update-comment": "issues: write, pull-requests: write",
+        "peter-evans/find-comment": "issues: read, pull-requests: read",
+        "marocchino/sticky-pull-request-comment": "pull-requests: write",
+        "thollander/actions-comment-pull-request": "pull-requests: write",
+        "stefanzweifel/git-auto-commit-action": "contents: write",
+        "endbug/add-and-commit": "contents: write",
+        "ad-m/github-push-action": "contents: write",
+        "jamesives/github-pages-deploy-action": "contents: write",
+        "amannn/action-semantic-pull-request": "pull-requests: read",
+        "dependabot/fetch-metadata": "pull-requests: read",
+        "tj-actions/changed-files": "pull-requests: read",
+        "dorny/paths-filter": "pull-requests: read",
+        "enricomi/publish-unit-test-result-action": "checks: write, pull-requests: write",
+        "dorny/test-reporter": "checks: write, actions: read",
+        "mikepenz/action-junit-report": "checks: write",
+        "rust-lang/crates-io-auth-action": "id-token: write",
+    }.items()
+}
+"""Actions whose needs do not depend on their inputs: slug (lower case) -> scopes."""
+
+CONDITIONAL_ACTIONS = {
+    "pypa/gh-action-pypi-publish": "id-token: write, unless a `password` input is given",
+    "docker/login-action": "packages: write, when the `password` is the GITHUB_TOKEN",
+    "aws-actions/configure-aws-credentials": (
+        "id-token: write, with `role-to-assume` and no `aws-access-key-id`"
+    ),
+    "google-github-actions/auth": "id-token: write, with `workload_identity_provider`",
+    "azure/login": "id-token: write, with `client-id` and no `creds`",
+    "codecov/codecov-action": "id-token: write, with `use_oidc: true`",
+    "actions/download-artifact": "actions: read, with `github-token` (another run's artifacts)",
+    "peaceiris/actions-gh-pages": "contents: write, unless a `deploy_key` input is given",
+    "actions/dependency-review-action": (
+        "contents: read; also pull-requests: write with `comment-summary-in-pr`"
+    ),
+}
+"""Actions whose needs depend on their inputs (documentation; the logic is in ``_action``)."""
+
+NEEDS_NOTHING = frozenset(
+    {
+        "actions/upload-artifact", "actions/cache", "actions/cache/restore",
+        "actions/cache/save", "actions/setup-python", "actions/setup-node", "actions/setup-go",
+        "actions/setup-java", "actions/setup-dotnet", "actions/upload-pages-artifact",
+        "actions/create-github-app-token", "astral-sh/setup-uv", "docker/setup-buildx-action",
+        "docker/setup-qemu-action", "docker/build-push-action", "docker/metadata-action",
+        "sigstore/cosign-installer", "github/codeql-action/init",
+        "github/codeql-action/autobuild",
+    }
+)  # fmt: skip
+"""Actions that use no GITHUB_TOKEN scope (the token they may read only raises rate limits
+on public data)."""
+
+GH_COMMANDS: dict[str, Scopes] = {
+    command: _scopes(scopes)
+    for command, scopes in {
+        "pr comment": "pull-requests: write",
+        "pr create": "pull-requests: write",
+        "pr edit": "pull-requests: write",
+        "pr review": "pull-requests: write",
+        "pr close": "pull-requests: write",
+        "pr reopen": "pull-requests: write",
+        "pr ready": "pull-requests: write",
+        "pr lock": "pull-requests: write",
+        "pr unlock": "pull-requests: write",
+        "pr merge": "contents: write, pull-requests: write",
+        "pr view": "pull-requests: read",
+        "pr list": "pull-requests: read",
+        "pr diff": "pull-requests: read",
+        "pr checks": "pull-requests: read, checks: read",
+        "pr status": "pull-requests: read",
+        "pr checkout": "contents: read, pull-requests: read",
+        "issue create": "issues: write",
+        "issue comment": "issues: write",
+        "issue edit": "issues: write",
+        "issue close": "issues: write",
+        "issue reopen": "issues: write",
+        "issue lock": "issues: write",
+        "issue unlock": "issues: write",
+        "issue pin": "issues: write",
+        "issue unpin": "issues: write",
+        "issue delete": "issues: write",
+        "issue transfer": "issues: write",
+        "issue view": "issues: read",
+        "issue list": "issues: read",
+        "issue status": "issues: read",
+        "label create": "issues: write",
+        "label edit": "issues: write",
+        "label delete": "issues: write",
+        "label clone": "issues: write",
+        "label list": "issues: read",
+        "release create": "contents: write",
+        "release upload": "contents: write",
+        "release edit": "contents: write",
+        "release delete": "contents: write",
+        "release delete-asset": "contents: write",
+        "release view": "contents: read",
+        "release list": "contents: read",
+        "release download": "contents: read",
+        "run list": "actions: read",
+        "run view": "actions: read",
+        "run watch": "actions: read",
+        "run download": "actions: read",
+        "run cancel": "actions: write",
+        "run rerun": "actions: write",
+        "run delete": "actions: write",
+        "workflow run": "actions: write",
+        "workflow enable": "actions: write",
+        "workflow disable": "actions: write",
+        "workflow list": "actions: read",
+        "workflow view": "actions: read",
+        "cache list": "actions: read",
+        "cache delete": "actions: write",
+        "repo view": "contents: read",
+        "repo clone": "contents: read",
+        "attestation verify": "attestations: read",
+    }.items()
+}
+"""``gh`` subcommands run with the GITHUB_TOKEN (``GH_TOKEN``) -> scopes."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptUse:
+    what: str
+    pattern: re.Pattern[str]
+    scopes: Scopes
+    with_token: bool
+    """Counts only when the GITHUB_TOKEN reaches the script (the OIDC uses always count)."""
+
+
+def _use(what: str, pattern: str, scopes: str, *, with_token: bool = False) -> ScriptUse:
+    return ScriptUse(what, re.compile(pattern), _scopes(scopes), with_token)
+
+
+GIT_PUSH = _use(
+    "`git push` (after a checkout that stored the token, or with the token in the step)",
+    r"\bgit\s+(?:-c\s+\S+\s+)*push\b",
+    "contents: write",
+    with_token=True,
+)
+SCRIPT_USES = (
+    GIT_PUSH,
+    _use("`docker login`", r"\bdocker\s+login\b", "packages: write", with_token=True),
+    _use(
+        "`npm publish --provenance` (or `NPM_CONFIG_PROVENANCE`)",
+        r"--provenance\b|NPM_CONFIG_PROVENANCE",
+        "id-token: write",
+    ),
+    _use(
+        "`cosign sign`, `cosign attest` (and `-blob`) without `--key`",
+        r"\bcosign\s+(?:sign|attest)(?:-blob)?\b(?!.*--key)",
+        "id-token: write",
+    ),
+    _use(
+        "`ACTIONS_ID_TOKEN_REQUEST_URL` or `ACTIONS_ID_TOKEN_REQUEST_TOKEN`",
+        r"ACTIONS_ID_TOKEN_REQUEST_(?:TOKEN|URL)",
+        "id-token: write",
+    ),
+    _use(
+        "`uv publish` without a token or password (trusted publishing)",
+        r"\buv\s+publish\b(?!.*(?:--token|-t\s|--password|UV_PUBLISH_TOKEN))",
+        "id-token: write",
+    ),
+)
+"""What a ``run:`` script does that needs a scope."""
+
+_TOKEN = re.compile(
+    r"github\.token\b|secrets\.github_token\b|secrets\[\s*'github_token'\s*\]", re.IGNORECASE
+)
+_GH = re.compile(r"(?:^|[\s;&|(`$])gh\s+([a-z][a-z-]*)(?:\s+([a-z][a-z-]*))?")
+
+
+@dataclass(slots=True)
+class Needs:
+    """What a job's token needs, and what could not be told."""
+
+    scopes: Scopes = field(default_factory=dict)
+    unknown: list[str] = field(default_factory=list)
+
+    def add(self, scopes: Scopes) -> None:
+        for scope, level in scopes.items():
+            if LEVELS[level] > LEVELS.get(self.scopes.get(scope, "none"), 0):
+                self.scopes[scope] = level
+
+    def sorted(self) -> tuple[tuple[str, str], ...]:
+        return tuple(sorted((s, level) for s, level in self.scopes.items() if level != "none"))
+
+
+def mentions_token(text: str) -> bool:
+    return bool(_TOKEN.search(text))
+
+
+def job_needs(workflow: Workflow, job: Job) -> Needs:
+    needs = Needs()
+    text = workflow.document.text
+    if job.uses is not None:
+        needs.unknown.append(f"it calls the reusable workflow `{job.uses.text}`")
+        return needs
+    inherited = any(
+        _raw(text, fields.get("env")) and mentions_token(_raw(text, fields.get("env")))
+        for fields in (workflow.fields, job.fields)
+    )
+    checkout_token = False
+    for step in job.steps:
+        raw = _raw(text, step.node)
+        if step.uses is not None:
+            slug = step.uses.slug.lower()
+            if slug == "actions/checkout":
+                given = step.input("token")
+                checkout_token = given is None or mentions_token(given.value)
+                if checkout_token:
+                    needs.add(ACTIONS[slug])
+            else:
+                _action(needs, step, slug, raw)
+        run = step.run
+        if run is not None:
+            has_token = inherited or mentions_token(raw)
+            _script(needs, run.value, token=has_token, pushes_with=checkout_token or has_token)
+    for part in ("container", "services"):
+        node = job.fields.get(part)
+        if node is not None and mentions_token(_raw(text, node)):
+            needs.add({"packages": "read"})
+    return needs
+
+
+def _raw(text: str, node: Node | None) -> str:
+    return text[node.start_mark.index : node.end_mark.index] if node is not None else ""
+
+
+def _action(needs: Needs, step: Step, slug: str, raw: str) -> None:
+    inputs = step.with_
+    given = {entry.key.value.lower() for entry in inputs} if inputs else set()
+
+    def value(name: str) -> str:
+        node = step.input(name)
+        return node.value if node is not None else ""
+
+    if slug in ACTIONS:
+        needs.add(ACTIONS[slug])
+    elif slug == "pypa/gh-action-pypi-publish":
+        if "password" not in given:
+            needs.add({"id-token": "write"})
+    elif slug == "docker/login-action":
+        if mentions_token(value("password")):
+            needs.add({"packages": "write"})
+    elif slug == "aws-actions/configure-aws-credentials":
+        if "role-to-assume" in given and "aws-access-key-id" not in given:
+            needs.add({"id-token": "write"})
+    elif slug == "google-github-actions/auth":
+        if "workload_identity_provider" in given and "credentials_json" not in given:
+            needs.add({"id-token": "write"})
+    elif slug == "azure/login":
+        if "client-id" in given and "creds" not in given:
+            needs.add({"id-token": "write"})
+    elif slug == "codecov/codecov-action":
+        if value("use_oidc").strip().lower() == "true":
+            needs.add({"id-token": "write"})
+    elif slug == "actions/download-artifact":
+        if "github-token" in given:
+            needs.add({"actions": "read"})
+    elif slug == "actions/dependency-review-action":
+        needs.add({"contents": "read"})
+        comment = value("comment-summary-in-pr").strip().lower()
+        if comment and comment not in ("never", "false"):
+            needs.add({"pull-requests": "write"})
+    elif slug == "peaceiris/actions-gh-pages":
+        if "deploy_key" not in given:
+            needs.add({"contents": "write"})
+    elif slug == "actions/github-script":
+        token = value("github-token")
+        if not token or mentions_token(token):
+            needs.unknown.append(f"step {_name(step)} runs a github-script with the token")
+    elif slug not in NEEDS_NOTHING and mentions_token(raw):
+        shown = slug if step.uses is None or step.uses.owner else step.uses.text
+        needs.unknown.append(f"step {_name(step)} passes the token to `{shown}`")
+
+
+def _script(needs: Needs, script: str, *, token: bool, pushes_with: bool) -> None:
+    for use in SCRIPT_USES:
+        if not use.pattern.search(script):
+            continue
+        if use.with_token and not (pushes_with if use is GIT_PUSH else token):
+            continue
+        needs.add(use.scopes)
+    if not token:
+        return
+    for match in _GH.finditer(script):
+        group, verb = match.group(1), match.group(2) or ""
+        command = f"{group} {verb}"
+        if command in GH_COMMANDS:
+            needs.add(GH_COMMANDS[command])
+        elif group in ("auth", "config", "extension", "help", "version", "alias", "completion"):
+            continue
+        else:
+            shown = group if group == "api" else command.strip()
+            needs.unknown.append(f"a script runs `gh {shown}` with the token")
+
+
+def _name(step: Step) -> str:
+    name = step.fields.text("name") or step.fields.text("id")
+    return f"`{name}`" if name else f"{step.index + 1}"

@@ -1,0 +1,402 @@
+"""Reading a repository's and an organisation's settings through the REST API.
+
+Each repository costs about fifteen requests plus one per workflow file; the rulesets of the
+organisation, shared by every repository, are read once per run.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from bastion.github.rest import ApiError, RateLimitError, RestClient
+from bastion.model.workflow import Fields, Workflow, build_workflow
+from bastion.rules.release import job_publishes, release_jobs
+from bastion.settings.state import (
+    OrgState,
+    Read,
+    RepoState,
+    Unavailable,
+    names,
+    read,
+    read_list,
+)
+from bastion.source.text import LineIndex
+from bastion.source.yaml import MappingNode, ScalarNode, YamlError, parse
+
+WORKFLOW_DIRECTORY = ".github/workflows"
+PROTECTED_TYPES = ("non_fast_forward", "deletion", "pull_request")
+MAX_WORKFLOW_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    sensitive_patterns: tuple[str, ...] = ("advisory-*", "internal-*")
+    release_environments: tuple[str, ...] = ("release",)
+
+
+def probe_branch(pattern: str) -> str:
+    """A branch name that ``pattern`` (``advisory-*``) matches, to ask for its rules."""
+    return pattern.replace("*", "bastion-probe").replace("?", "x")
+
+
+class RulesetCache:
+    """Organisation rulesets read once for all repositories (their answer is the same)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._found: dict[int, Read] = {}
+        self._pending: dict[int, threading.Event] = {}
+
+    def get(self, number: int, fetch: Callable[[], Read]) -> Read:
+        with self._lock:
+            if number in self._found:
+                return self._found[number]
+            event = self._pending.get(number)
+            owner = event is None
+            if owner:
+                event = self._pending[number] = threading.Event()
+        assert event is not None
+        if not owner:
+            event.wait()
+            with self._lock:
+                return self._found.get(number)
+        value: Read = Unavailable("the ruleset could not be read")
+        try:
+            value = fetch()
+        finally:
+            with self._lock:
+                self._found[number] = value
+                del self._pending[number]
+            event.set()
+        return value
+
+
+Gather = Callable[[dict[str, Callable[[], Any]]], dict[str, Any]]
+
+
+def sequential(tasks: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+    return {name: task() for name, task in tasks.items()}
+
+
+def threaded(pool: ThreadPoolExecutor) -> Gather:
+    def gather(tasks: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+        futures = {name: pool.submit(task) for name, task in tasks.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+    return gather
+
+
+def repository_meta(client: RestClient, owner: str, name: str) -> dict[str, Any]:
+    """``GET /repos/{owner}/{repo}``; raises ApiError when the repository cannot be read."""
+    data = client.get(f"/repos/{_q(owner)}/{_q(name)}").data
+    if not isinstance(data, dict):
+        raise ApiError(200, "GET", f"/repos/{owner}/{name}", "the answer is not a repository")
+    return data
+
+
+def collect_repo(
+    client: RestClient,
+    subject: str,
+    meta: dict[str, Any],
+    options: Options,
+    *,
+    cache: RulesetCache,
+    gather: Gather = sequential,
+    organization_audit: bool = False,
+    owners: list[str] | Unavailable | None = None,
+) -> RepoState:
+    owner = str(meta.get("owner", {}).get("login") or meta["full_name"].split("/")[0])
+    name = str(meta["name"])
+    base = f"/repos/{_q(owner)}/{_q(name)}"
+    default = str(meta.get("default_branch") or "main")
+    owner_is_org = meta.get("owner", {}).get("type", "Organization") == "Organization"
+    state = RepoState(owner, name, subject, meta, default, owner_is_org)
+    probes = {pattern: probe_branch(pattern) for pattern in options.sensitive_patterns}
+
+    tasks: dict[str, Callable[[], Any]] = {
+        "actions": lambda: read(client, f"{base}/actions/permissions"),
+        "workflow": lambda: read(client, f"{base}/actions/permissions/workflow"),
+        "tags": lambda: read_list(
+            client, f"{base}/rulesets", {"includes_parents": "true", "targets": "tag"}
+        ),
+        "environments": lambda: read_list(client, f"{base}/environments", key="environments"),
+        "secrets": lambda: names(read_list(client, f"{base}/actions/secrets", key="secrets")),
+        "immutable": lambda: _immutable(client, base),
+        "admins": lambda: _logins(
+            read_list(
+                client, f"{base}/collaborators", {"affiliation": "all", "permission": "admin"}
+            )
+        ),
+        "workflows": lambda: _workflows(client, base, default),
+    }
+    for branch in (default, *probes.values()):
+        tasks[f"rules:{branch}"] = _branch_task(client, base, branch)
+    if not organization_audit:
+        tasks["organization_secrets"] = lambda: names(
+            read_list(client, f"{base}/actions/organization-secrets", key="secrets")
+        )
+        if owner_is_org and owners is None:
+            tasks["owners"] = lambda: _logins(
+                read_list(client, f"/orgs/{_q(owner)}/members", {"role": "admin"})
+            )
+    found = gather(tasks)
+    state.actions = found["actions"]
+    state.workflow_permissions = found["workflow"]
+    state.tag_rulesets = found["tags"]
+    state.environments = found["environments"]
+    state.secrets = found["secrets"]
+    state.admins = found["admins"]
+    state.workflows = found["workflows"]
+    state.organization_secrets = found.get("organization_secrets")
+    state.owners = found.get("owners", owners)
+    state.branch_rules = {
+        branch: found[f"rules:{branch}"] for branch in (default, *probes.values())
+    }
+    immutable = found["immutable"]
+    if immutable is None:
+        # 404: disabled, if the token can read administration settings (the actions policy
+        # needs the same permission); else GitHub may be hiding it.
+        immutable = (
+            False
+            if not isinstance(state.actions, Unavailable)
+            else Unavailable(
+                "GitHub answered 404 to immutable-releases, which means disabled or not "
+                "permitted; the token cannot read the repository's administration settings "
+                f"either ({state.actions.reason})",
+                state.actions.permission or "administration=read",
+                404,
+            )
+        )
+    state.immutable = immutable
+    if isinstance(state.workflows, dict):
+        state.release_environments = release_environments(subject, state.workflows)
+
+    # Second round: what the first answers point at.
+    second: dict[str, Callable[[], Any]] = {}
+    for number, source_type in _ruleset_ids(state).items():
+        second[f"ruleset:{number}"] = _ruleset_task(
+            client, base, owner, number, source_type=source_type, cache=cache
+        )
+    default_rules = state.branch_rules[default]
+    if isinstance(default_rules, list):
+        present = {rule.get("type") for rule in default_rules if isinstance(rule, dict)}
+        if not set(PROTECTED_TYPES) <= present:
+            second["protection"] = lambda: read(
+                client, f"{base}/branches/{quote(default)}/protection"
+            )
+    if isinstance(state.environments, list):
+        existing = {str(env.get("name")): env for env in state.environments}
+        wanted = set(state.release_environments) | set(options.release_environments)
+        for env_name in sorted(wanted & set(existing)):
+            env_path = f"{base}/environments/{_q(env_name)}"
+            second[f"policies:{env_name}"] = _list_task(
+                client, f"{env_path}/deployment-branch-policies", "branch_policies"
+            )
+            second[f"apps:{env_name}"] = _list_task(
+                client,
+                f"{env_path}/deployment_protection_rules",
+                "custom_deployment_protection_rules",
+            )
+    found = gather(second)
+    for key, value in found.items():
+        kind, _, rest = key.partition(":")
+        if kind == "ruleset":
+            state.ruleset_details[int(rest)] = value
+        elif kind == "protection":
+            state.protection = value
+        elif kind == "policies":
+            state.branch_policies[rest] = value
+        elif kind == "apps":
+            state.protection_apps[rest] = value
+    return state
+
+
+def _branch_task(client: RestClient, base: str, branch: str) -> Callable[[], Any]:
+    return lambda: read_list(client, f"{base}/rules/branches/{quote(branch)}")
+
+
+def _list_task(client: RestClient, path: str, key: str) -> Callable[[], Any]:
+    return lambda: read_list(client, path, key=key)
+
+
+def _ruleset_task(
+    client: RestClient,
+    base: str,
+    owner: str,
+    number: int,
+    *,
+    source_type: str,
+    cache: RulesetCache,
+) -> Callable[[], Any]:
+    def fetch() -> Read:
+        return read(client, f"{base}/rulesets/{number}", {"includes_parents": "true"})
+
+    if source_type != "Organization":
+        return fetch
+
+    def fetch_from_organization() -> Read:
+        # The organisation's own endpoint: the same URL from every repository, so the ETag
+        # cache serves it. It needs the permission that reveals bypass actors; without it,
+        # the repository's view still shows the rules and conditions.
+        found = read(client, f"/orgs/{_q(owner)}/rulesets/{number}")
+        return fetch() if isinstance(found, Unavailable) else found
+
+    return lambda: cache.get(number, fetch_from_organization)
+
+
+def _ruleset_ids(state: RepoState) -> dict[int, str]:
+    """The rulesets whose bypass actors the checks need, with their source type."""
+    found: dict[int, str] = {}
+    for rules in state.branch_rules.values():
+        if isinstance(rules, list):
+            for rule in rules:
+                if isinstance(rule, dict) and isinstance(rule.get("ruleset_id"), int):
+                    found[rule["ruleset_id"]] = str(rule.get("ruleset_source_type", ""))
+    if isinstance(state.tag_rulesets, list):
+        for ruleset in state.tag_rulesets:
+            if (
+                isinstance(ruleset, dict)
+                and ruleset.get("enforcement") == "active"
+                and isinstance(ruleset.get("id"), int)
+            ):
+                found[ruleset["id"]] = str(ruleset.get("source_type", ""))
+    return found
+
+
+def _immutable(client: RestClient, base: str) -> bool | Unavailable | None:
+    """True when enabled, None for a 404 (disabled or hidden), else Unavailable."""
+    try:
+        data = client.get(f"{base}/immutable-releases").data
+    except RateLimitError:
+        raise
+    except ApiError as error:
+        if error.status == 404:
+            return None
+        return Unavailable.from_error(error)
+    return bool(isinstance(data, dict) and data.get("enabled"))
+
+
+def _logins(items: list[Any] | Unavailable) -> list[str] | Unavailable:
+    if isinstance(items, Unavailable):
+        return items
+    return [str(item.get("login")) for item in items if isinstance(item, dict)]
+
+
+def _workflows(client: RestClient, base: str, branch: str) -> dict[str, bytes] | Unavailable:
+    """The workflow files of the default branch, by path, from the contents API."""
+    try:
+        listing = client.get(f"{base}/contents/{WORKFLOW_DIRECTORY}", {"ref": branch}).data
+    except RateLimitError:
+        raise
+    except ApiError as error:
+        if error.status == 404 and not error.permission:
+            return {}  # No workflow directory.
+        return Unavailable.from_error(error)
+    if not isinstance(listing, list):
+        return {}
+    files: dict[str, bytes] = {}
+    for entry in listing:
+        if not isinstance(entry, dict) or entry.get("type") != "file":
+            continue
+        path = str(entry.get("path", ""))
+        if not path.endswith((".yml", ".yaml")):
+            continue
+        if int(entry.get("size") or 0) > MAX_WORKFLOW_BYTES:
+            continue
+        try:
+            data = client.get(f"{base}/contents/{quote(path)}", {"ref": branch}).data
+        except RateLimitError:
+            raise
+        except ApiError as error:
+            return Unavailable.from_error(error)
+        content = data.get("content") if isinstance(data, dict) else None
+        if not isinstance(content, str) or data.get("encoding") != "base64":
+            continue
+        try:
+            files[path] = base64.b64decode(content)
+        except (binascii.Error, ValueError):
+            continue
+    return files
+
+
+def release_environments(subject: str, workflows: dict[str, bytes]) -> dict[str, list[str]]:
+    """Environments named by jobs that publish or release, with those jobs."""
+    found: dict[str, list[str]] = {}
+    for path, data in sorted(workflows.items()):
+        try:
+            text = data.decode("utf-8").removeprefix("\ufeff")
+            lines = LineIndex(text)
+            workflow = build_workflow(f"{subject}/{path}", parse(text), lines)
+        except (UnicodeDecodeError, YamlError, RecursionError):
+            continue
+        for job in _publishing_jobs(workflow):
+            environment = _environment_name(job.fields)
+            if environment and "${{" not in environment:
+                found.setdefault(environment, []).append(f"{path}: {job.job_id}")
+    return found
+
+
+def _publishing_jobs(workflow: Workflow) -> list[Any]:
+    try:
+        releasing = {entry.job.job_id for entry in release_jobs(workflow)}
+    except Exception:
+        releasing = set()
+    jobs = []
+    for job in workflow.jobs:
+        try:
+            publishes = bool(job_publishes(workflow, job))
+        except Exception:
+            publishes = False
+        if publishes or job.job_id in releasing:
+            jobs.append(job)
+    return jobs
+
+
+def _environment_name(fields: Fields) -> str | None:
+    value = fields.get("environment")
+    if isinstance(value, MappingNode):
+        value = Fields(value).get("name")
+    if isinstance(value, ScalarNode):
+        text = str(value.value).strip()
+        return text or None
+    return None
+
+
+def collect_org(client: RestClient, login: str, subject: str, gather: Gather) -> OrgState:
+    base = f"/orgs/{_q(login)}"
+    tasks: dict[str, Callable[[], Any]] = {
+        "meta": lambda: read(client, base),
+        "actions": lambda: read(client, f"{base}/actions/permissions"),
+        "workflow": lambda: read(client, f"{base}/actions/permissions/workflow"),
+        "immutable": lambda: read(client, f"{base}/settings/immutable-releases"),
+        "secrets": lambda: read_list(client, f"{base}/actions/secrets", key="secrets"),
+        "owners": lambda: _logins(read_list(client, f"{base}/members", {"role": "admin"})),
+        "2fa_disabled": lambda: _logins(
+            read_list(client, f"{base}/members", {"filter": "2fa_disabled"})
+        ),
+        "2fa_insecure": lambda: _logins(
+            read_list(client, f"{base}/members", {"filter": "2fa_insecure"})
+        ),
+    }
+    found = gather(tasks)
+    state = OrgState(login, subject)
+    state.meta = found["meta"]
+    state.actions = found["actions"]
+    state.workflow_permissions = found["workflow"]
+    state.immutable = found["immutable"]
+    state.secrets = found["secrets"]
+    state.owners = found["owners"]
+    state.two_factor_disabled = found["2fa_disabled"]
+    state.two_factor_insecure = found["2fa_insecure"]
+    return state
+
+
+def _q(part: str) -> str:
+    return quote(part, safe="")
