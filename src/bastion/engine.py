@@ -18,6 +18,7 @@ from bastion.inputs import PACKAGE_JSON, Input, Kind
 from bastion.model.updaters import (
     ConfigProblem,
     Dependabot,
+    PreCommit,
     Renovate,
     Repository,
     build_dependabot,
@@ -72,6 +73,24 @@ class Report:
         return self.source_lines.get(path, {}).get(number)
 
 
+YamlModel = Workflow | Action | Dependabot | PreCommit
+"""The typed view of a YAML file bastion reads."""
+
+
+def build_model(path: str, kind: Kind | None, document: Document, lines: LineIndex) -> YamlModel:
+    """The view of a parsed YAML file of ``kind`` (None: a workflow or an action, whichever
+    its content says)."""
+    if kind is Kind.DEPENDABOT:
+        return build_dependabot(path, document)
+    if kind is Kind.PRE_COMMIT:
+        return build_pre_commit(path, document)
+    if kind is None:
+        kind = Kind.ACTION if looks_like_action(document) else Kind.WORKFLOW
+    if kind is Kind.WORKFLOW:
+        return build_workflow(path, document, lines)
+    return build_action(path, document, lines)
+
+
 class Checker:
     """The rules a configuration enables, ready to check one file after another."""
 
@@ -124,34 +143,25 @@ class Checker:
     def _check_document(
         self, result: FileResult, item: Input, document: Document, lines: LineIndex
     ) -> None:
-        kind = item.kind
         path = item.display
-        if kind is Kind.DEPENDABOT:
-            dependabot = build_dependabot(path, document)
+        model = build_model(path, item.kind, document, lines)
+        if isinstance(model, Dependabot):
+            dependabot = model
             self._config_problems(result, path, dependabot.problems)
             self._run_rules(result, path, lambda rule: rule.check_dependabot(dependabot))
-            return
-        if kind is Kind.PRE_COMMIT:
-            pre_commit = build_pre_commit(path, document)
+        elif isinstance(model, PreCommit):
+            pre_commit = model
             self._config_problems(result, path, pre_commit.problems)
             self._run_rules(result, path, lambda rule: rule.check_pre_commit(pre_commit))
-            return
-        if kind is None:
-            kind = Kind.ACTION if looks_like_action(document) else Kind.WORKFLOW
-        model: Workflow | Action
-        model = (
-            build_workflow(path, document, lines)
-            if kind is Kind.WORKFLOW
-            else build_action(path, document, lines)
-        )
-        for problem in model.problems:
-            self._problem(result, path, problem)
-        if isinstance(model, Workflow):
-            workflow = model
-            self._run_rules(result, path, lambda rule: rule.check_workflow(workflow))
         else:
-            action = model
-            self._run_rules(result, path, lambda rule: rule.check_action(action))
+            for problem in model.problems:
+                self._problem(result, path, problem)
+            if isinstance(model, Workflow):
+                workflow = model
+                self._run_rules(result, path, lambda rule: rule.check_workflow(workflow))
+            else:
+                action = model
+                self._run_rules(result, path, lambda rule: rule.check_action(action))
 
     def _check_renovate(self, result: FileResult, item: Input, text: str) -> None:
         path = item.display

@@ -10,17 +10,17 @@ from bastion import baseline
 from bastion.cli.common import (
     EXIT_CLEAN,
     EXIT_ERROR,
-    EXIT_FINDINGS,
     Commands,
     add_config_arguments,
     add_github_arguments,
+    exit_code,
     load_config,
-    use_color,
+    write_report,
 )
 from bastion.engine import Report, run
 from bastion.errors import UsageError
 from bastion.inputs import collect
-from bastion.render import FORMATS, render
+from bastion.render import FORMATS
 
 
 def register(commands: Commands) -> None:
@@ -82,14 +82,7 @@ def _check(arguments: argparse.Namespace) -> int:
                 f"{arguments.baseline} not shown",
                 file=sys.stderr,
             )
-    if arguments.output:
-        try:
-            with open(arguments.output, "w", encoding="utf-8") as out:
-                render(report, arguments.format, out, color=False)
-        except OSError as error:
-            raise UsageError(f"cannot write {arguments.output}: {error.strerror}") from None
-    else:
-        render(report, arguments.format, sys.stdout, color=use_color(sys.stdout))
+    write_report(report, arguments)
     for message in report.errors:
         print(f"bastion: {message}", file=sys.stderr)
     if not inputs:
@@ -99,7 +92,7 @@ def _check(arguments: argparse.Namespace) -> int:
             "configuration and .pre-commit-config.yaml)",
             file=sys.stderr,
         )
-    return _exit_code(report)
+    return exit_code(report)
 
 
 def _write_baseline(path: Path, report: Report) -> int:
@@ -109,9 +102,3 @@ def _write_baseline(path: Path, report: Report) -> int:
     count = len(report.findings)
     print(f"bastion: wrote {count} finding{'s' if count != 1 else ''} to {path}", file=sys.stderr)
     return EXIT_ERROR if report.errors else EXIT_CLEAN
-
-
-def _exit_code(report: Report) -> int:
-    if report.errors:
-        return EXIT_ERROR
-    return EXIT_FINDINGS if report.findings else EXIT_CLEAN

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
 from bastion import config
+from bastion.engine import Report
 from bastion.errors import UsageError
 from bastion.findings import Confidence, Severity
+from bastion.render import render
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -104,3 +107,22 @@ def add_github_arguments(parser: argparse.ArgumentParser) -> None:
         help="web address of the GitHub to use, for Enterprise Server "
         "(default: $BASTION_GITHUB_URL, else https://github.com)",
     )
+
+
+def write_report(report: Report, arguments: argparse.Namespace) -> None:
+    """Render the report in ``--format`` to ``--output``, or to standard output."""
+    if arguments.output:
+        try:
+            with open(arguments.output, "w", encoding="utf-8") as out:
+                render(report, arguments.format, out, color=False)
+        except OSError as error:
+            raise UsageError(f"cannot write {arguments.output}: {error.strerror}") from None
+    else:
+        render(report, arguments.format, sys.stdout, color=use_color(sys.stdout))
+
+
+def exit_code(report: Report) -> int:
+    """2 when something went wrong, 1 when there are findings, else 0."""
+    if report.errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if report.findings else EXIT_CLEAN

@@ -18,14 +18,14 @@ from bastion.cli.common import (
     Commands,
     add_config_arguments,
     add_github_arguments,
+    exit_code,
     load_config,
-    use_color,
+    write_report,
 )
-from bastion.engine import Report
 from bastion.errors import UsageError
 from bastion.github.host import find_token, resolve_host
 from bastion.github.rest import DEFAULT_CONCURRENCY, RestClient
-from bastion.render import FORMATS, render
+from bastion.render import FORMATS
 from bastion.settings.apply import (
     ApplyOptions,
     Change,
@@ -217,28 +217,15 @@ def _run_org(arguments: argparse.Namespace) -> int:
 
 def _run_merge(arguments: argparse.Namespace) -> int:
     report = merge_reports([Path(name) for name in arguments.reports])
-    _write(report, arguments)
+    write_report(report, arguments)
     for message in report.errors:
         print(f"bastion: {message}", file=sys.stderr)
-    if report.errors:
-        return EXIT_ERROR
-    return EXIT_FINDINGS if report.findings else EXIT_CLEAN
-
-
-def _write(report: Report, arguments: argparse.Namespace) -> None:
-    if arguments.output:
-        try:
-            with open(arguments.output, "w", encoding="utf-8") as out:
-                render(report, arguments.format, out, color=False)
-        except OSError as error:
-            raise UsageError(f"cannot write {arguments.output}: {error.strerror}") from None
-    else:
-        render(report, arguments.format, sys.stdout, color=use_color(sys.stdout))
+    return exit_code(report)
 
 
 def _report(audit: Audit, arguments: argparse.Namespace, client: RestClient) -> int:
     report = audit.report
-    _write(report, arguments)
+    write_report(report, arguments)
     for message in report.errors:
         print(f"bastion: {message}", file=sys.stderr)
     counts = audit.counts()
@@ -250,9 +237,7 @@ def _report(audit: Audit, arguments: argparse.Namespace, client: RestClient) -> 
         f"{stats.requests} requests ({stats.not_modified} answered from the cache)",
         file=sys.stderr,
     )
-    if report.errors:
-        return EXIT_ERROR
-    return EXIT_FINDINGS if report.findings else EXIT_CLEAN
+    return exit_code(report)
 
 
 def _run_apply(arguments: argparse.Namespace) -> int:

@@ -8,16 +8,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
+from bastion.engine import YamlModel
 from bastion.findings import Finding, Point
 from bastion.fix.edits import Edit
 from bastion.fix.yaml_edit import Layout, Value, insert_entries, set_value
-from bastion.model.updaters import Dependabot, PreCommit
 from bastion.model.workflow import Action, Fields, Job, Step, Workflow
 from bastion.rules.base import OptionValue
 from bastion.source.text import LineIndex
 from bastion.source.yaml import Document, MappingNode, Node, ScalarNode
 
-Model = Workflow | Action | Dependabot | PreCommit
+Model = YamlModel
 """The typed view of a file a fixer edits."""
 
 # The line breaks YAML and LineIndex count, so that points agree with findings.

@@ -17,16 +17,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bastion.config import Config
-from bastion.engine import Checker
+from bastion.engine import Checker, build_model
 from bastion.findings import Finding
 from bastion.fix.base import Fix, Fixer, Model, NoFix, Target
 from bastion.fix.edits import Edit, apply_edits, conflict
 from bastion.fix.registry import FIXERS, NO_FIXER_HINTS
 from bastion.fix.yaml_edit import Layout
 from bastion.inputs import Input, Kind
-from bastion.model.updaters import build_dependabot, build_pre_commit
-from bastion.model.workflow import build_action, build_workflow
-from bastion.model.workflow import looks_like_action as _looks_like_action
+from bastion.model.workflow import Action
 from bastion.source.text import LineIndex
 from bastion.source.yaml import Document, YamlError, parse
 
@@ -210,18 +208,10 @@ class FixEngine:
             document = parse(text)
         except YamlError:
             return None
-        if kind is None:
-            kind = Kind.ACTION if _looks_like_action(document) else Kind.WORKFLOW
         lines = LineIndex(text)
-        model: Model
-        if kind is Kind.DEPENDABOT:
-            model = build_dependabot("", document)
-        elif kind is Kind.PRE_COMMIT:
-            model = build_pre_commit("", document)
-        elif kind is Kind.WORKFLOW:
-            model = build_workflow("", document, lines)
-        else:
-            model = build_action("", document, lines)
+        model = build_model("", kind, document, lines)
+        if kind is None:
+            kind = Kind.ACTION if isinstance(model, Action) else Kind.WORKFLOW
         problems = Counter(problem.message for problem in model.problems)
         problems.update(f"duplicate key {d.key!r}" for d in document.duplicates)
         return _Parsed(document, kind, model, lines, problems)
