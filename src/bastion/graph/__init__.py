@@ -1,0 +1,1 @@
+"""The transitive action graph: what every workflow really runs (see :mod:`.model`)."""
