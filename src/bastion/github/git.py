@@ -10,6 +10,10 @@ sends first is skipped; GitHub and ``git http-backend`` both serve a v2 command 
   blobs) and reads the commits out of the pack (deltas included).
 * :func:`has_commits` runs one negotiation round (no ``done``): the server acknowledges the
   ``have`` lines of objects it holds.
+* :func:`fetch_trees` runs ``fetch`` with ``deepen 1`` and ``filter blob:none``: the commits
+  asked for and every tree of their snapshots, no blob, flattened into :class:`Snapshot`.
+* :func:`fetch_blobs` runs ``fetch`` with ``want`` lines naming blobs (the server must allow
+  any object id in ``want``, as GitHub does): exactly those blobs.
 
 Errors are :class:`GitError` with a message that says what to do; a token is sent only to
 the host it belongs to and never appears in a message.
@@ -574,3 +578,148 @@ def _parse_commit(data: bytes, oid: str, what: str) -> Commit:
     if not header.startswith(b"tree "):
         raise GitError(f"a commit in the pack for {what} has no tree line")
     return Commit(oid, tuple(parents), committed_at)
+
+
+# Snapshots and blobs --------------------------------------------------------------------
+
+MODE_FILE, MODE_EXECUTABLE, MODE_SYMLINK, MODE_TREE, MODE_SUBMODULE = (
+    "100644",
+    "100755",
+    "120000",
+    "40000",
+    "160000",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The files of one commit: path -> (mode, blob id); no content."""
+
+    commit: str
+    files: dict[str, tuple[str, str]]
+
+    def blob(self, path: str) -> str | None:
+        """The blob id of a regular file (or symlink) at ``path``."""
+        entry = self.files.get(path)
+        return entry[1] if entry is not None else None
+
+    def to_json(self) -> dict[str, object]:
+        return {"commit": self.commit, "files": {p: list(e) for p, e in self.files.items()}}
+
+    @classmethod
+    def from_json(cls, data: object) -> Snapshot:
+        if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
+            raise ValueError("a snapshot is an object with files")
+        files: dict[str, tuple[str, str]] = {}
+        for path, entry in data["files"].items():
+            if not isinstance(entry, list) or len(entry) != 2:
+                raise ValueError("a snapshot entry is [mode, blob]")
+            files[str(path)] = (str(entry[0]), str(entry[1]))
+        return cls(str(data.get("commit", "")), files)
+
+
+def fetch_trees(
+    client: GitClient, owner: str, repo: str, commits: Iterable[str]
+) -> dict[str, Snapshot]:
+    """The snapshots of ``commits`` (trees only, no blobs), in one request.
+
+    An id may name an annotated tag: its snapshot is that of the commit it peels to
+    (``Snapshot.commit``).
+    Submodules are left out (their commit lives in another repository). A commit the server
+    does not hold fails the whole request with a GitError: ask for it alone to tell which.
+    """
+    wanted = list(dict.fromkeys(commits))
+    if not wanted:
+        return {}
+    arguments = ["no-progress", "ofs-delta", "deepen 1", "filter blob:none"]
+    arguments.extend(f"want {oid}" for oid in wanted)
+    arguments.append("done")
+    what = f"{owner}/{repo}"
+    answer = client.upload_pack(owner, repo, _command("fetch", arguments))
+    objects = read_pack(_packfile_section(answer, what), what)
+    trees = {o.oid: o.data for o in objects if o.kind == "tree"}
+    commit_trees = {o.oid: _commit_tree(o.data, o.oid, what) for o in objects if o.kind == "commit"}
+    tag_targets = {o.oid: _tag_target(o.data) for o in objects if o.kind == "tag"}
+    snapshots: dict[str, Snapshot] = {}
+    for oid in wanted:
+        commit = oid
+        for _ in range(MAX_TAG_CHAIN):
+            if commit not in tag_targets:
+                break
+            commit = tag_targets[commit]
+        tree = commit_trees.get(commit)
+        if tree is None:
+            raise GitError(f"the git server sent no commit {oid[:12]} of {what}")
+        snapshots[oid] = Snapshot(commit, _flatten(trees, tree, what))
+    return snapshots
+
+
+def fetch_blobs(client: GitClient, owner: str, repo: str, oids: Iterable[str]) -> dict[str, bytes]:
+    """The content of the blobs ``oids``, in one request (each checked against its id)."""
+    wanted = list(dict.fromkeys(oids))
+    if not wanted:
+        return {}
+    arguments = ["no-progress", "ofs-delta"]
+    arguments.extend(f"want {oid}" for oid in wanted)
+    arguments.append("done")
+    what = f"{owner}/{repo}"
+    answer = client.upload_pack(owner, repo, _command("fetch", arguments))
+    objects = read_pack(_packfile_section(answer, what), what)
+    blobs = {o.oid: o.data for o in objects if o.kind == "blob"}
+    missing = [oid for oid in wanted if oid not in blobs]
+    if missing:
+        raise GitError(f"the git server did not send blob {missing[0][:12]} of {what}")
+    return {oid: blobs[oid] for oid in wanted}
+
+
+def parse_tree(data: bytes, what: str = "the repository") -> list[tuple[str, str, str]]:
+    """The entries of a tree object: (mode, name, object id)."""
+    entries: list[tuple[str, str, str]] = []
+    position = 0
+    while position < len(data):
+        space = data.find(b" ", position)
+        nul = data.find(b"\0", space + 1)
+        if space < 0 or nul < 0 or nul + 21 > len(data):
+            raise GitError(f"a tree in the pack for {what} is malformed")
+        mode = data[position:space].decode("ascii", "replace")
+        name = data[space + 1 : nul].decode("utf-8", "surrogateescape")
+        entries.append((mode, name, data[nul + 1 : nul + 21].hex()))
+        position = nul + 21
+    return entries
+
+
+MAX_SNAPSHOT_FILES = 200_000
+"""A snapshot with more files than this is refused (no action repository comes close)."""
+
+
+def _flatten(trees: dict[str, bytes], root: str, what: str) -> dict[str, tuple[str, str]]:
+    files: dict[str, tuple[str, str]] = {}
+    stack = [("", root)]
+    while stack:
+        prefix, oid = stack.pop()
+        data = trees.get(oid)
+        if data is None:
+            raise GitError(f"the git server left tree {oid[:12]} out of the pack for {what}")
+        for mode, name, child in parse_tree(data, what):
+            path = f"{prefix}{name}"
+            if mode == MODE_TREE:
+                stack.append((f"{path}/", child))
+            elif mode != MODE_SUBMODULE:
+                files[path] = (mode, child)
+        if len(files) > MAX_SNAPSHOT_FILES:
+            raise GitError(f"a commit of {what} has more than {MAX_SNAPSHOT_FILES} files")
+    return dict(sorted(files.items()))
+
+
+MAX_TAG_CHAIN = 10
+"""Tags of tags followed at most."""
+
+
+def _tag_target(data: bytes) -> str:
+    return data[7:47].decode("ascii") if data.startswith(b"object ") else ""
+
+
+def _commit_tree(data: bytes, oid: str, what: str) -> str:
+    if not data.startswith(b"tree ") or len(data) < 45:
+        raise GitError(f"commit {oid[:12]} in the pack for {what} has no tree line")
+    return data[5:45].decode("ascii")

@@ -4,6 +4,9 @@
 * ``reachability``: whether a commit is reachable from a branch (see :meth:`reachability`
   for the request bound).
 * ``releases``: publication dates of GitHub releases, the one REST call (for the cooldown).
+* ``snapshots`` and ``blobs``: the file lists of commits and the files' content, for the
+  action graph (one request per repository for each batch; cached forever, since they are
+  keyed by an object id).
 
 With ``offline`` nothing is sent: answers come from the cache whatever their age, and a
 missing one raises :class:`NotCached`.
@@ -11,6 +14,7 @@ missing one raises :class:`NotCached`.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import enum
 import re
@@ -26,8 +30,12 @@ from bastion.errors import BastionError
 from bastion.github.git import (
     Commit,
     GitClient,
+    GitError,
     RefListing,
+    Snapshot,
+    fetch_blobs,
     fetch_commits,
+    fetch_trees,
     has_commits,
     list_refs,
 )
@@ -230,6 +238,65 @@ class Resolver:
             owner, repo, f"commit-{commit}", {"reach": Reach.BRANCH.value, "branch": branch}
         )
         return Reachability(Reach.BRANCH, branch)
+
+    # Snapshots and blobs (the action graph) --------------------------------------------
+
+    def snapshots(
+        self, owner: str, repo: str, commits: Iterable[str]
+    ) -> dict[str, Snapshot | BastionError]:
+        """The file list of each commit: from the cache, else one request for all the rest.
+
+        When the batch fails because the server lacks a commit, each commit is asked for
+        alone, so one missing commit does not hide the others.
+        """
+        found: dict[str, Snapshot | BastionError] = {}
+        wanted: list[str] = []
+        for commit in dict.fromkeys(commits):
+            stored = self.cache.read(owner, repo, f"tree-{commit}", None)
+            try:
+                found[commit] = Snapshot.from_json(stored)
+            except ValueError:
+                wanted.append(commit)
+        if wanted and self.offline:
+            for commit in wanted:
+                found[commit] = NotCached(
+                    f"the files of {owner}/{repo}@{commit[:12]} are not in the cache"
+                )
+            return found
+        try:
+            fetched: dict[str, Snapshot | BastionError] = dict(
+                fetch_trees(self.git, owner, repo, wanted)
+            )
+        except GitError as error:
+            if len(wanted) == 1 or "not our ref" not in str(error):
+                fetched = dict.fromkeys(wanted, error)
+            else:
+                fetched = {}
+                for commit in wanted:
+                    fetched.update(self.snapshots(owner, repo, [commit]))
+        for commit, snapshot in fetched.items():
+            if isinstance(snapshot, Snapshot):
+                self.cache.write(owner, repo, f"tree-{commit}", snapshot.to_json())
+        found.update(fetched)
+        return found
+
+    def blobs(self, owner: str, repo: str, oids: Iterable[str]) -> dict[str, bytes]:
+        """The content of blobs: from the cache, else one request; raises GitError/NotCached."""
+        found: dict[str, bytes] = {}
+        wanted: list[str] = []
+        for oid in dict.fromkeys(oids):
+            stored = self.cache.read(owner, repo, f"blob-{oid}", None)
+            if isinstance(stored, str):
+                with contextlib.suppress(ValueError):
+                    found[oid] = base64.b64decode(stored, validate=True)
+                    continue
+            wanted.append(oid)
+        if wanted and self.offline:
+            raise NotCached(f"files of {owner}/{repo} are not in the cache")
+        for oid, data in fetch_blobs(self.git, owner, repo, wanted).items():
+            self.cache.write(owner, repo, f"blob-{oid}", base64.b64encode(data).decode("ascii"))
+            found[oid] = data
+        return found
 
     # Releases (REST) -------------------------------------------------------------------
 
