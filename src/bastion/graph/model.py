@@ -9,10 +9,11 @@ Nodes
     ``(owner, repo, path, commit)``: ``path`` is the action's folder in the repository
     (``""`` for the repository root) or the reusable workflow's file. Files of the user's
     checkout (roots and ``./`` local actions) have ``owner == repo == commit == ""`` and
-    ``path`` relative to the checkout. A ``uses:`` that could not be resolved gives a node
-    of kind ``UNRESOLVED`` whose ``commit`` is ``""`` and whose ``ref`` keeps the ref asked
-    for, so two failed refs of one action stay apart. ``docker://`` images are nodes of kind
-    ``IMAGE`` (``path`` is the image reference) and have no files.
+    ``path`` relative to the checkout (an action's folder, a workflow's file: a root action
+    file and the ``./folder`` that names it are one node). A ``uses:`` that could not be
+    resolved gives a node of kind ``UNRESOLVED`` whose ``commit`` is ``""`` and whose ``ref``
+    keeps the ref asked for, so two failed refs of one action stay apart. ``docker://``
+    images are nodes of kind ``IMAGE`` (``path`` is the image reference), without files.
 
     ``files`` holds the fetched bytes by path in the repository (the action file, the
     Dockerfile a docker action builds, the scripts a composite step runs through
@@ -283,7 +284,7 @@ class Graph:
                 return
             if current in roots and suffix:
                 first = suffix[0]
-                found.append(Chain(current.path, first.job, suffix))
+                found.append(Chain(self.nodes[current].metadata or current.path, first.job, suffix))
             for edge in self.incoming(current):
                 if edge.source not in on_path:
                     back(edge.source, (edge, *suffix), on_path | {edge.source})

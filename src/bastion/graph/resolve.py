@@ -1,0 +1,848 @@
+"""Resolve every ``uses:`` of the user's files, recursively, into a :class:`Graph`.
+
+:func:`resolve_graph` works level by level (breadth first). At each level the targets are
+grouped by repository and each repository is handled by one worker (at most
+``CONCURRENCY`` at once), which sends, for everything the cache does not hold:
+
+1. the ref listing (only when some ref is a tag or a branch; full SHAs are taken as is);
+2. one ``fetch`` of the trees of all its commits needed at this level (no blobs);
+3. one ``fetch`` of the blobs named by the trees: each ``action.yml``/``action.yaml`` or
+   reusable workflow file, and the ``Dockerfile`` next to an action when there is one;
+4. when needed, one more ``fetch`` of the blobs the parsed files name: the Dockerfile a
+   docker action builds from elsewhere and the single files it copies, and the scripts a
+   composite step runs from the action's own tree (``${{ github.action_path }}/x.sh``,
+   ``$GITHUB_ACTION_PATH/x.sh``, or a file named in a step whose ``working-directory`` is
+   the action's folder).
+
+Local actions (``./path``) are read from the user's checkout. Written in a remote file, a
+step's ``./path`` names whatever the job checked out (GitHub resolves it in the workspace),
+so the node is marked ``workspace_dependent``; a job's ``./.github/workflows/x.yml`` in a
+remote reusable workflow is the same repository at the same commit, as GitHub reads it.
+
+Limits are GitHub's (github.com): ten levels of workflows (the caller and nine reusable
+workflows), 50 distinct reusable workflows under one top-level workflow, composite actions
+nested ten deep. Every failure is a :class:`Problem` at the ``uses:`` that brought the node
+in; the rest of the graph still resolves.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import shlex
+import threading
+from collections.abc import Callable, Container, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from bastion.errors import BastionError
+from bastion.github.git import GitError, RefListing, Snapshot
+from bastion.graph.model import (
+    Edge,
+    Graph,
+    Node,
+    NodeKey,
+    NodeKind,
+    Problem,
+    ProblemKind,
+)
+from bastion.model.uses import Uses, UsesKind
+from bastion.model.workflow import Action, Step, Workflow, build_action, build_workflow
+from bastion.pinning.resolver import CONCURRENCY, NotCached, Resolver
+from bastion.source.text import LineIndex
+from bastion.source.yaml import ScalarNode, YamlError, node_span, parse
+
+ACTION_FILES = ("action.yml", "action.yaml")
+MAX_LOCAL_BYTES = 1024 * 1024
+"""Largest file read from the checkout."""
+_FULL_SHA = re.compile(r"[0-9a-f]{40}")
+_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+_JAVASCRIPT = re.compile(r"node\d+")
+_ACTION_PATH = re.compile(
+    r"(?:\$\{\{\s*github\.action_path\s*\}\}|\$\{?GITHUB_ACTION_PATH\}?)\"?/([A-Za-z0-9_./@+-]+)"
+)
+_MENTIONS_ACTION_PATH = re.compile(r"github\.action_path|GITHUB_ACTION_PATH")
+_COPY = re.compile(r"^\s*(?:COPY|ADD)\s+(?!--from)(.+)$", re.IGNORECASE | re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """GitHub's limits (github.com), and a bound of our own on the graph's size."""
+
+    workflow_levels: int = 10
+    """The top-level workflow and up to nine levels of reusable workflows."""
+    reusable_workflows: int = 50
+    """Distinct reusable workflows under one top-level workflow, nested ones included."""
+    composite_depth: int = 10
+    """Composite actions nested in one another."""
+    nodes: int = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class RootFile:
+    """A file of the user's checkout: ``path`` relative to the checkout, with its text."""
+
+    path: str
+    text: str
+    is_action: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    level: int
+    done: int
+    total: int
+    repository: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    root: NodeKey
+    workflow_level: int
+    """1 in a top-level workflow, 2 in a reusable workflow it calls, ..."""
+    composite_depth: int
+
+
+@dataclass(slots=True)
+class _Request:
+    """A ``uses:`` waiting to be resolved."""
+
+    source: Node
+    uses: Uses
+    node: ScalarNode
+    route: str
+    job: str | None
+    context: _Context
+    job_level: bool
+    """A job's ``uses:`` (a reusable workflow), not a step's."""
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """What a worker found for one request: the target key, a new node, problems."""
+
+    request: _Request
+    key: NodeKey
+    node: Node | None = None
+    problem: tuple[ProblemKind, str] | None = None
+
+
+def resolve_graph(
+    roots: Sequence[RootFile],
+    resolver: Resolver,
+    *,
+    checkout: Path | None = None,
+    limits: Limits = Limits(),
+    progress: Callable[[Progress], None] | None = None,
+    workers: int = CONCURRENCY,
+) -> Graph:
+    """The graph of ``roots`` and everything they call (see the module docstring)."""
+    return _Builder(resolver, checkout, limits, progress, workers).build(roots)
+
+
+class _Builder:
+    def __init__(
+        self,
+        resolver: Resolver,
+        checkout: Path | None,
+        limits: Limits,
+        progress: Callable[[Progress], None] | None,
+        workers: int,
+    ) -> None:
+        self.resolver = resolver
+        self.checkout = checkout.resolve() if checkout is not None else None
+        self.limits = limits
+        self.progress = progress
+        self.workers = max(1, workers)
+        self.graph = Graph()
+        self.spelling: dict[tuple[str, str], tuple[str, str]] = {}
+        self.called: dict[NodeKey, set[NodeKey]] = {}
+        self._lock = threading.Lock()
+
+    # Roots and levels ------------------------------------------------------------------
+
+    def build(self, roots: Sequence[RootFile]) -> Graph:
+        pending: list[_Request] = []
+        for root in roots:
+            folder = posixpath.dirname(root.path) if root.is_action else root.path
+            key = NodeKey("", "", folder, "")
+            if key in self.graph.nodes:
+                continue
+            node = Node(key, NodeKind.ROOT, metadata=root.path, files={})
+            node.files[root.path] = root.text.encode("utf-8")
+            self.graph.roots.append(key)
+            self.graph.add_node(node)
+            try:
+                node.view = _view(root.path, root.text, action=root.is_action)
+            except YamlError as error:
+                message = f"{root.path}:{error.point.line}: {error.message}"
+                self.graph.problems.append(Problem(ProblemKind.MALFORMED, message, None, key))
+                continue
+            context = _Context(key, 1, 1 if root.is_action else 0)
+            pending.extend(self._requests(node, context))
+        level = 0
+        while pending:
+            level += 1
+            pending = self._level(level, pending)
+        self._find_cycles()
+        self._count_reusable_workflows()
+        return self.graph
+
+    def _level(self, level: int, requests: list[_Request]) -> list[_Request]:
+        """Resolve one level; return the requests of the nodes it added."""
+        outcomes: dict[int, _Outcome] = {}
+        remote: dict[tuple[str, str], list[tuple[int, _Request]]] = {}
+        for index, request in enumerate(requests):
+            immediate = self._immediate(request)
+            if immediate is not None:
+                outcomes[index] = immediate
+                continue
+            uses = request.uses
+            canonical = self._canonical(uses.owner, uses.repo)
+            remote.setdefault((canonical[0].lower(), canonical[1].lower()), []).append(
+                (index, request)
+            )
+        groups = list(remote.values())
+        done = 0
+
+        def work(group: list[tuple[int, _Request]]) -> list[tuple[int, _Outcome]]:
+            nonlocal done
+            found = self._repository(group)
+            with self._lock:
+                done += 1
+                if self.progress is not None:
+                    uses = group[0][1].uses
+                    self.progress(Progress(level, done, len(groups), f"{uses.owner}/{uses.repo}"))
+            return found
+
+        if len(groups) > 1 and self.workers > 1 and not self.resolver.offline:
+            with ThreadPoolExecutor(min(self.workers, len(groups))) as pool:
+                results = list(pool.map(work, groups))
+        else:
+            results = [work(group) for group in groups]
+        for result in results:
+            outcomes.update(result)
+        following: list[_Request] = []
+        for index in sorted(outcomes):
+            following.extend(self._merge(outcomes[index]))
+        return following
+
+    def _merge(self, outcome: _Outcome) -> list[_Request]:
+        """Add the outcome's edge (and node) to the graph; return the node's own requests."""
+        request = outcome.request
+        graph = self.graph
+        key = outcome.key
+        problem = outcome.problem
+        new = key not in graph.nodes
+        if new:
+            node = outcome.node or Node(key, NodeKind.UNRESOLVED)
+            if len(graph.nodes) >= self.limits.nodes:
+                key = _unresolved(request.uses)
+                node = Node(key, NodeKind.UNRESOLVED)
+                problem = (ProblemKind.LIMIT, f"the graph has more than {self.limits.nodes} nodes")
+                new = key not in graph.nodes
+            graph.add_node(node)
+        node = graph.nodes[key]
+        if request.uses.ref:
+            node.refs.add(request.uses.ref)
+        source = request.source
+        edge = Edge(
+            source.key,
+            key,
+            request.node.value,
+            request.uses,
+            source.metadata,
+            node_span(request.node),
+            f"{request.route}/uses",
+            request.job,
+        )
+        graph.add_edge(edge)
+        if not new:
+            return []
+        if problem is not None:
+            graph.problems.append(Problem(problem[0], problem[1], edge, key))
+            return []
+        for message in _view_problems(node):
+            graph.problems.append(Problem(ProblemKind.MALFORMED, message, edge, key))
+        child = self._child_context(request.context, node, edge)
+        return [] if child is None else self._requests(node, child)
+
+    def _child_context(self, context: _Context, node: Node, edge: Edge) -> _Context | None:
+        """The context of the node's own ``uses:``; None (and a problem) past a limit."""
+        workflow = node.workflow
+        if workflow is not None:
+            level = context.workflow_level + 1
+            if level > self.limits.workflow_levels:
+                self.graph.problems.append(
+                    Problem(
+                        ProblemKind.LIMIT,
+                        f"more than {self.limits.workflow_levels} levels of workflows "
+                        "(GitHub stops the run)",
+                        edge,
+                        node.key,
+                    )
+                )
+                return None
+            return _Context(context.root, level, 0)
+        action = node.action
+        if action is not None and action.is_composite:
+            depth = context.composite_depth + 1
+            if depth > self.limits.composite_depth:
+                self.graph.problems.append(
+                    Problem(
+                        ProblemKind.LIMIT,
+                        f"composite actions nested more than {self.limits.composite_depth} "
+                        "deep (GitHub stops the run)",
+                        edge,
+                        node.key,
+                    )
+                )
+                return None
+            return _Context(context.root, context.workflow_level, depth)
+        return _Context(context.root, context.workflow_level, context.composite_depth)
+
+    def _find_cycles(self) -> None:
+        """A problem at each ``uses:`` that calls back into a node on its own path."""
+        graph = self.graph
+        finished: set[NodeKey] = set()
+        for root in graph.roots:
+            if root in finished:
+                continue
+            on_path: set[NodeKey] = {root}
+            stack: list[tuple[NodeKey, int]] = [(root, 0)]
+            while stack:
+                current, position = stack[-1]
+                edges = graph.outgoing(current)
+                if position == len(edges):
+                    stack.pop()
+                    on_path.discard(current)
+                    finished.add(current)
+                    continue
+                stack[-1] = (current, position + 1)
+                edge = edges[position]
+                target = edge.target
+                if target in on_path:
+                    message = (
+                        f"{edge.uses} calls back into {graph.nodes[target].metadata or target}"
+                    )
+                    graph.problems.append(
+                        Problem(ProblemKind.CYCLE, f"a cycle: {message}", edge, target)
+                    )
+                elif target not in finished:
+                    on_path.add(target)
+                    stack.append((target, 0))
+
+    def _count_reusable_workflows(self) -> None:
+        """A problem at the ``uses:`` that calls the 51st distinct reusable workflow of a root."""
+        graph = self.graph
+        for root in graph.roots:
+            if graph.nodes[root].workflow is None:
+                continue
+            called: set[NodeKey] = set()
+            visited: set[NodeKey] = {root}
+            queue = [root]
+            while queue:
+                current = queue.pop(0)
+                for edge in graph.outgoing(current):
+                    target = edge.target
+                    if graph.nodes[target].workflow is not None and target not in called:
+                        called.add(target)
+                        if len(called) == self.limits.reusable_workflows + 1:
+                            message = (
+                                f"{root.path} calls more than {self.limits.reusable_workflows} "
+                                "distinct reusable workflows (GitHub refuses the workflow)"
+                            )
+                            graph.problems.append(Problem(ProblemKind.LIMIT, message, edge, target))
+                    if target not in visited:
+                        visited.add(target)
+                        queue.append(target)
+
+    # The uses of a node ----------------------------------------------------------------
+
+    def _requests(self, node: Node, context: _Context) -> list[_Request]:
+        requests: list[_Request] = []
+        view = node.view
+        if isinstance(view, Workflow):
+            for job in view.jobs:
+                if job.uses is not None and job.uses_node is not None:
+                    requests.append(
+                        _Request(
+                            node, job.uses, job.uses_node, job.route, job.job_id, context, True
+                        )
+                    )
+                requests.extend(self._step_requests(node, job.steps, job.job_id, context))
+        elif isinstance(view, Action):
+            requests.extend(self._step_requests(node, view.steps, None, context))
+        return requests
+
+    def _step_requests(
+        self, node: Node, steps: Iterable[Step], job: str | None, context: _Context
+    ) -> list[_Request]:
+        return [
+            _Request(node, step.uses, step.uses_node, step.route, job, context, False)
+            for step in steps
+            if step.uses is not None and step.uses_node is not None
+        ]
+
+    def _immediate(self, request: _Request) -> _Outcome | None:
+        """The outcome of a request that needs no repository: images, local files, errors."""
+        uses = request.uses
+        if uses.kind is UsesKind.DOCKER:
+            return _Outcome(
+                request, NodeKey("", "", uses.text, ""), Node(_image(uses), NodeKind.IMAGE)
+            )
+        if uses.kind is UsesKind.LOCAL:
+            return self._local(request)
+        problem = _invalid(uses, job_level=request.job_level)
+        if problem is not None:
+            return _Outcome(request, _unresolved(uses), None, (ProblemKind.INVALID_USES, problem))
+        return None
+
+    # Local actions ---------------------------------------------------------------------
+
+    def _local(self, request: _Request) -> _Outcome:
+        uses = request.uses
+        source = request.source
+        relative = posixpath.normpath(uses.text.removeprefix("./").removeprefix("$/") or ".")
+        relative = "" if relative == "." else relative
+        if relative.startswith(("../", "/")) or relative == "..":
+            return _Outcome(
+                request,
+                _unresolved(uses),
+                None,
+                (ProblemKind.INVALID_USES, f"{uses.text!r} leaves the repository"),
+            )
+        remote = not source.key.is_checkout
+        if remote and request.job_level:
+            # A called workflow's own ./.github/workflows/x.yml: same repository and commit.
+            key = NodeKey(source.key.owner, source.key.repo, relative, source.key.commit)
+            if key in self.graph.nodes:
+                return _Outcome(request, key)
+            return self._remote_local_workflow(request, key)
+        key = NodeKey("", "", relative, "")
+        if key in self.graph.nodes:
+            return _Outcome(request, key)
+        node = Node(key, NodeKind.LOCAL, workspace_dependent=remote)
+        if request.job_level:
+            text = self._read_local(relative)
+            if text is None:
+                return _Outcome(
+                    request,
+                    key,
+                    node,
+                    (ProblemKind.FILE_MISSING, f"{relative} is not in the checkout"),
+                )
+            node.metadata = relative
+            node.files[relative] = text.encode("utf-8")
+            return self._parsed(request, node, text, action=False)
+        for name in ACTION_FILES:
+            path = posixpath.join(relative, name) if relative else name
+            text = self._read_local(path)
+            if text is None:
+                continue
+            node.metadata = path
+            node.files[path] = text.encode("utf-8")
+            outcome = self._parsed(request, node, text, action=True)
+            if outcome.problem is None and node.action is not None:
+                for extra in _extra_files(node.action, relative, None):
+                    extra_text = self._read_local(extra)
+                    if extra_text is not None:
+                        node.files[extra] = extra_text.encode("utf-8")
+            return outcome
+        if remote:
+            # Whatever the job checked out; the user's checkout is only a guess.
+            return _Outcome(request, key, node)
+        return _Outcome(
+            request,
+            key,
+            node,
+            (ProblemKind.FILE_MISSING, f"no action.yml or action.yaml in {relative or '.'}"),
+        )
+
+    def _remote_local_workflow(self, request: _Request, key: NodeKey) -> _Outcome:
+        source = request.source
+        owner, repo = source.key.owner, source.key.repo
+        try:
+            snapshot = self._snapshots(owner, repo, [key.commit])[key.commit]
+            if isinstance(snapshot, BastionError):
+                raise snapshot
+            blob = snapshot.blob(key.path)
+            if blob is None:
+                return _Outcome(
+                    request,
+                    key,
+                    Node(key, NodeKind.UNRESOLVED),
+                    (ProblemKind.FILE_MISSING, f"{key.path} is not in {owner}/{repo}"),
+                )
+            data = self.resolver.blobs(owner, repo, [blob])[blob]
+        except BastionError as error:
+            return _Outcome(request, key, Node(key, NodeKind.UNRESOLVED), _failure(error))
+        node = Node(key, NodeKind.REUSABLE_WORKFLOW, metadata=key.path, files={key.path: data})
+        return self._decoded(request, node, data, action=False)
+
+    def _read_local(self, relative: str) -> str | None:
+        if self.checkout is None:
+            return None
+        path = (self.checkout / relative).resolve()
+        if not path.is_relative_to(self.checkout) or not path.is_file():
+            return None
+        try:
+            with path.open("rb") as handle:
+                data = handle.read(MAX_LOCAL_BYTES + 1)
+        except OSError:
+            return None
+        if len(data) > MAX_LOCAL_BYTES:
+            return None
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return None
+
+    # Remote repositories ---------------------------------------------------------------
+
+    def _canonical(self, owner: str, repo: str) -> tuple[str, str]:
+        with self._lock:
+            return self.spelling.setdefault((owner.lower(), repo.lower()), (owner, repo))
+
+    def _repository(self, group: list[tuple[int, _Request]]) -> list[tuple[int, _Outcome]]:
+        """Resolve every request of one repository at this level (see the module docstring)."""
+        first = group[0][1].uses
+        owner, repo = self._canonical(first.owner, first.repo)
+        outcomes: list[tuple[int, _Outcome]] = []
+        commits: dict[int, str] = {}
+        listing: RefListing | BastionError | None = None
+        for index, request in group:
+            ref = request.uses.ref or ""
+            if _FULL_SHA.fullmatch(ref):
+                commits[index] = ref
+                continue
+            if listing is None:
+                try:
+                    listing = self.resolver.listing(owner, repo)
+                except BastionError as error:
+                    listing = error
+            if isinstance(listing, BastionError):
+                outcomes.append(
+                    (index, _Outcome(request, _unresolved(request.uses), None, _failure(listing)))
+                )
+                continue
+            commit = listing.tags.get(ref) or listing.heads.get(ref)
+            if commit is None:
+                message = f"{ref!r} is neither a tag nor a branch of {owner}/{repo}"
+                outcomes.append(
+                    (
+                        index,
+                        _Outcome(
+                            request,
+                            _unresolved(request.uses),
+                            None,
+                            (ProblemKind.REF_NOT_FOUND, message),
+                        ),
+                    )
+                )
+                continue
+            commits[index] = commit
+        fresh: dict[int, NodeKey] = {}
+        for index, request in group:
+            if index not in commits:
+                continue
+            key = NodeKey(owner, repo, _target_path(request.uses), commits[index])
+            if key in self.graph.nodes:
+                outcomes.append((index, _Outcome(request, key)))
+            else:
+                fresh[index] = key
+        if fresh:
+            outcomes.extend(self._fetch(owner, repo, group, fresh))
+        return outcomes
+
+    def _snapshots(
+        self, owner: str, repo: str, commits: Iterable[str]
+    ) -> dict[str, Snapshot | BastionError]:
+        return self.resolver.snapshots(owner, repo, commits)
+
+    def _fetch(
+        self,
+        owner: str,
+        repo: str,
+        group: list[tuple[int, _Request]],
+        fresh: dict[int, NodeKey],
+    ) -> list[tuple[int, _Outcome]]:
+        """Build the nodes of ``fresh`` (request index -> key): trees, then blobs."""
+        requests = dict(group)
+        snapshots = self._snapshots(owner, repo, {key.commit for key in fresh.values()})
+        built: dict[NodeKey, _Outcome] = {}
+        keys: dict[int, NodeKey] = {}
+        outcomes: list[tuple[int, _Outcome]] = []
+        found: dict[NodeKey, Snapshot] = {}
+        for index, asked in fresh.items():
+            request = requests[index]
+            snapshot = snapshots.get(asked.commit)
+            if not isinstance(snapshot, Snapshot):
+                error = snapshot or GitError(f"no snapshot of {owner}/{repo}@{asked.commit[:12]}")
+                failure = _Outcome(
+                    request, _unresolved(request.uses), None, _failure(error, asked.commit)
+                )
+                outcomes.append((index, failure))
+                continue
+            # A full SHA may name an annotated tag: the node is keyed by the commit.
+            key = NodeKey(owner, repo, asked.path, snapshot.commit)
+            keys[index] = key
+            found.setdefault(key, snapshot)
+        # First round of blobs: the metadata files, and a Dockerfile beside an action.
+        metadata: dict[NodeKey, str] = {}
+        wanted: set[str] = set()
+        for key, snapshot in found.items():
+            request = next(requests[i] for i, k in keys.items() if k == key)
+            workflow = request.uses.is_reusable_workflow
+            path = _metadata_path(key.path, snapshot, workflow=workflow)
+            if path is None:
+                what = (
+                    key.path
+                    if workflow
+                    else (f"action.yml or action.yaml in {key.path or 'the repository root'}")
+                )
+                message = f"no {what} at {owner}/{repo}@{key.commit[:12]}"
+                built[key] = _Outcome(
+                    request,
+                    key,
+                    Node(key, NodeKind.UNRESOLVED),
+                    (ProblemKind.FILE_MISSING, message),
+                )
+                continue
+            metadata[key] = path
+            wanted.add(snapshot.files[path][1])
+            dockerfile = _inside(key.path, "Dockerfile")
+            if not workflow and dockerfile in snapshot.files:
+                wanted.add(snapshot.files[dockerfile][1])
+        try:
+            blobs = self.resolver.blobs(owner, repo, sorted(wanted))
+        except BastionError as error:
+            blobs = {}
+            for key in metadata:
+                request = next(requests[i] for i, k in keys.items() if k == key)
+                built[key] = _Outcome(request, key, Node(key, NodeKind.UNRESOLVED), _failure(error))
+        actions: list[tuple[Node, Snapshot]] = []
+        for key, path in metadata.items():
+            if key in built:
+                continue
+            request = next(requests[i] for i, k in keys.items() if k == key)
+            workflow = request.uses.is_reusable_workflow
+            data = blobs[found[key].files[path][1]]
+            kind = NodeKind.REUSABLE_WORKFLOW if workflow else NodeKind.UNRESOLVED
+            node = Node(key, kind, metadata=path, files={path: data})
+            outcome = self._decoded(request, node, data, action=not workflow)
+            built[key] = outcome
+            if outcome.problem is None and node.action is not None:
+                actions.append((node, found[key]))
+        # Then what the actions name: scripts, a Dockerfile elsewhere, what it copies.
+        for attempt in range(3):
+            missing = _attach(actions, blobs)
+            if not missing or attempt == 2:
+                break
+            try:
+                blobs.update(self.resolver.blobs(owner, repo, sorted(missing)))
+            except BastionError:
+                break
+        for index, key in keys.items():
+            outcome = built[key]
+            outcomes.append((index, _Outcome(requests[index], key, outcome.node, outcome.problem)))
+        return outcomes
+
+    def _decoded(self, request: _Request, node: Node, data: bytes, *, action: bool) -> _Outcome:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return _Outcome(
+                request, node.key, node, (ProblemKind.MALFORMED, f"{node.metadata} is not UTF-8")
+            )
+        return self._parsed(request, node, text, action=action)
+
+    def _parsed(self, request: _Request, node: Node, text: str, *, action: bool) -> _Outcome:
+        try:
+            node.view = _view(node.metadata, text, action=action)
+        except YamlError as error:
+            message = f"{node.metadata}:{error.point.line}: {error.message}"
+            return _Outcome(request, node.key, node, (ProblemKind.MALFORMED, message))
+        if node.kind is not NodeKind.LOCAL:
+            node.kind = _kind(node.view)
+        return _Outcome(request, node.key, node)
+
+
+# Helpers --------------------------------------------------------------------------------
+
+
+def _view(path: str, text: str, *, action: bool) -> Action | Workflow:
+    document = parse(text)
+    lines = LineIndex(text)
+    return build_action(path, document, lines) if action else build_workflow(path, document, lines)
+
+
+def _kind(view: Action | Workflow | None) -> NodeKind:
+    if isinstance(view, Workflow):
+        return NodeKind.REUSABLE_WORKFLOW
+    if view is None:
+        return NodeKind.UNRESOLVED
+    if view.is_composite:
+        return NodeKind.COMPOSITE
+    if view.is_docker:
+        return NodeKind.DOCKER
+    if view.using is not None and _JAVASCRIPT.fullmatch(view.using):
+        return NodeKind.JAVASCRIPT
+    return NodeKind.UNRESOLVED
+
+
+def _view_problems(node: Node) -> list[str]:
+    view = node.view
+    if view is None:
+        return []
+    problems: list[str] = []
+    for problem in view.problems:
+        line = node_span(problem.node).start.line
+        problems.append(f"{node.metadata}:{line}: {problem.message}")
+    if isinstance(view, Action) and view.using is not None and _kind(view) is NodeKind.UNRESOLVED:
+        line = node_span(view.runs.node).start.line if view.runs else 1
+        problems.append(f"{node.metadata}:{line}: unknown 'runs.using' value {view.using!r}")
+    reusable = node.kind is NodeKind.REUSABLE_WORKFLOW
+    if isinstance(view, Workflow) and reusable and not view.has_trigger("workflow_call"):
+        problems.append(f"{node.metadata}: not a reusable workflow (no 'on: workflow_call')")
+    return problems
+
+
+def _image(uses: Uses) -> NodeKey:
+    return NodeKey("", "", uses.text, "")
+
+
+def _unresolved(uses: Uses) -> NodeKey:
+    return NodeKey(uses.owner, uses.repo, _target_path(uses), "", uses.ref or "")
+
+
+def _target_path(uses: Uses) -> str:
+    path = posixpath.normpath(uses.path) if uses.path else ""
+    return "" if path == "." else path
+
+
+def _invalid(uses: Uses, *, job_level: bool) -> str | None:
+    """Why a repository ``uses:`` cannot be resolved as written, or None."""
+    if "${{" in uses.text:
+        return f"{uses.text!r} is computed by an expression; it cannot be resolved"
+    if not uses.ref:
+        return f"{uses.text!r} names no ref (GitHub needs OWNER/REPO[/PATH]@REF)"
+    if not _NAME.fullmatch(uses.owner) or not _NAME.fullmatch(uses.repo):
+        return f"{uses.text!r} does not name a GitHub repository"
+    if any(part == ".." for part in uses.path.split("/")):
+        return f"{uses.text!r} leaves the repository"
+    if job_level and not uses.is_reusable_workflow:
+        return f"{uses.text!r}: a job can only call a workflow under .github/workflows/"
+    return None
+
+
+def _failure(error: BastionError, commit: str = "") -> tuple[ProblemKind, str]:
+    message = str(error)
+    if isinstance(error, GitError):
+        if "not our ref" in message or "sent no commit" in message:
+            return ProblemKind.REF_NOT_FOUND, f"commit {commit[:12]} is not in the repository"
+        if error.not_found:
+            return ProblemKind.REPOSITORY_NOT_FOUND, message
+        if error.status == 403:
+            return ProblemKind.ACCESS_DENIED, message
+        return ProblemKind.FETCH_FAILED, message
+    if isinstance(error, NotCached):
+        return ProblemKind.FETCH_FAILED, message
+    if "is not a GitHub repository name" in message:
+        return ProblemKind.INVALID_USES, message
+    return ProblemKind.FETCH_FAILED, message
+
+
+def _metadata_path(path: str, snapshot: Snapshot, *, workflow: bool) -> str | None:
+    if workflow:
+        return path if path in snapshot.files else None
+    for name in ACTION_FILES:
+        candidate = posixpath.join(path, name) if path else name
+        if candidate in snapshot.files:
+            return candidate
+    return None
+
+
+def _dockerfile(action: Action, folder: str) -> str | None:
+    """The Dockerfile a docker action builds, as a repository path."""
+    if not action.is_docker or action.runs is None:
+        return None
+    image = action.runs.text("image")
+    if image is None or image.startswith("docker://"):
+        return None
+    joined = (
+        posixpath.normpath(posixpath.join(folder, image)) if folder else posixpath.normpath(image)
+    )
+    return None if joined.startswith("..") else joined
+
+
+def _extra_files(action: Action, folder: str, files: Container[str] | None) -> list[str]:
+    """The Dockerfile and the scripts of the action's own tree that it runs."""
+    found: list[str] = []
+    dockerfile = _dockerfile(action, folder)
+    if dockerfile is not None:
+        found.append(dockerfile)
+    for step in action.steps:
+        run = step.run
+        if run is None:
+            continue
+        for match in _ACTION_PATH.finditer(run.value):
+            found.append(_inside(folder, match.group(1).rstrip(".\"'")))
+        directory = step.fields.text("working-directory") or ""
+        if _MENTIONS_ACTION_PATH.search(directory):
+            for word in _words(run.value):
+                found.append(_inside(folder, word))
+    unique = [path for path in dict.fromkeys(found) if path and not path.startswith("..")]
+    return [path for path in unique if files is None or path in files]
+
+
+def _inside(folder: str, relative: str) -> str:
+    joined = posixpath.normpath(posixpath.join(folder, relative) if folder else relative)
+    return "" if joined == "." else joined
+
+
+def _words(script: str) -> list[str]:
+    try:
+        words = shlex.split(script, comments=True)
+    except ValueError:
+        words = script.split()
+    return [word.removeprefix("./") for word in words if "/" in word or "." in word]
+
+
+def _attach(actions: list[tuple[Node, Snapshot]], blobs: dict[str, bytes]) -> set[str]:
+    """Put the extra files the actions name into their nodes; return the blobs still missing."""
+    missing: set[str] = set()
+    for node, snapshot in actions:
+        action = node.action
+        assert action is not None
+        paths = _extra_files(action, node.key.path, snapshot.files)
+        dockerfile = _dockerfile(action, node.key.path)
+        if dockerfile is not None and dockerfile in node.files:
+            paths.extend(_copied_files(node.files[dockerfile], dockerfile, snapshot))
+        for path in paths:
+            oid = snapshot.files[path][1]
+            if path in node.files:
+                continue
+            if oid in blobs:
+                node.files[path] = blobs[oid]
+            else:
+                missing.add(oid)
+    return missing
+
+
+def _copied_files(dockerfile: bytes, path: str, snapshot: Snapshot) -> list[str]:
+    """Single files of the build context that the Dockerfile copies (COPY/ADD sources)."""
+    context = posixpath.dirname(path)
+    try:
+        text = dockerfile.decode("utf-8")
+    except UnicodeDecodeError:
+        return []
+    found: list[str] = []
+    for match in _COPY.finditer(text):
+        words = [word for word in match.group(1).split() if not word.startswith("--")]
+        for source in words[:-1]:
+            candidate = _inside(context, source)
+            if candidate in snapshot.files:
+                found.append(candidate)
+    return found
