@@ -33,10 +33,15 @@ def tables() -> str:
         grouped.setdefault((group, _scopes(needed)), []).append(verb)
     for (group, shown), verbs in grouped.items():
         lines.append(f"| `gh {group}` {', '.join(f'`{verb}`' for verb in verbs)} | {shown} |")
-    lines += ["", "| In a `run:` script | Permissions | Only with the token |", "|---|---|---|"]
+    lines += [
+        "",
+        "| In a `run:` script | Permissions | Only with the token | Only kept, never added |",
+        "|---|---|---|---|",
+    ]
     for use in SCRIPT_USES:
         token = "yes" if use.with_token else "no"
-        lines.append(f"| {use.what} | {_scopes(use.scopes)} | {token} |")
+        kept = "yes" if use.kept else "no"
+        lines.append(f"| {use.what} | {_scopes(use.scopes)} | {token} | {kept} |")
     nothing = ", ".join(f"`{slug}`" for slug in sorted(NEEDS_NOTHING))
     lines += ["", f"Actions that need no scope: {nothing}."]
     return "\n".join(lines) + "\n"

@@ -1,8 +1,11 @@
 """What a job's ``GITHUB_TOKEN`` needs, from the actions it uses and the commands it runs.
 
-The table is deliberately small and explicit: an action or command it does not know is
-reported as *unknown* (when the token reaches it), never guessed. docs/fixes.md shows the
-same table; a test keeps the two in step.
+The table is deliberately small and explicit: an action it does not know, and a script
+given the token that runs no command it knows, make the job's needs *unknown*, never
+guessed; the fix then keeps what the job had. docs/fixes.md shows the same table; a test
+keeps the two in step. Each entry comes from the action's own ``action.yml`` (the copies in
+the shared corpus, ``corpus/actions/OWNER__REPO/COMMIT/action.yml``, are named in the
+comments) or its documentation.
 """
 
 from __future__ import annotations
@@ -53,7 +56,6 @@ ACTIONS: dict[str, Scopes] = {
             "contents: write, pull-requests: write, issues: write"
         ),
         "release-drafter/release-drafter": "contents: write, pull-requests: write",
-        "changesets/action": "contents: write, pull-requests: write",
         "peter-evans/create-pull-request": "contents: write, pull-requests: write",
         "peter-evans/create-or-update-comment": "issues: write, pull-requests: write",
         "peter-evans/find-comment": "issues: read, pull-requests: read",
@@ -71,6 +73,12 @@ ACTIONS: dict[str, Scopes] = {
         "dorny/test-reporter": "checks: write, actions: read",
         "mikepenz/action-junit-report": "checks: write",
         "rust-lang/crates-io-auth-action": "id-token: write",
+        # dessant__lock-threads/be8aa5be…/action.yml: locks issues, pull requests and
+        # discussions with `github-token` (default: the job's token).
+        "dessant/lock-threads": "issues: write, pull-requests: write, discussions: write",
+        # actions__publish-immutable-action/4bc8754f…/action.yml: publishes the action as an
+        # OCI package with the job's token, signed through the job's OIDC token.
+        "actions/publish-immutable-action": "contents: read, packages: write, id-token: write",
     }.items()
 }
 """Actions whose needs do not depend on their inputs: slug (lower case) -> scopes."""
@@ -83,11 +91,18 @@ CONDITIONAL_ACTIONS = {
     ),
     "google-github-actions/auth": "id-token: write, with `workload_identity_provider`",
     "azure/login": "id-token: write, with `client-id` and no `creds`",
-    "codecov/codecov-action": "id-token: write, with `use_oidc: true`",
+    "codecov/codecov-action": "id-token: write, with `use_oidc` (`true` or an expression)",
     "actions/download-artifact": "actions: read, with `github-token` (another run's artifacts)",
     "peaceiris/actions-gh-pages": "contents: write, unless a `deploy_key` input is given",
     "actions/dependency-review-action": (
         "contents: read; also pull-requests: write with `comment-summary-in-pr`"
+    ),
+    "zizmorcore/zizmor-action": (
+        "security-events: write, unless `advanced-security: false` (it uploads SARIF)"
+    ),
+    "ossf/scorecard-action": "id-token: write, with `publish_results: true`",
+    "changesets/action": (
+        "contents: write, pull-requests: write; keeps id-token: write with a `publish` input"
     ),
 }
 """Actions whose needs depend on their inputs (documentation; the logic is in ``_action``)."""
@@ -101,6 +116,21 @@ NEEDS_NOTHING = frozenset(
         "docker/setup-qemu-action", "docker/build-push-action", "docker/metadata-action",
         "sigstore/cosign-installer", "github/codeql-action/init",
         "github/codeql-action/autobuild",
+        # No token input at all (corpus/actions/<repo>/<commit>/action.yml):
+        # Swatinem__rust-cache/6323deb1…, dtolnay__rust-toolchain/29eef336…,
+        # dsherret__rust-toolchain-file/3551321a…, pnpm__action-setup/a3252b78…,
+        # denoland__setup-deno/667a34cd…, rui314__setup-mold/725a8794…,
+        # re-actors__alls-green/05ac9388…, crate-ci__typos/3bc303c2….
+        "swatinem/rust-cache", "dtolnay/rust-toolchain", "dsherret/rust-toolchain-file",
+        "pnpm/action-setup", "denoland/setup-deno", "rui314/setup-mold",
+        "re-actors/alls-green", "crate-ci/typos",
+        # A token only to download public releases without rate limits:
+        # step-security__harden-runner/0634a267… ("used to avoid github rate limiting"),
+        # ruby__setup-ruby/0dafeac9… ("when downloading Ruby release assets"),
+        # taiki-e__install-action/16b05812… (cargo-binstall downloads),
+        # pnpm__setup/84cb39b2… ("no longer used").
+        "step-security/harden-runner", "ruby/setup-ruby", "taiki-e/install-action",
+        "pnpm/setup",
     }
 )  # fmt: skip
 """Actions that use no GITHUB_TOKEN scope (the token they may read only raises rate limits
@@ -181,10 +211,15 @@ class ScriptUse:
     scopes: Scopes
     with_token: bool
     """Counts only when the GITHUB_TOKEN reaches the script (the OIDC uses always count)."""
+    kept: bool = False
+    """The command may use the scopes, or may not: a job that had them keeps them, one that
+    did not is not given them."""
 
 
-def _use(what: str, pattern: str, scopes: str, *, with_token: bool = False) -> ScriptUse:
-    return ScriptUse(what, re.compile(pattern), _scopes(scopes), with_token)
+def _use(
+    what: str, pattern: str, scopes: str, *, with_token: bool = False, kept: bool = False
+) -> ScriptUse:
+    return ScriptUse(what, re.compile(pattern), _scopes(scopes), with_token, kept)
 
 
 GIT_PUSH = _use(
@@ -193,8 +228,17 @@ GIT_PUSH = _use(
     "contents: write",
     with_token=True,
 )
+PAGES_PUSH = _use(
+    "`mkdocs gh-deploy`, `ghp-import -p`, `mike deploy --push` (they push like `git push`)",
+    r"\bgh-deploy\b|\bghp-import\b[^\n]*\s(?:-p|--push)\b|\bmike\s[^\n]*--push\b",
+    "contents: write",
+    with_token=True,
+)
+PUSHING = (GIT_PUSH, PAGES_PUSH)
+"""Commands that push with the token a checkout stored, or one given to the step."""
 SCRIPT_USES = (
     GIT_PUSH,
+    PAGES_PUSH,
     _use("`docker login`", r"\bdocker\s+login\b", "packages: write", with_token=True),
     _use(
         "`npm publish --provenance` (or `NPM_CONFIG_PROVENANCE`)",
@@ -216,6 +260,12 @@ SCRIPT_USES = (
         r"\buv\s+publish\b(?!.*(?:--token|-t\s|--password|UV_PUBLISH_TOKEN))",
         "id-token: write",
     ),
+    _use(
+        "a `publish`, `upload` or `deploy` command (trusted publishing, OIDC uploads)",
+        r"\b(?:publish|upload|deploy|sigstore)\b",
+        "id-token: write",
+        kept=True,
+    ),
 )
 """What a ``run:`` script does that needs a scope."""
 
@@ -230,12 +280,19 @@ class Needs:
     """What a job's token needs, and what could not be told."""
 
     scopes: Scopes = field(default_factory=dict)
+    kept: dict[str, str] = field(default_factory=dict)
+    """Scopes a command may use: kept if the job had them, never added; scope -> why."""
     unknown: list[str] = field(default_factory=list)
+    """What the table does not know; the job keeps all it had."""
 
     def add(self, scopes: Scopes) -> None:
         for scope, level in scopes.items():
             if LEVELS[level] > LEVELS.get(self.scopes.get(scope, "none"), 0):
                 self.scopes[scope] = level
+
+    def keep(self, scopes: Scopes, why: str) -> None:
+        for scope in scopes:
+            self.kept.setdefault(scope, why)
 
     def sorted(self) -> tuple[tuple[str, str], ...]:
         return tuple(sorted((s, level) for s, level in self.scopes.items() if level != "none"))
@@ -270,7 +327,9 @@ def job_needs(workflow: Workflow, job: Job) -> Needs:
         run = step.run
         if run is not None:
             has_token = inherited or mentions_token(raw)
-            _script(needs, run.value, token=has_token, pushes_with=checkout_token or has_token)
+            _script(
+                needs, step, run.value, token=has_token, pushes_with=checkout_token or has_token
+            )
     for part in ("container", "services"):
         node = job.fields.get(part)
         if node is not None and mentions_token(_raw(text, node)):
@@ -308,7 +367,9 @@ def _action(needs: Needs, step: Step, slug: str, raw: str) -> None:
         if "client-id" in given and "creds" not in given:
             needs.add({"id-token": "write"})
     elif slug == "codecov/codecov-action":
-        if value("use_oidc").strip().lower() == "true":
+        # codecov__codecov-action/18283e04…/action.yml: `use_oidc` (default 'false').
+        oidc = value("use_oidc").strip().lower()
+        if oidc == "true" or "${{" in oidc:
             needs.add({"id-token": "write"})
     elif slug == "actions/download-artifact":
         if "github-token" in given:
@@ -321,22 +382,44 @@ def _action(needs: Needs, step: Step, slug: str, raw: str) -> None:
     elif slug == "peaceiris/actions-gh-pages":
         if "deploy_key" not in given:
             needs.add({"contents": "write"})
+    elif slug == "zizmorcore/zizmor-action":
+        # zizmorcore__zizmor-action/f52a838c…/action.yml: `advanced-security` uploads the
+        # results as SARIF to the security tab.
+        if value("advanced-security").strip().lower() != "false":
+            needs.add({"security-events": "write"})
+    elif slug == "ossf/scorecard-action":
+        # ossf__scorecard-action/f49aabe0…/action.yaml: `publish_results` (default false)
+        # signs the results with the job's OIDC token.
+        if value("publish_results").strip().lower() not in ("", "false"):
+            needs.add({"id-token": "write"})
+    elif slug == "changesets/action":
+        # It pushes the version commit and opens the release pull request with the token;
+        # its `publish` script (often `npm publish` with provenance) may request OIDC.
+        needs.add({"contents": "write", "pull-requests": "write"})
+        if "publish" in given:
+            needs.keep({"id-token": "write"}, f"step {_name(step)} publishes with `{slug}`")
     elif slug == "actions/github-script":
         token = value("github-token")
         if not token or mentions_token(token):
             needs.unknown.append(f"step {_name(step)} runs a github-script with the token")
-    elif slug not in NEEDS_NOTHING and mentions_token(raw):
+    elif slug not in NEEDS_NOTHING:
         shown = slug if step.uses is None or step.uses.owner else step.uses.text
-        needs.unknown.append(f"step {_name(step)} passes the token to `{shown}`")
+        needs.unknown.append(f"step {_name(step)} uses `{shown}`")
 
 
-def _script(needs: Needs, script: str, *, token: bool, pushes_with: bool) -> None:
+def _script(needs: Needs, step: Step, script: str, *, token: bool, pushes_with: bool) -> None:
+    known = False
     for use in SCRIPT_USES:
-        if not use.pattern.search(script):
+        found = use.pattern.search(script)
+        if not found:
             continue
-        if use.with_token and not (pushes_with if use is GIT_PUSH else token):
+        if use.with_token and not (pushes_with if use in PUSHING else token):
             continue
-        needs.add(use.scopes)
+        if use.kept:
+            needs.keep(use.scopes, f"step {_name(step)} runs `{found.group()}`")
+        else:
+            needs.add(use.scopes)
+            known = known or use.with_token
     if not token:
         return
     for match in _GH.finditer(script):
@@ -344,11 +427,15 @@ def _script(needs: Needs, script: str, *, token: bool, pushes_with: bool) -> Non
         command = f"{group} {verb}"
         if command in GH_COMMANDS:
             needs.add(GH_COMMANDS[command])
+            known = True
         elif group in ("auth", "config", "extension", "help", "version", "alias", "completion"):
             continue
         else:
             shown = group if group == "api" else command.strip()
-            needs.unknown.append(f"a script runs `gh {shown}` with the token")
+            needs.unknown.append(f"step {_name(step)} runs `gh {shown}` with the token")
+            known = True
+    if not known:
+        needs.unknown.append(f"step {_name(step)} gives the token to a script")
 
 
 def _name(step: Step) -> str:
