@@ -32,6 +32,8 @@ RENOVATE_PATHS = (
 )
 """Where Renovate looks for its configuration, in its own order of preference."""
 PRE_COMMIT_PATHS = (".pre-commit-config.yaml", ".pre-commit-config.yml")
+LOCKFILE_NAME = "actions.lock"
+"""GitHub's Actions lockfile, beside the workflows."""
 PACKAGE_JSON = "package.json"
 """Renovate also reads the ``renovate`` key of the root package.json."""
 MAX_PACKAGE_JSON_BYTES = 1024 * 1024
@@ -44,6 +46,8 @@ class Kind(Enum):
     RENOVATE = "renovate"
     """A Renovate file, or a package.json (whose ``renovate`` key holds the configuration)."""
     PRE_COMMIT = "pre-commit"
+    LOCKFILE = "lockfile"
+    """GitHub's Actions lockfile, ``.github/workflows/actions.lock``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +108,7 @@ def _display(path: Path) -> str:
 
 def _kind_of_file(path: Path) -> Kind | None:
     if path.parent.name == "workflows" and path.parent.parent.name == ".github":
-        return Kind.WORKFLOW
+        return Kind.LOCKFILE if path.name == LOCKFILE_NAME else Kind.WORKFLOW
     if path.name in ACTION_NAMES:
         return Kind.ACTION
     if path.name in ("dependabot.yml", "dependabot.yaml"):
@@ -128,6 +132,9 @@ def _collect_directory(root: Path, exclude: Callable[[Path], bool]) -> list[Inpu
         for entry in sorted(workflows.iterdir()):
             if entry.suffix in YAML_SUFFIXES and entry.is_file() and not exclude(entry):
                 inputs.append(Input(_display(entry), Kind.WORKFLOW, entry, root=where))
+        lockfile = workflows / LOCKFILE_NAME
+        if lockfile.is_file() and not exclude(lockfile):
+            inputs.append(Input(_display(lockfile), Kind.LOCKFILE, lockfile, root=where))
     for paths, kind in (
         (DEPENDABOT_PATHS, Kind.DEPENDABOT),
         (RENOVATE_PATHS, Kind.RENOVATE),

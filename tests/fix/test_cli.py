@@ -87,6 +87,19 @@ def test_diff_writes_nothing_and_exits_1(
     )
 
 
+def test_diff_with_nothing_to_change_exits_0_even_when_findings_remain(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _repository(tmp_path)
+    outcome = run_cli(monkeypatch, capsys, tmp_path, "fix", "--no-config", "--diff")
+    assert (outcome.code, outcome.out) == (0, "")
+    assert outcome.err.endswith(
+        "Would fix 0 findings in 0 files; 1 remain (1 fixable with --unsafe).\n"
+    )
+    without = run_cli(monkeypatch, capsys, tmp_path, "fix", "--no-config")
+    assert without.code == 1
+
+
 def test_clean_files_exit_0(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

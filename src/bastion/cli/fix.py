@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -21,11 +22,19 @@ from bastion.cli.common import (
 from bastion.engine import MAX_FILE_BYTES
 from bastion.errors import UsageError
 from bastion.fix.engine import BOM, FileFix, FixEngine
-from bastion.fix.files import WriteError, outside, repository_root, write_atomic
 from bastion.fix.registry import FIXERS
 from bastion.fix.unpinned_action import PinAction
 from bastion.inputs import Input, collect
 from bastion.pinning.resolver import default_resolver
+from bastion.source.files import (
+    LEFTOVER_NOTE,
+    FileAccessError,
+    OutsideRepository,
+    WriteError,
+    read_file,
+    repository_root,
+    write_atomic,
+)
 
 
 def register(commands: Commands) -> None:
@@ -35,7 +44,9 @@ def register(commands: Commands) -> None:
         description=(
             "Fix the findings in the workflows, actions and Dependabot files under each PATH, "
             "editing the files in place (comments, quoting and layout are kept). Safe fixes "
-            "only, unless --unsafe; see docs/fixes.md."
+            "only, unless --unsafe; see docs/fixes.md. Exit status: 0 when no finding "
+            "remains, 1 when some do, 2 on an error; with --diff, 1 when the diff is not "
+            "empty and 0 when it is."
         ),
     )
     fix.add_argument("paths", nargs="*", metavar="PATH", help="directories or files (default: .)")
@@ -47,7 +58,10 @@ def register(commands: Commands) -> None:
     fix.add_argument(
         "--diff",
         action="store_true",
-        help="print the changes as a unified diff and write nothing (exit 1 if there are any)",
+        help=(
+            "print the changes as a unified diff and write nothing; exit 1 when there are "
+            "changes, 0 when there are none (whatever findings remain)"
+        ),
     )
     fix.add_argument(
         "--pin",
@@ -75,7 +89,7 @@ def _fix(arguments: argparse.Namespace) -> int:
         root = repository_root(Path(argument))
         for item in collect([argument], None, settings.excludes):
             assert item.path is not None
-            key = item.path.resolve()
+            key = Path(os.path.realpath(item.path))
             if key not in seen:
                 seen.add(key)
                 plan.append((item, root))
@@ -96,30 +110,27 @@ def _fix(arguments: argparse.Namespace) -> int:
     remaining = unsafe_left = changed = 0
     for item, root in plan:
         assert item.path is not None
-        escaped = outside(item.path, root)
-        if escaped is not None:
-            print(
-                f"bastion: {item.display}: not fixed: it is a symlink to {escaped}, outside {root}",
-                file=sys.stderr,
-            )
-            errors += 1
-            continue
+        data: bytes | None
         try:
-            data = item.path.read_bytes()
-        except OSError as error:
-            print(f"bastion: cannot read {item.display}: {error.strerror}", file=sys.stderr)
-            errors += 1
+            data = read_file(item.path, root, MAX_FILE_BYTES)
+        except OutsideRepository as error:
+            print(f"bastion: note: {item.display}: skipped: {error.reason}", file=sys.stderr)
             continue
+        except FileAccessError:
+            data = None  # the check says why, as a finding
         result = _fix_file(engine, item, data)
         if result.changed:
+            assert data is not None
             changed += 1
             new = _encode(result.text, data)
             if arguments.diff:
                 sys.stdout.write(_diff(result))
             else:
                 try:
-                    write_atomic(item.path.resolve(), new, data)
-                except WriteError as error:
+                    for leftover in write_atomic(item.path, new, root=root, expected=data):
+                        note = f"bastion: note: removed {leftover}, {LEFTOVER_NOTE}"
+                        print(note, file=sys.stderr)
+                except (WriteError, FileAccessError) as error:
                     print(f"bastion: {error}", file=sys.stderr)
                     errors += 1
                     continue
@@ -135,17 +146,17 @@ def _fix(arguments: argparse.Namespace) -> int:
     _summary(report, totals, changed, remaining, unsafe_left, would=arguments.diff)
     if errors:
         return EXIT_ERROR
-    if remaining or (arguments.diff and changed):
-        return EXIT_FINDINGS
-    return EXIT_CLEAN
+    if arguments.diff:
+        return EXIT_FINDINGS if changed else EXIT_CLEAN
+    return EXIT_FINDINGS if remaining else EXIT_CLEAN
 
 
-def _fix_file(engine: FixEngine, item: Input, data: bytes) -> FileFix:
+def _fix_file(engine: FixEngine, item: Input, data: bytes | None) -> FileFix:
     try:
-        text: str | None = data.decode("utf-8")
+        text: str | None = data.decode("utf-8") if data is not None else None
     except UnicodeDecodeError:
         text = None
-    if text is None or "\x00" in text or len(data) > MAX_FILE_BYTES:
+    if data is None or text is None or "\x00" in text or len(data) > MAX_FILE_BYTES:
         # Not text we can edit: report what a check finds, fix nothing.
         findings = engine.checker.check(item).findings
         result = FileFix(item.display, "", "", findings, remaining=findings)
