@@ -11,10 +11,12 @@ import traceback
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bastion.config import Config
 from bastion.findings import Finding, Point, Span
 from bastion.inputs import PACKAGE_JSON, Input, Kind
+from bastion.model import lockfile as lockfiles
 from bastion.model.updaters import (
     ConfigProblem,
     Dependabot,
@@ -36,6 +38,7 @@ from bastion.model.workflow import (
 from bastion.rules import RULES
 from bastion.rules.base import Hit, RepositoryHit, Rule
 from bastion.rules.syntax_error import SyntaxError_
+from bastion.source.files import FileAccessError, TooLarge, read_file
 from bastion.source.json5 import Json5Error, JsonArray, JsonObject, JsonScalar
 from bastion.source.json5 import parse as parse_json5
 from bastion.source.text import LineIndex
@@ -102,21 +105,20 @@ class Checker:
             if config.enabled(rule.id) and rule.checks_files and rule is not SyntaxError_
         ]
         self.syntax_errors = config.enabled(SyntaxError_.id)
+        self._locks: dict[Path, lockfiles.Lockfile | None] = {}
 
     def check(self, item: Input) -> FileResult:
         result = FileResult()
         data = item.data
+        if item.problem is not None:
+            self._syntax(result, item.display, Span.at(1, 1), item.problem)
+            return self._filter(result, item.display, None)
         if data is None:
             assert item.path is not None
             try:
-                size = item.path.stat().st_size
-                if size > MAX_FILE_BYTES:
-                    self._syntax(result, item.display, Span.at(1, 1), _too_large(size))
-                    return self._filter(result, item.display, None)
-                data = item.path.read_bytes()
-            except OSError as error:
-                reason = error.strerror or str(error)
-                self._syntax(result, item.display, Span.at(1, 1), f"cannot read the file: {reason}")
+                data = read_file(item.path, item.boundary, MAX_FILE_BYTES)
+            except FileAccessError as error:
+                self._syntax(result, item.display, Span.at(1, 1), error.reason)
                 return self._filter(result, item.display, None)
         if len(data) > MAX_FILE_BYTES:
             self._syntax(result, item.display, Span.at(1, 1), _too_large(len(data)))
@@ -127,6 +129,9 @@ class Checker:
         lines = LineIndex(text)
         if item.kind is Kind.RENOVATE:
             self._check_renovate(result, item, text)
+            return self._filter(result, item.display, lines)
+        if item.kind is Kind.LOCKFILE:
+            self._check_lockfile(result, item, text)
             return self._filter(result, item.display, lines)
         try:
             document = parse(text)
@@ -158,6 +163,7 @@ class Checker:
                 self._problem(result, path, problem)
             if isinstance(model, Workflow):
                 workflow = model
+                workflow.lock = self._lock_for(item)
                 self._run_rules(result, path, lambda rule: rule.check_workflow(workflow))
             else:
                 action = model
@@ -174,6 +180,41 @@ class Checker:
             return
         self._config_problems(result, path, renovate.problems)
         self._run_rules(result, path, lambda rule: rule.check_renovate(renovate))
+
+    def _check_lockfile(self, result: FileResult, item: Input, text: str) -> None:
+        path = item.display
+        ignored = "GitHub ignores a lockfile it cannot parse, so its workflows run unlocked"
+        if len(text.encode("utf-8")) > lockfiles.MAX_BYTES:
+            self._syntax(result, path, Span.at(1, 1), f"the lockfile is over 1 MiB; {ignored}")
+            return
+        try:
+            document = parse(text)
+        except YamlError as error:
+            point = Span(error.point, error.point)
+            self._syntax(result, path, point, f"{error.message}; {ignored}")
+            return
+        lock = lockfiles.build_lockfile(path, document)
+        for problem in lock.problems:
+            message = f"{problem.message}; {ignored}" if problem.fatal else problem.message
+            self._syntax(result, path, problem.span, message, problem.route)
+        if lock.rejected:
+            return
+        if item.path is not None:
+            lockfiles.note_needs(lock, item.path)
+        self._run_rules(result, path, lambda rule: rule.check_lockfile(lock))
+
+    def _lock_for(self, item: Input) -> lockfiles.WorkflowLock | None:
+        """The lock of a workflow of ``.github/workflows`` (its sibling actions.lock)."""
+        lock_path = lockfiles.lockfile_beside(item.path) if item.path is not None else None
+        if lock_path is None:
+            return None
+        if lock_path not in self._locks:
+            self._locks[lock_path] = lockfiles.load(lock_path) if lock_path.is_file() else None
+        lock = self._locks[lock_path]
+        if lock is None:
+            return None
+        assert item.path is not None
+        return lock.for_workflow(f".github/workflows/{item.path.name}")
 
     def _run_rules(
         self, result: FileResult, path: str, check: Callable[[Rule], Iterable[Hit]]
@@ -282,10 +323,7 @@ def _internal_error(rule: Rule, where: str) -> str:
 
 
 def _too_large(size: int) -> str:
-    return (
-        f"the file is {size / 1048576:.1f} MiB, larger than the {MAX_FILE_BYTES // 1048576} MiB "
-        "bastion reads; no workflow or action is that large"
-    )
+    return TooLarge("", MAX_FILE_BYTES, size, "the file").reason
 
 
 def _decode(data: bytes, path: str, result: FileResult, checker: Checker) -> str | None:
@@ -471,10 +509,10 @@ def _read_text(item: Input | None) -> str | None:
         return None
     data = item.data
     try:
-        if data is None and item.path is not None and item.path.stat().st_size <= MAX_FILE_BYTES:
-            data = item.path.read_bytes()
+        if data is None and item.path is not None:
+            data = read_file(item.path, item.boundary, MAX_FILE_BYTES)
         return data.decode("utf-8").removeprefix("\ufeff") if data is not None else None
-    except (OSError, UnicodeDecodeError):
+    except (FileAccessError, UnicodeDecodeError):
         return None
 
 

@@ -17,16 +17,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bastion.findings import Span
-from bastion.model.uses import Uses, UsesKind
+from bastion.model.uses import Uses, UsesKind, parse_uses
 from bastion.source.yaml import (
     Document,
     MappingNode,
     Node,
     ScalarNode,
     SequenceNode,
+    YamlError,
+    mapping_pairs,
     node_span,
+    parse,
     scalar_value,
 )
 
@@ -155,6 +159,9 @@ class Lockfile:
     dependencies: dict[str, Entry] = field(default_factory=dict)
     problems: list[LockProblem] = field(default_factory=list)
     document: Document | None = None
+    needs: dict[str, frozenset[str] | None] = field(default_factory=dict)
+    """For each listed workflow that was looked at (:func:`note_needs`): the pins its
+    ``uses:`` need, or None when the file does not exist."""
 
     @property
     def rejected(self) -> bool:
@@ -223,6 +230,8 @@ class _Reader:
     def __init__(self, path: str, document: Document) -> None:
         self.lock = Lockfile(path, "", document=document)
         self.document = document
+        self.keys: set[str] = set()
+        """Every valid pin key under ``dependencies``, whatever its entry holds."""
 
     def problem(self, message: str, node: Node, route: str = "", *, fatal: bool = True) -> None:
         self.lock.problems.append(LockProblem(message, node_span(node), route, fatal))
@@ -336,6 +345,7 @@ class _Reader:
                     route,
                 )
                 continue
+            self.keys.add(pin.key)
             entry = self.entry(pin, key, value, route, legacy=legacy)
             if entry is None:
                 continue
@@ -459,7 +469,7 @@ class _Reader:
         lock = self.lock
         for listed in lock.workflows.values():
             for key, node in zip(listed.pins, listed.pin_nodes, strict=True):
-                if key not in lock.dependencies:
+                if key not in self.keys:
                     self.problem(
                         f"{key} is listed for {listed.path} but has no entry under "
                         "'dependencies', so GitHub has no commit to run for it",
@@ -469,7 +479,7 @@ class _Reader:
                     )
         for entry in lock.dependencies.values():
             for key in entry.uses:
-                if key not in lock.dependencies:
+                if key not in self.keys:
                     self.problem(
                         f"{entry.pin.key} uses {key}, which has no entry under 'dependencies'",
                         entry.node,
@@ -592,6 +602,72 @@ def orphans(lock: Lockfile) -> list[Entry]:
     """Entries that no workflow's pins reach."""
     reached = lock.closure(key for listed in lock.workflows.values() for key in listed.pins)
     return [entry for key, entry in lock.dependencies.items() if key not in reached]
+
+
+# The repository around a lockfile -------------------------------------------------------
+
+
+def lockfile_beside(workflow: Path) -> Path | None:
+    """The lockfile that governs a workflow file of ``.github/workflows/``."""
+    if workflow.parent.name == "workflows" and workflow.parent.parent.name == ".github":
+        return workflow.parent / "actions.lock"
+    return None
+
+
+def load(path: Path, display: str = LOCKFILE_PATH) -> Lockfile | None:
+    """The lockfile at ``path``; None when it is missing or not a YAML document (the check
+    of the file itself reports why)."""
+    try:
+        data = path.read_bytes()
+        if len(data) > MAX_BYTES:
+            return None
+        return build_lockfile(display, parse(data.decode("utf-8").removeprefix("\ufeff")))
+    except (OSError, UnicodeDecodeError, YamlError):
+        return None
+
+
+def note_needs(lock: Lockfile, lock_path: Path) -> None:
+    """Record what each listed workflow needs, reading the workflows beside ``lock_path``
+    (workflow paths are relative to the repository that holds ``.github/workflows``)."""
+    root = lock_path.parent.parent.parent
+    for path in lock.workflows:
+        file = root / path
+        if not file.is_file():
+            lock.needs[path] = None
+            continue
+        try:
+            document = parse(file.read_bytes().decode("utf-8").removeprefix("\ufeff"))
+        except (OSError, UnicodeDecodeError, YamlError):
+            continue  # not judged: its own check reports it
+        lock.needs[path] = frozenset(needed_pins(workflow_uses(document)))
+
+
+def workflow_uses(document: Document) -> list[Uses]:
+    """The ``uses:`` GitHub honours in a workflow: ``jobs.<id>.uses`` and the steps'."""
+    found: list[Uses] = []
+    root = document.root
+    jobs = _member(root, "jobs")
+    if not isinstance(jobs, MappingNode):
+        return found
+    for _, job in mapping_pairs(jobs):
+        uses = _member(job, "uses")
+        if isinstance(uses, ScalarNode):
+            found.append(parse_uses(str(uses.value)))
+        steps = _member(job, "steps")
+        for step in steps.value if isinstance(steps, SequenceNode) else ():
+            uses = _member(step, "uses")
+            if isinstance(uses, ScalarNode):
+                found.append(parse_uses(str(uses.value)))
+    return found
+
+
+def _member(node: Node | None, name: str) -> Node | None:
+    if not isinstance(node, MappingNode):
+        return None
+    for key, value in mapping_pairs(node):
+        if isinstance(key, ScalarNode) and key.value == name:
+            return value
+    return None
 
 
 # Writing ---------------------------------------------------------------------------------

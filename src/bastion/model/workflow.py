@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
+from bastion.model.lockfile import WorkflowLock
 from bastion.model.uses import Uses, parse_uses
 from bastion.source.text import LineIndex
 from bastion.source.yaml import (
@@ -188,6 +189,9 @@ class Workflow:
     triggers: list[Trigger]
     jobs: list[Job]
     problems: list[Problem] = field(default_factory=list)
+    lock: WorkflowLock | None = None
+    """The repository's lockfile entry for this workflow, when it is listed there (set by
+    the engine)."""
     _analyses: dict[Callable[[Workflow], object], object] = field(default_factory=dict)
 
     def has_trigger(self, *events: str) -> bool:

@@ -15,6 +15,7 @@ from bastion.rules.release_cache import ReleaseCache
 from bastion.rules.repository_settings import SETTINGS_RULES
 from bastion.rules.secret_outside_environment import SecretOutsideEnvironment
 from bastion.rules.secrets_inherit import SecretsInherit
+from bastion.rules.stale_lock_entry import StaleLockEntry
 from bastion.rules.stored_publish_credential import StoredPublishCredential
 from bastion.rules.syntax_error import SyntaxError_
 from bastion.rules.template_injection import TemplateInjection
@@ -32,6 +33,7 @@ RULES: tuple[type[Rule], ...] = (
     DangerousTrigger,
     UntrustedCheckout,
     UnpinnedAction,
+    StaleLockEntry,
     UnpinnedImage,
     ImpostorCommit,
     VersionCommentMismatch,

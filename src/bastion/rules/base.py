@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from bastion.findings import Area, Confidence, Severity, Span
+from bastion.model.lockfile import Lockfile
 from bastion.model.updaters import Dependabot, PreCommit, Renovate, Repository
 from bastion.model.workflow import Action, Workflow
 from bastion.source.json5 import JsonNode
@@ -84,6 +85,10 @@ class Rule:
         return iter(())
 
     def check_pre_commit(self, config: PreCommit) -> Iterator[Hit]:
+        return iter(())
+
+    def check_lockfile(self, lockfile: Lockfile) -> Iterator[Hit]:
+        """Runs on a repository's ``.github/workflows/actions.lock`` that GitHub can read."""
         return iter(())
 
     def check_repository(self, repository: Repository) -> Iterator[RepositoryHit]:

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from fnmatch import fnmatchcase
 
 from bastion.findings import Confidence, Severity
+from bastion.model.lockfile import WorkflowLock
 from bastion.model.uses import Uses, UsesKind
 from bastion.model.workflow import Action, Step, Workflow
 from bastion.rules.base import Hit, Option, Rule
@@ -50,7 +51,19 @@ class UnpinnedAction(Rule):
     ```
 
     Check that the commit belongs to the upstream repository (not an impostor commit from a
-    fork). Reusable workflows that must be called by tag (for example the SLSA generator,
+    fork).
+
+    Or lock the workflow in GitHub's lockfile, `.github/workflows/actions.lock` (written by
+    `bastion lock` or `gh actions-lock`): GitHub then runs the locked commit whatever the tag
+    says. A `uses:` by tag or branch of a workflow the lockfile lists is pinned when the
+    workflow's pins hold its repository at exactly that ref (`actions/checkout@v4` needs the
+    pin `actions/checkout@v4`; `actions/cache/save@v4` is covered by `actions/cache@v4`), and
+    is not reported. One the lock misses is reported as missing from the lockfile: GitHub
+    refuses to start such a run. The lockfile never pins reusable workflows, so those are
+    reported as usual. A lockfile that GitHub cannot parse is ignored by GitHub, and so by
+    this rule (its `syntax-error` says why). See docs/lockfile.md.
+
+    Reusable workflows that must be called by tag (for example the SLSA generator,
     which checks its own ref) can be listed in the `allow` option.
     """
 
@@ -70,22 +83,25 @@ class UnpinnedAction(Rule):
         for job in workflow.jobs:
             if job.uses is not None and job.uses_node is not None:
                 yield from self._check(
-                    job.uses, job.uses_node, f"{job.route}/uses", "reusable workflow"
+                    job.uses, job.uses_node, f"{job.route}/uses", "reusable workflow", workflow.lock
                 )
-            yield from self._check_steps(job.steps)
+            yield from self._check_steps(job.steps, workflow.lock)
 
     def check_action(self, action: Action) -> Iterator[Hit]:
-        return self._check_steps(action.steps)
+        return self._check_steps(action.steps, None)
 
-    def _check_steps(self, steps: list[Step]) -> Iterator[Hit]:
+    def _check_steps(self, steps: list[Step], lock: WorkflowLock | None) -> Iterator[Hit]:
         for step in steps:
             if step.uses is not None and step.uses_node is not None:
-                yield from self._check(step.uses, step.uses_node, f"{step.route}/uses", "action")
+                route = f"{step.route}/uses"
+                yield from self._check(step.uses, step.uses_node, route, "action", lock)
 
-    def _check(self, uses: Uses, node: ScalarNode, route: str, what: str) -> Iterator[Hit]:
+    def _check(
+        self, uses: Uses, node: ScalarNode, route: str, what: str, lock: WorkflowLock | None
+    ) -> Iterator[Hit]:
         if uses.kind is not UsesKind.REPOSITORY or uses.is_sha_pinned:
             return
-        if self._allowed(uses):
+        if self._allowed(uses) or (lock is not None and lock.covers(uses)):
             return
         if "${{" in uses.text:
             yield Hit(
@@ -96,11 +112,27 @@ class UnpinnedAction(Rule):
                 confidence=Confidence.MEDIUM,
             )
             return
-        yield Hit(f"{uses.slug} {_problem(uses.ref)}", node, route)
+        if lock is not None and uses.ref and not uses.is_reusable_workflow:
+            yield Hit(_missing(uses, lock), node, route)
+            return
+        message = f"{uses.slug} {_problem(uses.ref)}"
+        if lock is not None and uses.is_reusable_workflow:
+            message += "; GitHub's lockfile does not pin reusable workflows"
+        yield Hit(message, node, route)
 
     def _allowed(self, uses: Uses) -> bool:
         slug = uses.slug.lower()
         return any(fnmatchcase(slug, pattern.lower()) for pattern in self.setting_list("allow"))
+
+
+def _missing(uses: Uses, lock: WorkflowLock) -> str:
+    listed = lock.refs_of(uses)
+    held = f" (it holds {uses.owner}/{uses.repo} at {', '.join(listed)} only)" if listed else ""
+    return (
+        f"{uses.slug}@{uses.ref} is missing from the lockfile {lock.lockfile}{held}, which "
+        f"lists {lock.workflow}: GitHub refuses to start this workflow until `bastion lock` "
+        "(or `gh actions-lock`) locks it, or pin the full commit SHA here"
+    )
 
 
 def _problem(ref: str | None) -> str:
