@@ -323,9 +323,7 @@ class _Builder:
                 edge = edges[position]
                 target = edge.target
                 if target in on_path:
-                    message = (
-                        f"{edge.uses} calls back into {graph.nodes[target].metadata or target}"
-                    )
+                    message = f"{edge.uses} calls back into {target.slug}, already on this path"
                     graph.problems.append(
                         Problem(ProblemKind.CYCLE, f"a cycle: {message}", edge, target)
                     )

@@ -1,0 +1,162 @@
+"""A loopback GitHub serving the whole action dataset, plus small repositories of our own.
+
+Ours (``graphtest/...``) cover what the dataset lacks: a cycle, deep nesting, a malformed
+action, a missing file. Built once per session (about 4 s for the 86 repositories).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bastion.github.git import GitClient
+from bastion.github.host import Host
+from bastion.pinning.cache import Cache
+from tests.graph.corpus import (
+    ACTIONS,
+    TranslatingResolver,
+    Translation,
+    build_corpus,
+    corpus_repositories,
+)
+from tests.pinning.gitserver import (
+    Loopback,
+    RefSpec,
+    ServerState,
+    Snapshot,
+    have_git,
+    import_repository,
+    serve,
+)
+
+PRIVATE_TOKEN = "open-sesame"
+
+
+def _composite(*uses: str, run: str = "") -> bytes:
+    steps = "".join(f"    - uses: {target}\n" for target in uses)
+    if run:
+        steps += f"    - run: {run}\n      shell: bash\n"
+    return f"name: test\nruns:\n  using: composite\n  steps:\n{steps}".encode()
+
+
+def _reusable(*uses: str) -> bytes:
+    jobs = "".join(f"  call{index}:\n    uses: {target}\n" for index, target in enumerate(uses))
+    return f"on:\n  workflow_call:\njobs:\n{jobs}".encode()
+
+
+def build_ours(root: Path) -> None:
+    """The synthetic repositories (see the module docstring)."""
+    # A cycle between two composite actions, by tag.
+    import_repository(
+        root,
+        "graphtest",
+        "cycle-a",
+        [Snapshot("a", {"action.yml": _composite("graphtest/cycle-b@v1")})],
+        [RefSpec("v1", "a", tag=True)],
+    )
+    import_repository(
+        root,
+        "graphtest",
+        "cycle-b",
+        [Snapshot("b", {"action.yml": _composite("graphtest/cycle-a@v1")})],
+        [RefSpec("v1", "b", tag=True)],
+    )
+    # Composite actions nested twelve deep: deep/action.yml -> level1 -> ... -> level12.
+    files = {
+        f"level{n}/action.yml": _composite(f"graphtest/deep/level{n + 1}@main")
+        for n in range(1, 12)
+    }
+    files["level12/action.yml"] = _composite(run="echo bottom")
+    import_repository(root, "graphtest", "deep", [Snapshot("tip", files)], [RefSpec("main", "tip")])
+    # Reusable workflows chained twelve deep in one repository.
+    chain = {
+        f".github/workflows/w{n}.yml": _reusable(
+            f"graphtest/chain/.github/workflows/w{n + 1}.yml@main"
+        )
+        for n in range(1, 12)
+    }
+    chain[".github/workflows/w12.yml"] = (
+        b"on: workflow_call\njobs:\n  end:\n    runs-on: x\n    steps:\n      - run: echo\n"
+    )
+    import_repository(
+        root, "graphtest", "chain", [Snapshot("tip", chain)], [RefSpec("main", "tip")]
+    )
+    # A malformed action, an action without runs, and a folder without action.yml.
+    import_repository(
+        root,
+        "graphtest",
+        "broken",
+        [
+            Snapshot(
+                "tip",
+                {
+                    "bad-yaml/action.yml": b"name: x\nruns:\n  using: composite\n  steps: [\n",
+                    "no-runs/action.yml": b"name: x\n",
+                    "empty/README.md": b"nothing here\n",
+                },
+            )
+        ],
+        [RefSpec("main", "tip"), RefSpec("v1", "tip", tag=True)],
+    )
+    # A private repository.
+    import_repository(
+        root,
+        "graphtest",
+        "private",
+        [Snapshot("tip", {"action.yml": _composite(run="echo")})],
+        [RefSpec("v1", "tip", tag=True)],
+    )
+
+
+@dataclass
+class World:
+    server: Loopback
+    translation: Translation
+
+    @property
+    def state(self) -> ServerState:
+        return self.server.state
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def resolver(self, cache_dir: Path, *, offline: bool = False) -> TranslatingResolver:
+        host = Host.from_web_url(self.url)
+        resolver = TranslatingResolver(
+            host, None, Cache(host, cache_dir), offline=offline, client=GitClient(host, None, 10.0)
+        )
+        resolver.translation = self.translation
+        return resolver
+
+    def reset(self) -> None:
+        with self.state.lock:
+            self.state.log.clear()
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    if not have_git():
+        pytest.skip("git and git-http-backend are needed for the loopback git server")
+    if not ACTIONS.exists():
+        pytest.skip(f"{ACTIONS} is not present (the shared folder sits beside the repository)")
+    root = tmp_path_factory.mktemp("graph-git")
+    translation = Translation()
+    build_corpus(root, corpus_repositories(), translation)
+    build_ours(root)
+    state = ServerState(root, private={"graphtest/private": PRIVATE_TOKEN})
+    with contextmanager(serve)(state) as server:
+        yield World(server, translation)
+
+
+@pytest.fixture
+def fresh(world: World, monkeypatch: pytest.MonkeyPatch) -> World:
+    """The world with an empty request log and no token in the environment."""
+    world.reset()
+    for variable in ("GH_TOKEN", "GITHUB_TOKEN"):
+        monkeypatch.delenv(variable, raising=False)
+    return world
