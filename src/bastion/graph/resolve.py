@@ -47,8 +47,16 @@ from bastion.graph.model import (
     Problem,
     ProblemKind,
 )
+from bastion.inputs import Kind, collect
 from bastion.model.uses import Uses, UsesKind
-from bastion.model.workflow import Action, Step, Workflow, build_action, build_workflow
+from bastion.model.workflow import (
+    Action,
+    Step,
+    Workflow,
+    build_action,
+    build_workflow,
+    looks_like_action,
+)
 from bastion.pinning.resolver import CONCURRENCY, NotCached, Resolver
 from bastion.source.text import LineIndex
 from bastion.source.yaml import ScalarNode, YamlError, node_span, parse
@@ -81,11 +89,15 @@ class Limits:
 
 @dataclass(frozen=True, slots=True)
 class RootFile:
-    """A file of the user's checkout: ``path`` relative to the checkout, with its text."""
+    """A file of the user's checkout: ``path`` relative to the folder given to
+    :func:`resolve_graph` as ``checkout``, with its text."""
 
     path: str
     text: str
     is_action: bool = False
+    checkout: str = ""
+    """The folder of the repository it belongs to, relative to that folder ("" when it is
+    that folder): its ``./`` actions are read there (several checkouts can share a graph)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +114,8 @@ class _Context:
     workflow_level: int
     """1 in a top-level workflow, 2 in a reusable workflow it calls, ..."""
     composite_depth: int
+    checkout: str
+    """Where the root's ``./`` actions live (see RootFile.checkout)."""
 
 
 @dataclass(slots=True)
@@ -126,6 +140,45 @@ class _Outcome:
     key: NodeKey
     node: Node | None = None
     problem: tuple[ProblemKind, str] | None = None
+
+
+def load_roots(target: Path) -> tuple[list[RootFile], Path, list[str]]:
+    """The workflows and actions under ``target`` (a checkout, or a file in one), the
+    checkout their ``./`` actions are read from, and what could not be read."""
+    checkout = target if target.is_dir() else _checkout_of(target)
+    roots: list[RootFile] = []
+    errors: list[str] = []
+    for item in collect([str(target)]):
+        if item.path is None or item.kind not in (None, Kind.WORKFLOW, Kind.ACTION):
+            continue
+        display = item.path.resolve().relative_to(checkout.resolve()).as_posix()
+        try:
+            data = item.path.read_bytes()
+        except OSError as error:
+            errors.append(f"cannot read {item.display}: {error.strerror}")
+            continue
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            errors.append(f"{item.display} is not UTF-8; skipped")
+            continue
+        is_action = item.kind is Kind.ACTION
+        if item.kind is None:
+            try:
+                is_action = looks_like_action(parse(text))
+            except YamlError:
+                is_action = False
+        roots.append(RootFile(display, text, is_action))
+    return roots, checkout, errors
+
+
+def _checkout_of(path: Path) -> Path:
+    """The folder holding the ``.github`` folder above ``path``, else its own folder."""
+    resolved = path.resolve()
+    for parent in resolved.parents:
+        if parent.name == ".github":
+            return parent.parent
+    return resolved.parent
 
 
 def resolve_graph(
@@ -179,7 +232,7 @@ class _Builder:
                 message = f"{root.path}:{error.point.line}: {error.message}"
                 self.graph.problems.append(Problem(ProblemKind.MALFORMED, message, None, key))
                 continue
-            context = _Context(key, 1, 1 if root.is_action else 0)
+            context = _Context(key, 1, 1 if root.is_action else 0, root.checkout)
             pending.extend(self._requests(node, context))
         level = 0
         while pending:
@@ -284,7 +337,7 @@ class _Builder:
                     )
                 )
                 return None
-            return _Context(context.root, level, 0)
+            return _Context(context.root, level, 0, context.checkout)
         action = node.action
         if action is not None and action.is_composite:
             depth = context.composite_depth + 1
@@ -299,8 +352,10 @@ class _Builder:
                     )
                 )
                 return None
-            return _Context(context.root, context.workflow_level, depth)
-        return _Context(context.root, context.workflow_level, context.composite_depth)
+            return _Context(context.root, context.workflow_level, depth, context.checkout)
+        return _Context(
+            context.root, context.workflow_level, context.composite_depth, context.checkout
+        )
 
     def _find_cycles(self) -> None:
         """A problem at each ``uses:`` that calls back into a node on its own path."""
@@ -418,6 +473,7 @@ class _Builder:
             if key in self.graph.nodes:
                 return _Outcome(request, key)
             return self._remote_local_workflow(request, key)
+        relative = posixpath.join(request.context.checkout, relative).rstrip("/")
         key = NodeKey("", "", relative, "")
         if key in self.graph.nodes:
             return _Outcome(request, key)
@@ -444,9 +500,9 @@ class _Builder:
             outcome = self._parsed(request, node, text, action=True)
             if outcome.problem is None and node.action is not None:
                 for extra in _extra_files(node.action, relative, None):
-                    extra_text = self._read_local(extra)
-                    if extra_text is not None:
-                        node.files[extra] = extra_text.encode("utf-8")
+                    data = self._read_bytes(extra)
+                    if data is not None:
+                        node.files[extra] = data
             return outcome
         if remote:
             # Whatever the job checked out; the user's checkout is only a guess.
@@ -479,7 +535,8 @@ class _Builder:
         node = Node(key, NodeKind.REUSABLE_WORKFLOW, metadata=key.path, files={key.path: data})
         return self._decoded(request, node, data, action=False)
 
-    def _read_local(self, relative: str) -> str | None:
+    def _read_bytes(self, relative: str) -> bytes | None:
+        """A file of the checkout (bounded; never outside it, even through a symlink)."""
         if self.checkout is None:
             return None
         path = (self.checkout / relative).resolve()
@@ -490,7 +547,11 @@ class _Builder:
                 data = handle.read(MAX_LOCAL_BYTES + 1)
         except OSError:
             return None
-        if len(data) > MAX_LOCAL_BYTES:
+        return data if len(data) <= MAX_LOCAL_BYTES else None
+
+    def _read_local(self, relative: str) -> str | None:
+        data = self._read_bytes(relative)
+        if data is None:
             return None
         try:
             return data.decode("utf-8-sig")
