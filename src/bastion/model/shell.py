@@ -23,6 +23,8 @@ PREFIXES = frozenset({"sudo", "env", "exec", "command", "time", "then", "do", "e
 """Words that may come before a command's name."""
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _SEPARATOR = re.compile(r"&&|\|\||[\n;|&(){}`]")
+_PARAMETER = re.compile(r"\$\{([^{}\s]*)\}")
+"""`${NAME}`, whose braces are not a group: read as `$NAME` (`${X:-y}` as `$X:-y`)."""
 
 
 def command_words(text: str) -> list[str]:
@@ -81,7 +83,8 @@ def commands(masked_line: str) -> list[list[str]]:
     if masked_line.lstrip().startswith("#"):
         return []
     found = []
-    for piece in _SEPARATOR.split(masked_line.split(" #", maxsplit=1)[0]):
+    text = _PARAMETER.sub(r"$\1", masked_line.split(" #", maxsplit=1)[0])
+    for piece in _SEPARATOR.split(text):
         words = command_words(piece)
         if words:
             found.append(words)

@@ -1,0 +1,411 @@
+"""Immutability gaps: what a called action or reusable workflow pulls in that no pin fixes.
+
+Pure functions over one node's parsed view (:class:`Action` or :class:`Workflow`) and its
+fetched files, so they can be tested on real action files directly. Each yields
+:class:`Gap` values that point into the node's own files; the graph rules
+(``bastion.rules``) wrap them, and the audit (:mod:`bastion.graph.audit`) turns them into
+findings at the line of the user's file that brings the node in.
+
+:class:`Context` is what the audit knows of the place a node runs in: the chain from a
+root job, whether that job is a release job, and the inputs its caller passes.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+from bastion.findings import Confidence, Point, Severity, Span
+from bastion.graph.model import Chain
+from bastion.model.dockerfile import parse_dockerfile, run_script
+from bastion.model.downloads import Download, physical_offset, unverified_downloads
+from bastion.model.uses import UsesKind, parse_uses
+from bastion.model.walk import locate
+from bastion.model.workflow import Action, Fields, Job, Step, Workflow
+from bastion.source.text import LineIndex
+from bastion.source.yaml import MappingNode, ScalarNode, node_span
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """One gap, in one of the node's files."""
+
+    message: str
+    file: str
+    """The path of the file in the node's repository."""
+    span: Span
+    route: str = ""
+    severity: Severity | None = None
+    confidence: Confidence | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Where a node runs: reached by ``chain`` from a root job."""
+
+    chain: Chain
+    job: Job | None = None
+    """The root workflow's job (``None`` when the root is an action file)."""
+    release: str | None = None
+    """Why the root job is a release job ("publishes with `npm publish`"), else None."""
+    inputs: Mapping[str, str] = field(default_factory=dict)
+    """The ``with:`` values the last ``uses:`` of the chain passes to the node."""
+
+
+# ---------------------------------------------------------------- nested mutable uses
+
+
+def _steps(view: Action | Workflow) -> Iterator[Step]:
+    if isinstance(view, Action):
+        yield from view.steps
+    else:
+        for job in view.jobs:
+            yield from job.steps
+
+
+def nested_mutable_uses(view: Action | Workflow, file: str) -> Iterator[Gap]:
+    """Each ``uses:`` of ``view`` that no commit fixes: a tag or branch, or a local path."""
+    places: list[tuple[str, ScalarNode, str]] = []
+    if isinstance(view, Workflow):
+        for job in view.jobs:
+            if job.uses is not None and job.uses_node is not None:
+                places.append((job.uses.text, job.uses_node, f"{job.route}/uses"))
+    for step in _steps(view):
+        if step.uses is not None and step.uses_node is not None:
+            places.append((step.uses.text, step.uses_node, f"{step.route}/uses"))
+    what = "reusable workflow" if isinstance(view, Workflow) else "action"
+    for text, node, route in places:
+        uses = view_uses(text)
+        if uses is None:
+            continue
+        kind, ref = uses
+        if kind is UsesKind.LOCAL:
+            yield Gap(
+                f"this {what} calls the local path `{text}`, which GitHub reads from the "
+                "caller's checkout, not from the commit you pinned: whatever the job checked "
+                "out (a pull request's code, another branch) decides what runs",
+                file,
+                node_span(node),
+                route,
+                confidence=Confidence.MEDIUM,
+            )
+        elif ref is not None:
+            yield Gap(
+                f"this {what} calls `{text}` by the tag or branch `{ref}`, not a full commit "
+                "SHA: whoever can move that ref changes what your pinned dependency runs",
+                file,
+                node_span(node),
+                route,
+            )
+
+
+def view_uses(text: str) -> tuple[UsesKind, str | None] | None:
+    """For a ``uses:`` that is mutable: its kind and ref (None for a local path)."""
+    uses = parse_uses(text)
+    if "${{" in text:
+        return None
+    if uses.kind is UsesKind.LOCAL:
+        return UsesKind.LOCAL, None
+    if uses.kind is UsesKind.REPOSITORY and uses.ref and not uses.is_sha_pinned:
+        return UsesKind.REPOSITORY, uses.ref
+    return None
+
+
+# ---------------------------------------------------------------- downloads
+
+_SHEBANG = re.compile(r"#!\s*\S*(?:/|\s)(?:env\s+)?(?:ba|z|k|da)?sh\b")
+_SCRIPT_SUFFIXES = (".sh", ".bash")
+
+
+def _physical(script: str, download: Download) -> tuple[int, str]:
+    """The offset and text of the physical line that holds the download's command."""
+    start = physical_offset(script, download.line, download.offset)
+    end = script.find("\n", start)
+    return start, script[start : end if end >= 0 else len(script)].rstrip("\r")
+
+
+def _text_span(text: str, offset: int, length: int) -> Span:
+    number = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return Span(Point(number, column), Point(number, column + max(length, 1)))
+
+
+def _download_message(download: Download, where: str) -> str:
+    return (
+        f"{where} {download.what}: a pin of the action does not fix what it fetches, so "
+        "whatever that server returns runs in your job with its token and secrets"
+    )
+
+
+def run_step_downloads(view: Action | Workflow, file: str) -> Iterator[Gap]:
+    """Downloads in the ``run:`` steps of a composite action or a reusable workflow."""
+    lines = view.lines
+    for step in _steps(view):
+        run = step.run
+        if run is None:
+            continue
+        for download in unverified_downloads(run.value):
+            yield Gap(
+                _download_message(download, "a `run:` step of this action"),
+                file,
+                _run_span(lines, run, download),
+                f"{step.route}/run",
+            )
+
+
+def _run_span(lines: LineIndex, run: ScalarNode, download: Download) -> Span:
+    script = run.value
+    start, text = _physical(script, download)
+    stripped = text.strip()
+    return locate(lines, run, stripped, script.count(stripped, 0, start))
+
+
+def is_script(path: str, text: str) -> bool:
+    """A shell script: by its name or its ``#!`` line."""
+    return path.endswith(_SCRIPT_SUFFIXES) or _SHEBANG.match(text) is not None
+
+
+def script_downloads(path: str, text: str) -> Iterator[Gap]:
+    """Downloads in a shell script of the action's own tree."""
+    for download in unverified_downloads(text):
+        start, line = _physical(text, download)
+        column = len(line) - len(line.lstrip())
+        yield Gap(
+            _download_message(download, f"the action's script `{path}`"),
+            path,
+            _text_span(text, start + column, len(line.strip())),
+        )
+
+
+def dockerfile_downloads(path: str, text: str) -> Iterator[Gap]:
+    """Downloads in the ``RUN`` instructions of a Dockerfile the action builds."""
+    for instruction in parse_dockerfile(text).instructions:
+        if instruction.keyword != "RUN":
+            continue
+        script, offset = run_script(instruction)
+        for download in unverified_downloads(script):
+            position = offset + physical_offset(script, download.line, download.offset)
+            number = instruction.line_of(position)
+            line = text.splitlines()[number - 1]
+            column = len(line) - len(line.lstrip()) + 1
+            yield Gap(
+                _download_message(download, f"a `RUN` of the action's `{path}`"),
+                path,
+                Span(Point(number, column), Point(number, len(line.rstrip()) + 1)),
+            )
+
+
+# ---------------------------------------------------------------- docker images
+
+
+def dockerfile_path(action: Action, metadata: str) -> str | None:
+    """The repository path of the Dockerfile a docker action builds, if it builds one."""
+    image = action.runs.text("image") if action.is_docker and action.runs else None
+    if image is None or image.strip().startswith("docker://") or "${{" in image:
+        return None
+    folder = posixpath.dirname(metadata)
+    return posixpath.normpath(posixpath.join(folder, image.strip()))
+
+
+def dockerfile_images(path: str, text: str) -> Iterator[Gap]:
+    """Each image a Dockerfile pulls by tag, without an ``@sha256:`` digest."""
+    for image in parse_dockerfile(text).images:
+        if image.pinned:
+            continue
+        how = "copies files from the image" if image.copy else "builds on the image"
+        tag = image.reference.rsplit("/", 1)[-1].partition(":")[2]
+        pointer = f"the tag `{tag}`" if tag else "no tag (so `latest`)"
+        yield Gap(
+            f"the action's `{path}` {how} `{image.reference}` by {pointer}, not an "
+            "`@sha256:` digest: the image's publisher can change what this pinned action "
+            "runs, and it is rebuilt on every run",
+            path,
+            image.span,
+            confidence=Confidence.MEDIUM if image.unresolved else None,
+        )
+
+
+# ---------------------------------------------------------------- version inputs
+
+_VERSION_NAME = re.compile(r"(?:^|[-_])version$", re.IGNORECASE)
+_NOT_TOOL_VERSIONS = frozenset({"cache-version", "slsa-version", "subject-version"})
+_IMAGE_NAME = re.compile(r"(?:^|[-_])image$", re.IGNORECASE)
+_RANGE = re.compile(r"^\s*(?:[~^<>]|=>|>=)|\*|(?:^|\.)x$|\|\|", re.IGNORECASE)
+_EMPTY_MEANS_LATEST = re.compile(
+    r"(?:default(?:s|ed)?\b[^.]{0,60}|if\s+(?:not|un)\w*|when\s+(?:empty|omitted|unset|not)"
+    r"|empty\s*(?:=|means|for|uses)|omit\w*[^.]{0,30}|no\s+version[^.]{0,30}|otherwise[^.]{0,30})"
+    r"[^.]{0,60}(?<![-\w])latest\b(?!-)",
+    re.IGNORECASE,
+)
+_RUNTIMES = frozenset(
+    {"node", "python", "go", "java", "jdk", "dotnet", "ruby", "deno", "bun", "php", "rust", "zig"}
+)
+"""Language runtimes: a range (`24.x`) for them is the usual way to ask for a major line."""
+_IMAGE_REFERENCE = re.compile(r"[a-z0-9][a-z0-9._-]*(?:[:/][a-z0-9._-]+)*(?::[\w.-]+)?")
+
+
+def _inputs(action: Action | Workflow) -> Fields | None:
+    if isinstance(action, Action):
+        return action.fields.mapping("inputs")
+    for trigger in action.triggers:
+        if trigger.event == "workflow_call" and isinstance(trigger.config, MappingNode):
+            return Fields(trigger.config).mapping("inputs")
+    return None
+
+
+def _exact(value: str) -> bool:
+    """A value given by the caller that fixes a version (not latest, not a range)."""
+    text = value.strip()
+    return bool(text) and "${{" not in text and not _is_latest(text) and not _RANGE.search(text)
+
+
+def _is_latest(text: str) -> bool:
+    return text.strip().strip("\"'").lower() in ("latest", "*")
+
+
+def _image_latest(text: str) -> bool:
+    reference = text.strip()
+    if "@sha256:" in reference or reference.lower() in ("true", "false"):
+        return False
+    if _IMAGE_REFERENCE.fullmatch(reference) is None or reference.isdigit():
+        return False
+    tag = reference.rsplit("/", 1)[-1].partition(":")[2]
+    return tag in ("", "latest")
+
+
+def latest_version_defaults(
+    view: Action | Workflow,
+    file: str,
+    files: Mapping[str, str],
+    passed: Mapping[str, str] | None = None,
+) -> Iterator[Gap]:
+    """Version inputs (and image inputs) whose default installs whatever is newest.
+
+    Reported when the caller does not pass an exact value (``passed``: its ``with:``) and the
+    default is ``latest`` or a range, or is empty and the action says that empty means the
+    latest release (its description, or a script of its own that falls back to
+    ``latest`` or ``releases/latest``). Also a ``with:`` of the action's own steps that
+    passes ``latest`` to a version input of another action.
+    """
+    passed = passed or {}
+    inputs = _inputs(view)
+    for entry in inputs or ():
+        name = entry.key.value
+        if name in passed and _exact(passed[name]):
+            continue
+        spec = Fields(entry.value) if isinstance(entry.value, MappingNode) else None
+        if spec is None:
+            continue
+        default = spec.scalar("default")
+        value = default.value.strip() if default is not None else ""
+        node = default if default is not None else entry.key
+        route = f"inputs/{name}/default" if default is not None else f"inputs/{name}"
+        description = " ".join((spec.text("description") or "").split())
+        if _IMAGE_NAME.search(name):
+            if _image_latest(value):
+                yield Gap(
+                    f"input `{name}` defaults to the image `{value}`, which is whatever "
+                    f"`latest` points to when the action runs; pass `{name}:` with a "
+                    "digest-pinned image",
+                    file,
+                    node_span(node),
+                    route,
+                    confidence=Confidence.HIGH,
+                )
+            continue
+        if not _VERSION_NAME.search(name) or name.lower() in _NOT_TOOL_VERSIONS:
+            continue
+        why = _why_latest(name, value, description, view, files)
+        if why is None:
+            continue
+        reason, confidence = why
+        yield Gap(
+            f"input `{name}` {reason}, so this action installs whatever release is newest when "
+            f"it runs, whatever commit you pinned; pass an exact `{name}:` (and a checksum "
+            "input if the action has one)",
+            file,
+            node_span(node),
+            route,
+            confidence=confidence,
+        )
+    for step in _steps(view):
+        inputs_of_step = step.with_
+        if step.uses is None or inputs_of_step is None:
+            continue
+        for given in inputs_of_step:
+            if not _VERSION_NAME.search(given.key.value) or not isinstance(given.value, ScalarNode):
+                continue
+            if _is_latest(given.value.value):
+                yield Gap(
+                    f"this action passes `{given.key.value}: {given.value.value.strip()}` to "
+                    f"`{step.uses.text}`, which then installs whatever release is newest",
+                    file,
+                    node_span(given.value),
+                    f"{step.route}/with/{given.key.value}",
+                    confidence=Confidence.HIGH,
+                )
+
+
+def _why_latest(
+    name: str, value: str, description: str, view: Action | Workflow, files: Mapping[str, str]
+) -> tuple[str, Confidence] | None:
+    if _is_latest(value):
+        return f"defaults to `{value}`", Confidence.HIGH
+    if value and _RANGE.search(value):
+        runtime = re.split(r"[-_]", name.lower())[0] in _RUNTIMES
+        return None if runtime else (f"defaults to the range `{value}`", Confidence.MEDIUM)
+    if value:
+        return None
+    match = _EMPTY_MEANS_LATEST.search(description)
+    if match is not None:
+        start = description.rfind(". ", 0, match.start()) + 1
+        end = description.find(". ", match.end())
+        said = description[start : end + 1 if end >= 0 else len(description)].strip()
+        return f"has no default, and its description says “{said}”", Confidence.MEDIUM
+    fallback = _script_fallback(name, view, files)
+    if fallback is not None:
+        return f"has no default, and {fallback}", Confidence.MEDIUM
+    return None
+
+
+def _reference(name: str) -> re.Pattern[str]:
+    quoted = re.escape(name)
+    return re.compile(rf"inputs(?:\.{quoted}\b|\[\s*['\"]{quoted}['\"]\s*\])")
+
+
+def _script_fallback(name: str, view: Action | Workflow, files: Mapping[str, str]) -> str | None:
+    """How the action's own code turns an empty ``name`` into the newest release."""
+    reference = _reference(name)
+    variables = {f"INPUT_{name.upper().replace(' ', '_')}"}
+    scripts: list[tuple[str, str]] = []
+    for step in _steps(view):
+        env = step.fields.mapping("env")
+        for entry in env or ():
+            if isinstance(entry.value, ScalarNode) and reference.search(entry.value.value):
+                variables.add(entry.key.value)
+        run = step.run
+        if run is not None:
+            scripts.append(("a `run:` step", run.value))
+    scripts.extend((f"`{path}`", text) for path, text in files.items() if is_script(path, text))
+    names = "|".join(re.escape(variable) for variable in sorted(variables))
+    mention = re.compile(rf"\$\{{?(?:{names})\b|{reference.pattern}")
+    npm_install = re.compile(
+        rf"\b(?:npm|pnpm|yarn|bun)\s+(?:install|i|add)\b[^\n;&|]*@[\"']?(?:\$\{{?(?:{names})\}}?"
+        rf"|\$\{{\{{\s*{reference.pattern}\s*\}}\}})[\"']?(?:\s|$)"
+    )
+    for where, script in scripts:
+        lines = script.splitlines()
+        for number, line in enumerate(lines):
+            if npm_install.search(line):
+                return (
+                    f"{where} installs `{line.strip()}`, which with an empty version takes the "
+                    "package's `latest` tag"
+                )
+            if not mention.search(line):
+                continue
+            window = "\n".join(lines[number : number + 4])
+            if "releases/latest" in window or re.search(r":-\s*latest\b", window):
+                return f"{where} then fetches the latest release (“{line.strip()}”)"
+    return None

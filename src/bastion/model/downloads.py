@@ -1,0 +1,307 @@
+"""Scripts that download code and run or install it without checking it.
+
+One reader for the `unverified-download` rule (scripts of the user's own `run:` steps) and
+for the immutability gaps of the action graph (the `run:` steps, scripts and Dockerfile
+`RUN` lines of the actions a workflow calls). Each :class:`Download` has a :class:`Kind`;
+the file rule reports the kinds its documentation lists, the graph rules all of them.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from bastion.model.shell import ScriptLine, commands, script_lines
+
+
+class Kind(enum.Enum):
+    PIPE = "pipe"
+    """A download piped or substituted straight into an interpreter."""
+    EXECUTABLE = "executable"
+    """A downloaded file later made executable."""
+    LATEST = "latest"
+    """A `releases/latest` URL."""
+    GO_LATEST = "go-latest"
+    PIP_URL = "pip-url"
+    """`pip install` of a URL or an unpinned `git+` requirement."""
+    BRANCH = "branch"
+    """A file fetched from a branch (`raw.githubusercontent.com/o/r/main/...`), or a build
+    installed from a git branch (`cargo install --git ... --branch`)."""
+    UNPACKED = "unpacked"
+    """A downloaded archive unpacked (`curl ... | tar x`, `tar xf` or `unzip` of it)."""
+    NPM_LATEST = "npm-latest"
+    """`npm install -g tool@latest` and the like."""
+
+
+FILE_RULE_KINDS = frozenset({Kind.PIPE, Kind.EXECUTABLE, Kind.LATEST, Kind.GO_LATEST, Kind.PIP_URL})
+"""What `unverified-download` reports in the user's own scripts."""
+
+
+@dataclass(frozen=True, slots=True)
+class Download:
+    line: ScriptLine
+    kind: Kind
+    what: str
+    """What the script does, completing "this script ...": "pipes a download ..."."""
+    offset: int
+    """Where the offending command starts in ``line.masked``."""
+
+
+_DOWNLOADERS = frozenset({"curl", "wget"})
+_SUBSTITUTED = re.compile(r"\b(?:sh|bash|zsh|python3?)\b[^|;&]*(?:<\(\s*|\$\(\s*)(?:curl|wget)\b")
+"""`bash <(curl ...)`, `sh -c "$(curl ...)"`."""
+_PIPE_TO_INTERPRETER = re.compile(
+    r"(?:^\s*|[;&(]\s*|\b(?:then|do|else|sudo|exec)\s+)(?:\S*/)?(?:curl|wget)\b"
+    r"[^|;&]*\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:env\s+)?"
+    r"(?:\S*/)?(?:sh|bash|zsh|dash|ksh|python3?|perl|ruby|node|pwsh)\b(?!\S*\.)"
+)
+_PIPE_TO_TAR = re.compile(
+    r"(?:^\s*|[;&(]\s*|\b(?:then|do|else|sudo|exec)\s+)(?:\S*/)?(?:curl|wget)\b"
+    r"[^|;&]*\|\s*(?:sudo\s+)?(?:tar|unzip|bsdtar)\b"
+)
+_LATEST = "releases/latest/download/"
+_CHECKERS = re.compile(r"\b(?:sha(?:1|224|256|384|512)sum|shasum)\b")
+_VERIFIERS = (
+    re.compile(r"\bgpg2?\b[^\n|;&]*\s--verify\b"),
+    re.compile(r"\bcosign\s+verify"),
+    re.compile(r"\bminisign\b[^\n|;&]*\s-V\b"),
+    re.compile(r"\bgh\s+attestation\s+verify\b"),
+    re.compile(r"\bslsa-verifier\b"),
+)
+"""Commands that check a download against a signature."""
+_PIP = re.compile(r"^(?:(?:\S*/)?python3?\s+-m\s+pip|(?:\S*/)?pip3?|uv\s+pip)\s+install\b")
+_REMOTE_REQUIREMENT = re.compile(r"(?:^|\s)['\"]?(?:https?://|git\+)(?!\S*@[0-9a-f]{40}\b)")
+_BRANCHES = r"(?:main|master|develop|dev|trunk|stable|nightly|HEAD|refs/heads/[^/\s]+)"
+_BRANCH_URL = re.compile(
+    r"https?://(?:raw\.githubusercontent\.com/[^/\s]+/[^/\s]+/"
+    rf"|github\.com/[^/\s]+/[^/\s]+/(?:raw|blob)/){_BRANCHES}/\S+"
+    rf"|https?://github\.com/[^/\s]+/[^/\s]+/archive/(?:refs/heads/)?{_BRANCHES}\.(?:tar\.gz|zip)"
+)
+"""A URL of a file at a branch (the whole word of a download command)."""
+_DOWNLOADER_WORD = re.compile(r"\b(?:curl|wget)\b")
+_NPM_GLOBAL = frozenset({"npm", "pnpm", "yarn", "bun"})
+
+
+def _checked_files(script: str) -> list[str] | None:
+    """The files `sha*sum -c` checks against (their basenames; `-` for standard input),
+    or None when the script runs a signature verifier (which counts for everything)."""
+    if any(pattern.search(script) for pattern in _VERIFIERS):
+        return None
+    found: list[str] = []
+    for line in script_lines(script):
+        for words in commands(line.masked):
+            tool = words[0].rsplit("/", 1)[-1]
+            if not _CHECKERS.fullmatch(tool) or not ({"-c", "--check"} & set(words)):
+                continue
+            names = [w for w in words[1:] if not w.startswith("-") and w not in ("256", "512")]
+            found.extend(_base(name) for name in names or ["-"])
+    return found
+
+
+def _base(path: str) -> str:
+    return path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _output_file(words: list[str]) -> str | None:
+    """The file a curl or wget command saves to, if it names one."""
+    tool = words[0].rsplit("/", 1)[-1]
+    for index, word in enumerate(words[1:], start=1):
+        if word in ("-o", "--output", "-O", "--output-document") and index + 1 < len(words):
+            if tool == "curl" and word == "-O":
+                continue
+            return words[index + 1]
+        if word.startswith(("--output=", "--output-document=")):
+            return word.split("=", 1)[1]
+    urls = [w for w in words[1:] if "://" in w]
+    if urls and (tool == "wget" or "-O" in words or "--remote-name" in words):
+        return urls[-1].rstrip("/").rsplit("/", 1)[-1].split("?")[0]
+    return None
+
+
+def _chmods(words: list[str], name: str) -> bool:
+    if words[:1] != ["chmod"] or not any(w in ("+x", "u+x", "a+x", "755", "0755") for w in words):
+        return False
+    base = _base(name)
+    return any(_base(w) == base for w in words[1:] if base)
+
+
+def _unpacks(words: list[str], name: str) -> bool:
+    tool = words[0].rsplit("/", 1)[-1]
+    base = _base(name)
+    if not base or tool not in ("tar", "unzip", "bsdtar", "7z"):
+        return False
+    if tool == "tar" and not any(
+        (w.startswith("-") and "x" in w) or w.startswith("x") for w in words
+    ):
+        return False
+    return any(_base(w) == base for w in words[1:])
+
+
+def _npm_latest(words: list[str]) -> bool:
+    tool = words[0].rsplit("/", 1)[-1]
+    if tool == "npx":
+        return any(w.endswith("@latest") for w in words[1:2] + words[2:3])
+    if tool not in _NPM_GLOBAL or len(words) < 3 or words[1] not in ("install", "i", "add"):
+        return False
+    return any(w.endswith("@latest") and not w.startswith("-") for w in words[2:])
+
+
+def _branch_install(words: list[str]) -> bool:
+    """`cargo install --git URL --branch B` (or with no `--rev`/`--tag`: the default branch)."""
+    if words[:2] != ["cargo", "install"] or "--git" not in words:
+        return False
+    return not ({"--rev", "--tag"} & set(words))
+
+
+def unverified_downloads(script: str) -> Iterator[Download]:
+    """Each line of ``script`` that runs or installs something it does not verify."""
+    if not any(word in script for word in ("curl", "wget", "install", "http")):
+        return
+    lines = script_lines(script)
+    masked_script = "\n".join(line.masked for line in lines)
+    checked = _checked_files(masked_script)
+    downloaded = {
+        _base(name)
+        for line in lines
+        for words in commands(line.masked)
+        if words[0].rsplit("/", 1)[-1] in _DOWNLOADERS and (name := _output_file(words))
+    }
+    # A checksum fetched next to the file it checks verifies nothing.
+    verified = checked is None or any(name not in downloaded for name in checked)
+    uses_downloader = any(tool in masked_script for tool in _DOWNLOADERS)
+    for position, line in enumerate(lines):
+        masked = line.masked
+        if masked.lstrip().startswith("#"):
+            continue
+        pipe = _PIPE_TO_INTERPRETER.search(masked) or _SUBSTITUTED.search(masked)
+        if pipe:
+            yield Download(
+                line,
+                Kind.PIPE,
+                "pipes a download straight into an interpreter, unverified",
+                _downloader_at(masked, pipe.start()),
+            )
+            continue
+        found = _line_problem(line, lines[position + 1 :], verified)
+        if found is not None:
+            yield found
+            continue
+        if not verified and uses_downloader:
+            latest = next((w for w in masked.split() if _LATEST in w), None)
+            if latest is not None:
+                yield Download(
+                    line,
+                    Kind.LATEST,
+                    "downloads from `releases/latest`, a moving target, unverified",
+                    masked.find(latest),
+                )
+                continue
+        unpacked = _PIPE_TO_TAR.search(masked)
+        if not verified and unpacked:
+            yield Download(
+                line,
+                Kind.UNPACKED,
+                "unpacks a download it never verifies",
+                _downloader_at(masked, unpacked.start()),
+            )
+
+
+def _downloader_at(masked: str, start: int) -> int:
+    found = _DOWNLOADER_WORD.search(masked, start)
+    return found.start() if found else start
+
+
+def _command_at(masked: str, words: list[str]) -> int:
+    """Where the command of ``words`` starts in the line (found by its first two words)."""
+    pattern = r"[\s\"']+".join(re.escape(word) for word in words[:2] if word)
+    found = re.search(pattern, masked)
+    return found.start() if found else max(masked.find(words[0]), 0)
+
+
+def _line_problem(
+    line: ScriptLine, rest: tuple[ScriptLine, ...], verified: bool
+) -> Download | None:
+    for words in commands(line.masked):
+        tool = words[0].rsplit("/", 1)[-1]
+        needle = _command_at(line.masked, words)
+        if words[:2] == ["go", "install"] and any(w.endswith("@latest") for w in words):
+            return Download(
+                line,
+                Kind.GO_LATEST,
+                "installs whatever version is latest (`go install ...@latest`)",
+                needle,
+            )
+        if (
+            _PIP.match(" ".join(words))
+            and "--require-hashes" not in words
+            and _REMOTE_REQUIREMENT.search(" ".join(words[2:])) is not None
+        ):
+            return Download(
+                line,
+                Kind.PIP_URL,
+                "installs a package from a URL or git without `--require-hashes`",
+                needle,
+            )
+        if _npm_latest(words):
+            return Download(
+                line,
+                Kind.NPM_LATEST,
+                f"installs whatever version is latest (`{' '.join(words[:3])}`)",
+                needle,
+            )
+        if _branch_install(words):
+            return Download(
+                line,
+                Kind.BRANCH,
+                "builds and installs a git branch (`cargo install --git`), which changes with "
+                "every push",
+                needle,
+            )
+        if tool not in _DOWNLOADERS or verified:
+            continue
+        branch = next((w for w in words[1:] if _BRANCH_URL.fullmatch(w)), None)
+        if branch is not None:
+            return Download(
+                line,
+                Kind.BRANCH,
+                f"downloads `{branch}` from a branch, which changes with every push, unverified",
+                needle,
+            )
+        if any(_LATEST in word for word in words):
+            return Download(
+                line,
+                Kind.LATEST,
+                "downloads from `releases/latest`, a moving target, unverified",
+                needle,
+            )
+        name = _output_file(words)
+        if not name:
+            continue
+        later = [words for other in rest for words in commands(other.masked)]
+        if any(_chmods(words, name) for words in later):
+            return Download(
+                line,
+                Kind.EXECUTABLE,
+                f"downloads `{name}` and makes it executable, unverified",
+                needle,
+            )
+        if any(_unpacks(words, name) for words in later):
+            return Download(
+                line, Kind.UNPACKED, f"downloads `{name}` and unpacks it, unverified", needle
+            )
+    return None
+
+
+def physical_offset(script: str, line: ScriptLine, offset: int) -> int:
+    """The offset in ``script`` of the physical line that holds ``offset`` of ``line``."""
+    start = line.start
+    for physical in script[line.start : line.end].split("\n"):
+        text = physical.rstrip("\r")
+        length = len(text) - 1 if text.endswith("\\") else len(text)
+        if offset <= length:
+            return start
+        offset -= length + 1
+        start += len(physical) + 1
+    return line.start
