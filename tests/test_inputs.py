@@ -9,11 +9,11 @@ from bastion.inputs import (
     DEPENDABOT_PATHS,
     PACKAGE_JSON,
     RENOVATE_PATHS,
-    Gitignore,
     Kind,
     collect,
 )
 from bastion.rules.no_dependency_updater import LOOKED_FOR
+from bastion.source.gitignore import Gitignore
 
 
 def _tree(root: Path, files: dict[str, str]) -> None:

@@ -20,6 +20,9 @@ from pathlib import Path
 from bastion import __version__
 from bastion.errors import UsageError
 from bastion.findings import Finding
+from bastion.source.files import FileAccessError, read_file, write_atomic
+
+MAX_BASELINE_BYTES = 64 * 1024 * 1024
 
 FORMAT_VERSION = 1
 _INDEX = re.compile(r"(?<=/)\d+(?=/|$)")
@@ -56,7 +59,8 @@ def _relative(path: str, directory: Path) -> str:
     if path.startswith("<"):  # <stdin>
         return path
     try:
-        return Path(os.path.relpath(Path(path).resolve(), directory.resolve())).as_posix()
+        real = os.path.realpath(path)  # never raises, even on a symlink loop
+        return Path(os.path.relpath(real, os.path.realpath(directory))).as_posix()
     except ValueError:  # another drive on Windows
         return Path(path).as_posix()
 
@@ -82,22 +86,20 @@ def write(path: Path, findings: Sequence[Finding]) -> None:
     entries.sort(key=lambda entry: (str(entry["path"]), str(entry["rule"]), str(entry["message"])))
     document = {"version": FORMAT_VERSION, "tool": f"bastion {__version__}", "findings": entries}
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    temporary = path.with_name(f".{path.name}.tmp")
     try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError as error:
-        raise UsageError(f"cannot write the baseline {path}: {error.strerror}") from None
+        write_atomic(path, text.encode("utf-8"))
+    except FileAccessError as error:
+        raise UsageError(f"cannot write the baseline {path}: {error.reason}") from None
 
 
 def read(path: Path) -> Baseline:
+    if not os.path.lexists(path):
+        raise UsageError(f"baseline {path} does not exist (create it with --write-baseline {path})")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(
-            f"baseline {path} does not exist (create it with --write-baseline {path})"
-        ) from None
-    except (OSError, UnicodeDecodeError) as error:
+        text = read_file(path, None, MAX_BASELINE_BYTES).decode("utf-8")
+    except FileAccessError as error:
+        raise UsageError(f"cannot read the baseline {path}: {error.reason}") from None
+    except UnicodeDecodeError as error:
         raise UsageError(f"cannot read the baseline {path}: {error}") from None
     try:
         document = json.loads(text)

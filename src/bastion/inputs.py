@@ -1,17 +1,25 @@
 """Which files a run reads: the workflows and actions under the paths a user names, and the
 dependency-updater (Dependabot, Renovate) and pre-commit configurations of each directory
-walked as a repository."""
+walked as a repository.
+
+A path inside a ``.github`` directory (``.github``, ``.github/workflows``) stands for what
+GitHub runs from there: the repository holding that ``.github`` is collected, limited to the
+files under the path. Each input carries the repository its reads may not leave.
+"""
 
 from __future__ import annotations
 
 import os
-import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import BinaryIO
 
 from bastion.errors import UsageError
+from bastion.source.files import FileAccessError, TooLarge, read_file, read_stream, repository_root
+from bastion.source.gitignore import Gitignore, ignored
 from bastion.source.json5 import Json5Error, JsonObject
 from bastion.source.json5 import parse as parse_json5
 
@@ -32,11 +40,13 @@ RENOVATE_PATHS = (
 )
 """Where Renovate looks for its configuration, in its own order of preference."""
 PRE_COMMIT_PATHS = (".pre-commit-config.yaml", ".pre-commit-config.yml")
-LOCKFILE_NAME = "actions.lock"
-"""GitHub's Actions lockfile, beside the workflows."""
 PACKAGE_JSON = "package.json"
 """Renovate also reads the ``renovate`` key of the root package.json."""
 MAX_PACKAGE_JSON_BYTES = 1024 * 1024
+LOCKFILE_NAME = "actions.lock"
+"""GitHub's Actions lockfile, beside the workflows it locks."""
+MAX_INPUT_BYTES = 10 * 1024 * 1024
+"""No workflow, action or configuration is larger; standard input is read up to this."""
 
 
 class Kind(Enum):
@@ -62,40 +72,112 @@ class Input:
     root: str | None = None
     """The directory argument this file was found under (as the user wrote it), for the
     repository-level checks; None for files named on the command line and standard input."""
+    boundary: Path | None = None
+    """The repository (resolved) no read of this file may leave; None: the one
+    ``repository_root`` finds for its path."""
+    problem: str | None = None
+    """Why the input could not be read (standard input too large), reported as a finding."""
 
 
 def collect(
     arguments: list[str],
-    stdin: bytes | None = None,
+    stdin: bytes | BinaryIO | None = None,
     exclude: Callable[[Path], bool] | None = None,
 ) -> list[Input]:
     """Expand the command-line paths into inputs, in a stable order, without duplicates.
 
-    ``exclude`` skips files and directories found while walking a directory; a file named
-    on the command line is always read.
+    ``stdin`` is read (at most ``MAX_INPUT_BYTES``) for the argument ``-``. ``exclude``
+    skips files and directories found while walking a directory; a file named on the
+    command line is always read.
     """
     inputs: list[Input] = []
-    seen: set[Path] = set()
+    seen: set[str] = set()
     for argument in arguments:
         if argument == "-":
-            inputs.append(Input("<stdin>", None, data=stdin or b""))
+            inputs.append(_standard_input(stdin))
             continue
         path = Path(argument)
-        if path.is_dir():
-            found = _collect_directory(path, exclude or _nothing)
-        elif path.is_file():
-            found = [Input(_display(path), _kind_of_file(path), path)]
-        elif path.exists():
-            raise UsageError(f"{argument} is neither a file nor a directory")
+        boundary = repository_root(path)
+        if _is_directory(path):
+            repository = _repository_of_github_path(path)
+            if repository is None:
+                found = _collect_directory(path, exclude or _nothing, boundary)
+            else:
+                found = _collect_under(repository, path, exclude or _nothing, boundary)
+        elif os.path.lexists(path):
+            _refuse_special(argument, path)
+            found = [Input(_display(path), _kind_of_file(path), path, boundary=boundary)]
         else:
             raise UsageError(f"{argument} does not exist")
         for item in found:
             assert item.path is not None
-            key = item.path.resolve()
+            key = os.path.realpath(item.path)
             if key not in seen:
                 seen.add(key)
                 inputs.append(item)
     return inputs
+
+
+def _standard_input(stdin: bytes | BinaryIO | None) -> Input:
+    if stdin is None or isinstance(stdin, bytes):
+        return Input("<stdin>", None, data=stdin or b"")
+    try:
+        return Input("<stdin>", None, data=read_stream(stdin, MAX_INPUT_BYTES))
+    except TooLarge as error:
+        return Input("<stdin>", None, data=b"", problem=error.reason)
+    except OSError as error:
+        reason = f"standard input cannot be read: {error.strerror or error}"
+        return Input("<stdin>", None, data=b"", problem=reason)
+
+
+def _refuse_special(argument: str, path: Path) -> None:
+    """A FIFO, device or socket named on the command line is a usage error: reading it could
+    block forever or never end."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # a dangling symlink or a loop: the read reports it
+    if not stat.S_ISREG(mode):
+        raise UsageError(
+            f"{argument} is not a regular file; bastion reads regular files, directories and "
+            "standard input ('-')"
+        )
+
+
+def _is_directory(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def _present(path: Path) -> bool:
+    """Whether something that is not a directory is at ``path`` (a file, or a symlink, FIFO
+    or the like that reading will report)."""
+    return os.path.lexists(path) and not _is_directory(path)
+
+
+def _repository_of_github_path(path: Path) -> Path | None:
+    """The directory holding the ``.github`` that ``path`` is (or lies in), if any."""
+    parts = Path(os.path.normpath(path)).parts
+    if ".github" not in parts:
+        return None
+    last = len(parts) - 1 - parts[::-1].index(".github")
+    return Path(*parts[:last]) if last else Path()
+
+
+def _collect_under(
+    repository: Path, path: Path, exclude: Callable[[Path], bool], boundary: Path
+) -> list[Input]:
+    """What collecting ``repository`` finds under ``path``, as files named on their own (so
+    that repository-level checks do not judge a repository from a part of it)."""
+    under = Path(os.path.normpath(path))
+    found = []
+    for item in _collect_directory(repository, exclude, boundary):
+        assert item.path is not None
+        if Path(os.path.normpath(item.path)).is_relative_to(under):
+            found.append(Input(item.display, item.kind, item.path, boundary=boundary))
+    return found
 
 
 def _nothing(path: Path) -> bool:
@@ -123,18 +205,24 @@ def _kind_of_file(path: Path) -> Kind | None:
 _RENOVATE_NAMES = frozenset(name.rsplit("/", 1)[-1] for name in RENOVATE_PATHS)
 
 
-def _collect_directory(root: Path, exclude: Callable[[Path], bool]) -> list[Input]:
+def _collect_directory(root: Path, exclude: Callable[[Path], bool], boundary: Path) -> list[Input]:
     inputs: list[Input] = []
     where = _display(root)
+
+    def found(path: Path, kind: Kind) -> Input:
+        return Input(_display(path), kind, path, root=where, boundary=boundary)
+
     workflows = root / ".github" / "workflows"
-    if workflows.is_dir():
-        # GitHub runs only the files directly inside .github/workflows.
-        for entry in sorted(workflows.iterdir()):
-            if entry.suffix in YAML_SUFFIXES and entry.is_file() and not exclude(entry):
-                inputs.append(Input(_display(entry), Kind.WORKFLOW, entry, root=where))
+    if _is_directory(workflows):
+        # GitHub runs only the files directly inside .github/workflows. Symlinks, FIFOs and
+        # the like are collected too, for the read to report them.
+        for entry in sorted(_entries(workflows), key=lambda entry: entry.name):
+            path = workflows / entry.name
+            if path.suffix in YAML_SUFFIXES and _present(path) and not exclude(path):
+                inputs.append(found(path, Kind.WORKFLOW))
         lockfile = workflows / LOCKFILE_NAME
-        if lockfile.is_file() and not exclude(lockfile):
-            inputs.append(Input(_display(lockfile), Kind.LOCKFILE, lockfile, root=where))
+        if _present(lockfile) and not exclude(lockfile):
+            inputs.append(found(lockfile, Kind.LOCKFILE))
     for paths, kind in (
         (DEPENDABOT_PATHS, Kind.DEPENDABOT),
         (RENOVATE_PATHS, Kind.RENOVATE),
@@ -142,156 +230,79 @@ def _collect_directory(root: Path, exclude: Callable[[Path], bool]) -> list[Inpu
     ):
         for relative in paths:
             path = root / relative
-            if path.is_file() and not exclude(path):
-                inputs.append(Input(_display(path), kind, path, root=where))
+            if _present(path) and not exclude(path):
+                inputs.append(found(path, kind))
     package = root / PACKAGE_JSON
-    if package.is_file() and not exclude(package) and _has_renovate_key(package):
-        inputs.append(Input(_display(package), Kind.RENOVATE, package, root=where))
-    for directory, names in _walk(root, exclude):
+    if _present(package) and not exclude(package) and _has_renovate_key(package, boundary):
+        inputs.append(found(package, Kind.RENOVATE))
+    for directory, names in _walk(root, exclude, boundary):
         for name in sorted(names):
             path = directory / name
-            if name in ACTION_NAMES and _kind_of_file(path) is Kind.ACTION:
-                inputs.append(Input(_display(path), Kind.ACTION, path, root=where))
+            if name in ACTION_NAMES and _kind_of_file(path) is Kind.ACTION and _present(path):
+                inputs.append(found(path, Kind.ACTION))
     return inputs
 
 
-def _has_renovate_key(path: Path) -> bool:
+def _entries(directory: Path) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(directory) as entries:
+            return list(entries)
+    except OSError:
+        return []
+
+
+def _has_renovate_key(path: Path, boundary: Path) -> bool:
     """Whether a package.json holds a Renovate configuration (a top-level ``renovate`` key).
 
     A package.json that cannot be read or parsed is not ours to report: npm reports it.
     """
     try:
-        if path.stat().st_size > MAX_PACKAGE_JSON_BYTES:
-            return False
-        data = path.read_bytes()
+        data = read_file(path, boundary, MAX_PACKAGE_JSON_BYTES)
         if b"renovate" not in data:
             return False
         root = parse_json5(data.decode("utf-8").removeprefix("\ufeff"))
-    except (OSError, UnicodeDecodeError, Json5Error):
+    except (FileAccessError, UnicodeDecodeError, Json5Error):
         return False
     return isinstance(root, JsonObject) and root.member("renovate") is not None
 
 
-def _walk(root: Path, exclude: Callable[[Path], bool]) -> list[tuple[Path, list[str]]]:
-    """Directories under ``root`` with their file names, honouring .gitignore files."""
+def _walk(
+    root: Path, exclude: Callable[[Path], bool], boundary: Path
+) -> list[tuple[Path, list[str]]]:
+    """Directories under ``root`` with the names of what is in them that is not a directory,
+    honouring .gitignore files. Symlinked directories are not entered."""
     found: list[tuple[Path, list[str]]] = []
     stack: list[tuple[Path, tuple[Gitignore, ...]]] = [(root, ())]
     while stack:
         directory, ignores = stack.pop()
-        try:
-            entries = list(os.scandir(directory))
-        except OSError:
-            continue
-        names = {entry.name for entry in entries}
-        if ".gitignore" in names:
-            ignores = (*ignores, Gitignore.read(directory / ".gitignore"))
+        entries = _entries(directory)
+        for entry in entries:
+            if entry.name == ".gitignore" and _is_regular(entry):
+                ignores = (*ignores, Gitignore.read(directory / entry.name, boundary))
         files: list[str] = []
         subdirectories: list[Path] = []
         for entry in entries:
             path = directory / entry.name
-            is_dir = entry.is_dir(follow_symlinks=False)
-            if any(ignore.ignores(path, is_dir=is_dir) for ignore in ignores) or exclude(path):
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                continue
+            if ignored(ignores, path, is_dir=is_dir) or exclude(path):
                 continue
             if is_dir:
                 if entry.name not in SKIPPED_DIRECTORIES:
                     subdirectories.append(path)
-            elif entry.is_file():
+            else:
                 files.append(entry.name)
         found.append((directory, files))
         stack.extend((sub, ignores) for sub in sorted(subdirectories, reverse=True))
     return found
 
 
-class Gitignore:
-    """The patterns of one .gitignore file, matched the way git matches them."""
-
-    __slots__ = ("base", "patterns")
-
-    def __init__(self, base: Path, lines: list[str]) -> None:
-        self.base = base
-        self.patterns: list[tuple[re.Pattern[str], bool, bool]] = []
-        for line in lines:
-            parsed = _parse_gitignore_line(line)
-            if parsed is not None:
-                self.patterns.append(parsed)
-
-    @classmethod
-    def read(cls, path: Path) -> Gitignore:
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            text = ""
-        return cls(path.parent, text.splitlines())
-
-    def ignores(self, path: Path, *, is_dir: bool) -> bool:
-        try:
-            relative = path.relative_to(self.base).as_posix()
-        except ValueError:
-            return False
-        ignored = False
-        for regex, negated, directory_only in self.patterns:
-            if directory_only and not is_dir:
-                continue
-            if regex.fullmatch(relative):
-                ignored = not negated
-        return ignored
-
-
-def _parse_gitignore_line(line: str) -> tuple[re.Pattern[str], bool, bool] | None:
-    line = line.rstrip("\n")
-    if not line.strip() or line.startswith("#"):
-        return None
-    if not line.endswith("\\ "):
-        line = line.rstrip(" ")
-    negated = line.startswith("!")
-    if negated or line.startswith("\\"):
-        line = line[1:]
-    directory_only = line.endswith("/")
-    line = line.rstrip("/")
-    if not line:
-        return None
-    anchored = "/" in line
-    line = line.lstrip("/")
-    body = _glob_to_regex(line)
-    regex = body if anchored else f"(?:.*/)?{body}"
-    return re.compile(regex), negated, directory_only
-
-
-def _glob_to_regex(glob: str) -> str:
-    parts: list[str] = []
-    index = 0
-    while index < len(glob):
-        char = glob[index]
-        if glob.startswith("**/", index):
-            parts.append("(?:.*/)?")
-            index += 3
-            continue
-        if glob.startswith("/**", index) and index + 3 == len(glob):
-            parts.append("/.*")
-            index += 3
-            continue
-        if glob.startswith("**", index):
-            parts.append(".*")
-            index += 2
-            continue
-        if char == "*":
-            parts.append("[^/]*")
-        elif char == "?":
-            parts.append("[^/]")
-        elif char == "[":
-            end = glob.find("]", index + 1)
-            if end < 0:
-                parts.append(re.escape(char))
-            else:
-                inner = glob[index + 1 : end].replace("\\", "\\\\")
-                if inner.startswith("!"):
-                    inner = "^" + inner[1:]
-                parts.append(f"[{inner}]")
-                index = end
-        elif char == "\\" and index + 1 < len(glob):
-            index += 1
-            parts.append(re.escape(glob[index]))
-        else:
-            parts.append(re.escape(char))
-        index += 1
-    return "".join(parts)
+def _is_regular(entry: os.DirEntry[str]) -> bool:
+    """A regular file, not a symlink (git does not follow a symlinked .gitignore) and not a
+    FIFO (which would block)."""
+    try:
+        return entry.is_file(follow_symlinks=False)
+    except OSError:
+        return False

@@ -120,10 +120,10 @@ def test_symlink_leaving_the_repository_is_refused(
     workflow.unlink()
     workflow.symlink_to(outside)
     outcome = run_cli(monkeypatch, capsys, repository, "fix", "--no-config", "--unsafe")
-    assert outcome.code == 2
+    assert outcome.code == 0  # refused with a note; the rest of the run decides the status
     assert outcome.err == (
-        f"bastion: .github/workflows/ci.yml: not fixed: it is a symlink to {outside.resolve()}, "
-        f"outside {repository.resolve()}\n"
+        "bastion: note: .github/workflows/ci.yml: skipped: the file is a symlink to outside the "
+        "repository and was not read; bastion reads and writes only files inside the repository\n"
     )
     assert outside.read_text(encoding="utf-8") == UNSAFE_ONLY
     assert workflow.is_symlink()

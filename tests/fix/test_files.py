@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bastion.fix.files import WriteError, outside, repository_root, write_atomic
+from bastion.source.files import WriteError, outside, repository_root, write_atomic
 
 
 def test_a_failed_rename_leaves_the_file_and_no_temporary(
@@ -21,7 +21,7 @@ def test_a_failed_rename_leaves_the_file_and_no_temporary(
 
     monkeypatch.setattr(os, "replace", refuse)
     with pytest.raises(WriteError, match="No space left on device"):
-        write_atomic(target, b"new\n", b"old\n")
+        write_atomic(target, b"new\n", expected=b"old\n")
     assert target.read_bytes() == b"old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["ci.yml"]
 
@@ -29,8 +29,8 @@ def test_a_failed_rename_leaves_the_file_and_no_temporary(
 def test_a_file_changed_meanwhile_is_not_overwritten(tmp_path: Path) -> None:
     target = tmp_path / "ci.yml"
     target.write_bytes(b"edited by someone else\n")
-    with pytest.raises(WriteError, match="changed while it was being fixed"):
-        write_atomic(target, b"new\n", b"old\n")
+    with pytest.raises(WriteError, match="changed while bastion was working on it"):
+        write_atomic(target, b"new\n", expected=b"old\n")
     assert target.read_bytes() == b"edited by someone else\n"
 
 

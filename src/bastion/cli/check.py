@@ -62,7 +62,7 @@ def register(commands: Commands) -> None:
 def _check(arguments: argparse.Namespace) -> int:
     settings = load_config(arguments)
     paths = arguments.paths or ["."]
-    stdin = sys.stdin.buffer.read() if "-" in paths else None
+    stdin = sys.stdin.buffer if "-" in paths else None
     inputs = collect(paths, stdin, settings.excludes)
     if arguments.jobs is not None and arguments.jobs < 1:
         raise UsageError("--jobs must be at least 1")

@@ -19,10 +19,18 @@ from bastion.cli.common import (
     add_github_arguments,
 )
 from bastion.errors import UsageError
-from bastion.inputs import Kind, collect
+from bastion.inputs import MAX_INPUT_BYTES, Kind, collect
 from bastion.pinning.plan import UpdatePlan, plan_pin, plan_update
 from bastion.pinning.resolver import Resolver, default_resolver
 from bastion.pinning.rewrite import Edit, Parsed, Site, YamlError, apply_edits, read_sites
+from bastion.source.files import (
+    LEFTOVER_NOTE,
+    FileAccessError,
+    OutsideRepository,
+    read_file,
+    repository_root,
+    write_atomic,
+)
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw]?)")
 _UNITS = {"": 86400, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -89,37 +97,52 @@ def _duration(text: str) -> float:
 class _File:
     display: str
     path: Path
+    root: Path
+    """The repository the file lies in: it is written only inside it."""
+    data: bytes
+    """The bytes read, which the file must still hold when it is written."""
     parsed: Parsed
     bom: bool
 
 
-def _load(arguments: argparse.Namespace) -> tuple[list[_File], list[str]]:
+def _load(arguments: argparse.Namespace) -> tuple[list[_File], int]:
+    """The files to rewrite, and how many were skipped (each said why on stderr)."""
     paths = arguments.paths or ["."]
     if "-" in paths:
         raise UsageError("pin and update rewrite files; standard input ('-') is not supported")
     files: list[_File] = []
-    errors: list[str] = []
+    skipped = 0
     for item in collect(paths):
         if item.path is None or item.kind not in (None, Kind.WORKFLOW, Kind.ACTION):
             continue
+        root = item.boundary or repository_root(item.path)
         try:
-            text = item.path.read_bytes().decode("utf-8")
-        except OSError as error:
-            errors.append(f"cannot read {item.display}: {error.strerror}")
+            data = read_file(item.path, root, MAX_INPUT_BYTES)
+            text = data.decode("utf-8")
+        except OutsideRepository as error:  # refused, said, and no failure of the run
+            print(f"bastion: note: {item.display}: skipped: {error.reason}", file=sys.stderr)
+            continue
+        except FileAccessError as error:
+            skipped += _skip(item.display, error.reason)
             continue
         except UnicodeDecodeError:
-            errors.append(f"{item.display} is not UTF-8; skipped")
+            skipped += _skip(item.display, "the file is not UTF-8")
             continue
         bom = text.startswith("\ufeff")
         try:
             parsed = read_sites(text.removeprefix("\ufeff"), item.kind)
         except YamlError as error:
-            errors.append(f"{item.display}:{error.point.line}: {error.message}; skipped")
+            skipped += _skip(f"{item.display}:{error.point.line}", error.message)
             continue
-        files.append(_File(item.display, item.path, parsed, bom))
-    if not files and not errors:
+        files.append(_File(item.display, item.path, root, data, parsed, bom))
+    if not files and not skipped:
         print(f"bastion: no workflows or actions found under {', '.join(paths)}", file=sys.stderr)
-    return files, errors
+    return files, skipped
+
+
+def _skip(where: str, reason: str) -> int:
+    print(f"bastion: {where}: skipped: {reason}", file=sys.stderr)
+    return 1
 
 
 def _resolver(arguments: argparse.Namespace) -> Resolver:
@@ -144,15 +167,18 @@ def _apply(file: _File, edits: list[Edit], show_diff: bool) -> str | None:
             )
         )
         return None
+    data = (("\ufeff" if file.bom else "") + after).encode("utf-8")
     try:
-        file.path.write_bytes((("\ufeff" if file.bom else "") + after).encode("utf-8"))
-    except OSError as error:
-        return f"cannot write {file.display}: {error.strerror}"
+        for leftover in write_atomic(file.path, data, root=file.root, expected=file.data):
+            print(f"bastion: note: removed {leftover}, {LEFTOVER_NOTE}", file=sys.stderr)
+    except FileAccessError as error:
+        return str(error)
     return None
 
 
 def _pin(arguments: argparse.Namespace) -> int:
-    files, errors = _load(arguments)
+    files, skipped = _load(arguments)
+    errors: list[str] = []
     resolver = _resolver(arguments)
     resolver.prefetch(site.owner_repo for f in files for site in f.parsed.sites)
     pinned = unpinned = changed_files = 0
@@ -166,26 +192,31 @@ def _pin(arguments: argparse.Namespace) -> int:
             if plan.problem:
                 unpinned += 1
                 _report(file, plan.site, plan.problem)
-            elif plan.edits:
-                pinned += 1
             if plan.note:
                 _report(file, plan.site, plan.note)
-        if edits:
-            changed_files += 1
         error = _apply(file, edits, arguments.diff)
         if error:
             errors.append(error)
+        elif edits:
+            changed_files += 1
+            pinned += sum(1 for plan in plans if plan.edits and not plan.problem)
     verb = "would pin" if arguments.diff else "pinned"
     print(
         f"bastion: {verb} {pinned} uses in {changed_files} file{'s' if changed_files != 1 else ''}"
-        + (f"; {unpinned} left as they were (see above)" if unpinned else ""),
+        + (f"; {unpinned} left as they were (see above)" if unpinned else "")
+        + _skipped(skipped),
         file=sys.stderr,
     )
-    return _exit(errors, unpinned)
+    return _exit(errors, unpinned + skipped)
+
+
+def _skipped(count: int) -> str:
+    return f"; {count} file{'s' if count != 1 else ''} skipped (see above)" if count else ""
 
 
 def _update(arguments: argparse.Namespace) -> int:
-    files, errors = _load(arguments)
+    files, skipped = _load(arguments)
+    errors: list[str] = []
     resolver = _resolver(arguments)
     resolver.prefetch(site.owner_repo for f in files for site in f.parsed.sites)
     now = time.time()
@@ -207,10 +238,15 @@ def _update(arguments: argparse.Namespace) -> int:
         error = _apply(file, [e for plan in plans for e in plan.edits], arguments.diff)
         if error:
             errors.append(error)
+            moved = [(f, plan) for f, plan in moved if f is not file]
     _table(moved)
     verb = "would move" if arguments.diff else "moved"
-    print(f"bastion: {verb} {len(moved)} pin{'s' if len(moved) != 1 else ''}", file=sys.stderr)
-    return _exit(errors, problems)
+    count = len(moved)
+    print(
+        f"bastion: {verb} {count} pin{'s' if count != 1 else ''}" + _skipped(skipped),
+        file=sys.stderr,
+    )
+    return _exit(errors, problems + skipped)
 
 
 def _table(moved: Sequence[tuple[_File, UpdatePlan]]) -> None:

@@ -17,13 +17,14 @@ from bastion.engine import Report
 from bastion.errors import BastionError
 from bastion.findings import Finding, Span
 from bastion.github.git import GitError
-from bastion.inputs import Input, Kind
+from bastion.inputs import MAX_INPUT_BYTES, Input, Kind
 from bastion.pinning.resolver import NotCached, Reach, Resolver, default_resolver
 from bastion.pinning.rewrite import Parsed, Site, YamlError, read_sites
 from bastion.rules.base import Rule
 from bastion.rules.impostor_commit import ImpostorCommit
 from bastion.rules.unknown_ref import UnknownRef
 from bastion.rules.version_comment_mismatch import VersionCommentMismatch
+from bastion.source.files import FileAccessError, read_file
 
 _FULL_SHA = re.compile(r"[0-9a-f]{40}")
 _HEX = re.compile(r"[0-9a-fA-F]{7,40}")
@@ -87,10 +88,12 @@ def _read(item: Input) -> _File | None:
     if item.kind not in (None, Kind.WORKFLOW, Kind.ACTION):
         return None
     try:
-        data = item.data if item.data is not None else item.path.read_bytes() if item.path else b""
+        data = item.data
+        if data is None:
+            data = read_file(item.path, item.boundary, MAX_INPUT_BYTES) if item.path else b""
         text = data.decode("utf-8").removeprefix("\ufeff")
         return _File(item.display, read_sites(text, item.kind))
-    except (OSError, UnicodeDecodeError, YamlError):
+    except (FileAccessError, UnicodeDecodeError, YamlError):
         return None  # the static check has already reported it
 
 

@@ -1,0 +1,330 @@
+"""Reading and writing the files of a repository without being turned against the user.
+
+Every command reads and writes through this module. A read stays inside the repository (a
+symlink whose real path leaves it is refused, never followed), opens regular files only
+(never a FIFO, a device or a socket, which could block or never end), and reads at most a
+bound. A write replaces the file atomically: a temporary file in the same directory, with the
+old file's mode, synced, then renamed over it; on any failure the original is untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import secrets
+import stat
+from pathlib import Path
+from typing import BinaryIO
+
+from bastion.errors import BastionError
+
+MIB = 1024 * 1024
+CHUNK = 64 * 1024
+TEMPORARY_SUFFIX = ".bastion-fix"
+"""Temporary files are ``.NAME.XXXXXXXX.bastion-fix`` beside the file they replace."""
+LEFTOVER_NOTE = "a temporary file an earlier bastion run left when it was stopped"
+"""What to say about a leftover temporary file ``write_atomic`` removed."""
+_RANDOM_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789_"
+_RANDOM_LENGTH = 8
+
+
+class FileAccessError(BastionError):
+    """A file was not read or not written. ``reason`` describes it from the file's side
+    ("the file is ..."), fit for a finding; ``str()`` names the path."""
+
+    def __init__(self, path: Path | str, reason: str, message: str | None = None) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(message if message is not None else f"{path}: {reason}")
+
+
+class OutsideRepository(FileAccessError):
+    """A symlink leads out of the repository; bastion neither reads nor writes through it."""
+
+    def __init__(self, path: Path | str, root: Path, done: str = "read") -> None:
+        self.root = root
+        super().__init__(
+            path,
+            f"the file is a symlink to outside the repository and was not {done}; bastion "
+            "reads and writes only files inside the repository",
+        )
+
+
+class NotRegularFile(FileAccessError):
+    """A FIFO, device, socket, directory, dangling symlink or symlink loop."""
+
+
+class TooLarge(FileAccessError):
+    def __init__(self, path: Path | str, limit: int, size: int | None, what: str) -> None:
+        self.limit = limit
+        self.size = size
+        amount = f"{size / MIB:.1f} MiB, larger" if size is not None else "larger"
+        super().__init__(
+            path,
+            f"{what} is too large ({amount} than the {_mebibytes(limit)} bastion reads) "
+            "and was not read",
+        )
+
+
+class ReadFailed(FileAccessError):
+    """The operating system refused the read (permissions, I/O error)."""
+
+
+class WriteError(FileAccessError):
+    """A write failed or was refused; the original file is as it was."""
+
+    def __init__(self, path: Path | str, cause: str) -> None:
+        super().__init__(
+            path,
+            f"cannot write the file: {cause}; it is unchanged",
+            f"cannot write {path}: {cause}; the file is unchanged",
+        )
+
+
+def _mebibytes(limit: int) -> str:
+    return f"{limit // MIB} MiB" if limit % MIB == 0 else f"{limit} bytes"
+
+
+# -- where a repository ends --
+
+
+def repository_root(path: Path) -> Path:
+    """The repository a path lies in, resolved: the nearest directory at or above it holding
+    ``.git``; without one, the directory holding the ``.github`` the path is in; else the
+    path itself (its directory, for a file)."""
+    start = Path(os.path.abspath(path))
+    directory = start if _is_directory(start) else start.parent
+    for candidate in (directory, *directory.parents):
+        if os.path.lexists(candidate / ".git"):
+            return Path(os.path.realpath(candidate))
+    parts = directory.parts
+    if ".github" in parts:
+        last = len(parts) - 1 - parts[::-1].index(".github")
+        directory = Path(*parts[:last])
+    return Path(os.path.realpath(directory))
+
+
+def outside(path: Path, root: Path) -> Path | None:
+    """The real path of ``path`` if symlinks take it outside ``root`` (a resolved path)."""
+    real = Path(os.path.realpath(path))
+    return None if real.is_relative_to(root) else real
+
+
+def _is_directory(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def _real_path(path: Path) -> Path:
+    """The real path of ``path``; raises NotRegularFile for a loop or a dangling symlink."""
+    try:
+        return Path(os.path.realpath(path, strict=True))
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise NotRegularFile(path, "the file is a symlink loop and was not read") from None
+        if os.path.islink(path):
+            raise NotRegularFile(
+                path, "the file is a symlink to a file that does not exist"
+            ) from None
+        raise ReadFailed(path, f"cannot read the file: {error.strerror or error}") from None
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    return "not a regular file"
+
+
+def _not_regular(path: Path | str, mode: int) -> NotRegularFile:
+    return NotRegularFile(path, f"the file is {_kind(mode)}, not a regular file, and was not read")
+
+
+# -- reading --
+
+
+def read_file(path: Path, root: Path | None, limit: int) -> bytes:
+    """The bytes of the regular file at ``path``, at most ``limit`` of them.
+
+    ``root`` is the resolved repository the file must really lie in (None: the repository
+    ``repository_root`` finds for it). Raises OutsideRepository, NotRegularFile, TooLarge or
+    ReadFailed; never blocks on a FIFO, never reads more than ``limit + 1`` bytes.
+    """
+    real = _real_path(path)
+    if root is None:
+        root = repository_root(path)
+    if not real.is_relative_to(root):
+        raise OutsideRepository(path, root)
+    try:
+        before = os.stat(real)
+    except OSError as error:
+        raise ReadFailed(path, f"cannot read the file: {error.strerror or error}") from None
+    if not stat.S_ISREG(before.st_mode):
+        raise _not_regular(path, before.st_mode)
+    if before.st_size > limit:
+        raise TooLarge(path, limit, before.st_size, "the file")
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        descriptor = os.open(real, flags | getattr(os, "O_CLOEXEC", 0))
+    except OSError as error:
+        if error.errno == errno.ELOOP:  # the file became a symlink since we resolved it
+            raise NotRegularFile(path, "the file changed into a symlink and was not read") from None
+        raise ReadFailed(path, f"cannot read the file: {error.strerror or error}") from None
+    try:
+        opened = os.fstat(descriptor)
+        if not stat.S_ISREG(opened.st_mode):
+            raise _not_regular(path, opened.st_mode)
+        if (opened.st_dev, opened.st_ino) != (before.st_dev, before.st_ino):
+            raise ReadFailed(path, "the file was replaced while it was being read; run again")
+        chunks: list[bytes] = []
+        total = 0
+        while total <= limit:
+            chunk = os.read(descriptor, min(CHUNK, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    except OSError as error:
+        raise ReadFailed(path, f"cannot read the file: {error.strerror or error}") from None
+    finally:
+        os.close(descriptor)
+    if total > limit:
+        raise TooLarge(path, limit, None, "the file")
+    return b"".join(chunks)
+
+
+def read_stream(stream: BinaryIO, limit: int, name: str = "<stdin>") -> bytes:
+    """At most ``limit`` bytes of ``stream`` (standard input), read in bounded chunks; raises
+    TooLarge as soon as there are more, without reading the rest."""
+    chunks: list[bytes] = []
+    total = 0
+    while total <= limit:
+        chunk = stream.read(min(CHUNK, limit + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    if total > limit:
+        raise TooLarge(name, limit, None, "standard input")
+    return b"".join(chunks)
+
+
+# -- writing --
+
+
+def leftover_temporaries(path: Path) -> list[Path]:
+    """Temporary files an earlier, killed write of ``path`` left beside it."""
+    pattern = re.compile(
+        re.escape(f".{path.name}.")
+        + f"[{re.escape(_RANDOM_ALPHABET)}]{{{_RANDOM_LENGTH}}}"
+        + re.escape(TEMPORARY_SUFFIX)
+    )
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return []
+    found = []
+    for name in sorted(names):
+        if pattern.fullmatch(name):
+            candidate = path.parent / name
+            with contextlib.suppress(OSError):
+                if stat.S_ISREG(os.lstat(candidate).st_mode):
+                    found.append(candidate)
+    return found
+
+
+def write_atomic(
+    path: Path, data: bytes, *, root: Path | None = None, expected: bytes | None = None
+) -> list[Path]:
+    """Replace the file at ``path`` (or create it) with ``data``, all or nothing.
+
+    A symlink is written through to its target, which must lie inside ``root`` (None: the
+    repository ``repository_root`` finds). ``expected`` is the content the file must still
+    hold (it was read, then worked on): if it changed meanwhile, nothing is written. The old
+    file's permission bits are kept. Returns the leftover temporary files of earlier killed
+    writes, which are removed. Raises WriteError (or OutsideRepository, NotRegularFile).
+    """
+    if root is None:
+        root = repository_root(path)
+    real = Path(os.path.realpath(path))
+    if not real.is_relative_to(root):
+        raise OutsideRepository(path, root, "written")
+    try:
+        current = os.lstat(real)
+    except FileNotFoundError:
+        current = None
+    except OSError as error:
+        raise _write_error(real, error) from None
+    if current is not None and not stat.S_ISREG(current.st_mode):
+        raise NotRegularFile(path, f"the file is {_kind(current.st_mode)} and was not written")
+    if expected is not None:
+        try:
+            now = read_file(real, root, len(expected))
+        except FileAccessError:
+            now = None
+        if now != expected:
+            raise WriteError(real, "it changed while bastion was working on it; run again")
+    removed = []
+    for leftover in leftover_temporaries(real):
+        with contextlib.suppress(OSError):
+            os.unlink(leftover)
+            removed.append(leftover)
+    temporary, descriptor = _create_temporary(real)
+    try:
+        if current is not None:
+            os.fchmod(descriptor, stat.S_IMODE(current.st_mode))
+        view = memoryview(data)
+        while view:
+            written = os.write(descriptor, view)
+            view = view[written:]
+        os.fsync(descriptor)
+        os.close(descriptor)
+        descriptor = -1
+        os.replace(temporary, real)
+    except OSError as error:
+        if descriptor >= 0:
+            with contextlib.suppress(OSError):
+                os.close(descriptor)
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise _write_error(real, error) from None
+    _sync_directory(real.parent)
+    return removed
+
+
+def _create_temporary(real: Path) -> tuple[Path, int]:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    flags |= getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        name = "".join(secrets.choice(_RANDOM_ALPHABET) for _ in range(_RANDOM_LENGTH))
+        temporary = real.parent / f".{real.name}.{name}{TEMPORARY_SUFFIX}"
+        try:
+            return temporary, os.open(temporary, flags, 0o666)
+        except FileExistsError:
+            continue
+        except OSError as error:
+            raise _write_error(real, error) from None
+    raise WriteError(real, "no temporary file could be created beside it")
+
+
+def _write_error(real: Path, error: OSError) -> WriteError:
+    return WriteError(real, error.strerror or str(error))
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the rename durable; some file systems cannot sync a directory, which is fine."""
+    with contextlib.suppress(OSError):
+        descriptor = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
