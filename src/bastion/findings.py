@@ -71,6 +71,18 @@ class Span:
 
 
 @dataclass(frozen=True, slots=True)
+class Location:
+    """A place in a file, with what it is: one step of the chain that leads to a finding in
+    a called action (``path`` is then ``owner/repo/file@commit``)."""
+
+    path: str
+    span: Span
+    label: str = ""
+    uri: str = ""
+    """A URL of the file at its commit, for reports that link to it."""
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     rule: str
     severity: Severity
@@ -84,6 +96,9 @@ class Finding:
     status: str | None = None
     """None for findings in files; ``"fail"`` or ``"unknown"`` for checks of settings read
     through the GitHub API, whose ``path`` names the repository or organisation."""
+    via: tuple[Location, ...] = ()
+    """For a finding in a file a workflow calls (``check --graph``): each ``uses:`` after
+    the one at ``path``, then the place of the finding in the called file."""
 
     @property
     def sort_key(self) -> tuple[str, int, int, str]:

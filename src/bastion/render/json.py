@@ -27,6 +27,19 @@ def finding_object(finding: Finding) -> dict[str, object]:
     }
     if finding.status is not None:
         found["status"] = finding.status
+    if finding.via:
+        found["via"] = [
+            {
+                "path": place.path,
+                "line": place.span.start.line,
+                "column": place.span.start.column,
+                "end_line": place.span.end.line,
+                "end_column": place.span.end.column,
+                "label": place.label,
+                "url": place.uri,
+            }
+            for place in finding.via
+        ]
     return found
 
 

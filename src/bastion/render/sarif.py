@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from bastion import __version__
 from bastion.engine import Report
-from bastion.findings import Confidence, Finding, Severity
+from bastion.findings import Confidence, Finding, Location, Severity, Span
 from bastion.rules import RULES, Rule
 
 SCHEMA_URI = (
@@ -117,11 +117,30 @@ def _result(finding: Finding, rule_index: int | None, fingerprint: str) -> dict[
         properties = result["properties"]
         assert isinstance(properties, dict)
         properties["status"] = finding.status
+    if finding.via:
+        related = [
+            {"id": number, "physicalLocation": _place(place), "message": {"text": place.label}}
+            for number, place in enumerate(finding.via, start=1)
+        ]
+        result["relatedLocations"] = related
+        start = {"location": {"physicalLocation": _physical_location(finding)}}
+        steps = [{"location": {k: v for k, v in place.items() if k != "id"}} for place in related]
+        result["codeFlows"] = [{"threadFlows": [{"locations": [start, *steps]}]}]
     return result
 
 
+def _place(place: Location) -> dict[str, object]:
+    """A step of a finding's chain: in a called file, linked by its URL when it has one."""
+    artifact = {"uri": place.uri} if place.uri else artifact_location(place.path)
+    return {"artifactLocation": artifact, "region": _region(place.span)}
+
+
 def _physical_location(finding: Finding) -> dict[str, object]:
-    start, end = finding.span.start, finding.span.end
+    return {"artifactLocation": artifact_location(finding.path), "region": _region(finding.span)}
+
+
+def _region(span: Span) -> dict[str, int]:
+    start, end = span.start, span.end
     end_column = end.column
     if end.line < start.line or (end.line == start.line and end.column <= start.column):
         # A point (a parse error): GitHub wants a region at least one character wide.
@@ -129,13 +148,10 @@ def _physical_location(finding: Finding) -> dict[str, object]:
     else:
         end_line = end.line
     return {
-        "artifactLocation": artifact_location(finding.path),
-        "region": {
-            "startLine": start.line,
-            "startColumn": start.column,
-            "endLine": end_line,
-            "endColumn": end_column,
-        },
+        "startLine": start.line,
+        "startColumn": start.column,
+        "endLine": end_line,
+        "endColumn": end_column,
     }
 
 

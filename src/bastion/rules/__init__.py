@@ -7,7 +7,11 @@ from bastion.rules.base import Hit, Option, Rule
 from bastion.rules.dangerous_trigger import DangerousTrigger
 from bastion.rules.excessive_permissions import ExcessivePermissions
 from bastion.rules.impostor_commit import ImpostorCommit
+from bastion.rules.latest_version_default import LatestVersionDefault
 from bastion.rules.missing_provenance import MissingProvenance
+from bastion.rules.mutable_docker_image import MutableDockerImage
+from bastion.rules.nested_mutable_uses import NestedMutableUses
+from bastion.rules.nested_unverified_download import NestedUnverifiedDownload
 from bastion.rules.no_dependency_updater import NoDependencyUpdater
 from bastion.rules.persisted_credentials import PersistedCredentials
 from bastion.rules.publish_outside_environment import PublishOutsideEnvironment
@@ -48,6 +52,10 @@ RULES: tuple[type[Rule], ...] = (
     PublishOutsideEnvironment,
     MissingProvenance,
     UnverifiedDownload,
+    NestedMutableUses,
+    NestedUnverifiedDownload,
+    MutableDockerImage,
+    LatestVersionDefault,
     NoDependencyUpdater,
     UpdaterCooldown,
     ActionsNotUpdated,

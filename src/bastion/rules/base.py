@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from bastion.findings import Area, Confidence, Severity, Span
+from bastion.graph.gaps import Context, Gap
+from bastion.graph.model import Node as GraphNode
 from bastion.model.lockfile import Lockfile
 from bastion.model.updaters import Dependabot, PreCommit, Renovate, Repository
 from bastion.model.workflow import Action, Workflow
 from bastion.source.json5 import JsonNode
-from bastion.source.yaml import Node
+from bastion.source.yaml import Node, node_span
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,15 @@ class RepositoryHit:
     route: str = ""
     severity: Severity | None = None
     confidence: Confidence | None = None
+
+
+def gap_of(hit: Hit, file: str) -> Gap:
+    """A hit of a file hook, found in the called file ``file``, as a gap of its node."""
+    span = hit.span
+    if span is None:
+        assert isinstance(hit.node, Node)
+        span = node_span(hit.node)
+    return Gap(hit.message, file, span, hit.route, hit.severity, hit.confidence)
 
 
 OptionValue = bool | int | str | tuple[str, ...]
@@ -93,6 +104,11 @@ class Rule:
 
     def check_repository(self, repository: Repository) -> Iterator[RepositoryHit]:
         """Runs once per directory walked as a repository, after its files were found."""
+        return iter(())
+
+    def check_node(self, node: GraphNode, context: Context) -> Iterator[Gap]:
+        """Graph audits only (`check --graph`, `bastion graph`): a called action or reusable
+        workflow, in the context of a job that reaches it. The file pass never calls it."""
         return iter(())
 
     @classmethod

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from bastion.findings import Confidence, Severity
+from bastion.graph.gaps import (
+    Context,
+    Gap,
+    dockerfile_downloads,
+    dockerfile_path,
+    is_script,
+    run_step_downloads,
+    script_downloads,
+)
+from bastion.graph.model import Node
+from bastion.rules.base import Rule
+
+
+class NestedUnverifiedDownload(Rule):
+    """Flags a called action that downloads code and runs or installs it unverified.
+
+    A graph rule (`bastion check --graph`, `bastion graph`). In the `run:` steps of the
+    composite actions and reusable workflows the graph reaches, in the shell scripts of
+    the action's own tree that those steps run (through `github.action_path`), and in the
+    `RUN` instructions of the Dockerfile a docker action builds, flagged at the line of your
+    file that brings the action in (the chain and the exact line of the called file come
+    with the finding):
+
+    - everything `unverified-download` reports (`curl ... | sh`, a download made
+      executable, `releases/latest` URLs, `go install ...@latest`, `pip install` of a URL);
+    - a `releases/latest` URL assigned to a variable that a download then uses;
+    - a file fetched from a branch: `raw.githubusercontent.com/OWNER/REPO/main/...`,
+      `github.com/OWNER/REPO/raw/master/...`, `archive/refs/heads/...`;
+    - `cargo install --git URL` (with `--branch`, or without `--rev`/`--tag`);
+    - `npm install -g tool@latest` (also `pnpm`, `yarn`, `bun`, `npx tool@latest`);
+    - an archive downloaded and unpacked (`curl ... | tar x`, `tar xf` or `unzip` of it).
+
+    A script that checks a signature (`gpg --verify`, `cosign verify*`, `minisign -V`,
+    `gh attestation verify`, `slsa-verifier`) or a checksum it did not download itself
+    (`sha256sum -c` of a file it fetched from the same place verifies nothing) is not
+    reported, except for pipes into an interpreter.
+
+    ## Why it matters
+    A commit pin freezes the action's files, not what they fetch when they run. An
+    installer taken from a branch, a "latest" release or an unchecked tarball changes
+    under the pin: whoever controls that server or release runs code in your job with its
+    token and secrets (the Codecov uploader compromise of 2021 went through exactly such a
+    download). The playbook checks every downloaded installer against a checksum.
+
+    ## Example
+    ```yaml
+    # org/lint/entrypoint.sh, run by the composite action you pin
+    curl -o formatter.js https://raw.githubusercontent.com/org/tool/master/formatter.js
+    ```
+
+    ## How to fix
+    Pass the action an exact `version:` (and its checksum input, if it has one) so it skips
+    the moving download; or pin elsewhere: install the tool yourself from a pinned release
+    checked with `sha256sum --check`, and drop the action. Ask the maintainers to embed the
+    versions and sha256 hashes of what the action downloads (sigstore/cosign-installer
+    does: its bootstrap binary is checked against hashes written into the action).
+    """
+
+    id = "nested-unverified-download"
+    summary = "a called action downloads and runs code without a checksum or from a branch"
+    severity = Severity.MEDIUM
+    confidence = Confidence.HIGH
+    checks_files = False
+
+    def check_node(self, node: Node, context: Context) -> Iterator[Gap]:
+        view = node.view
+        if view is not None:
+            yield from run_step_downloads(view, node.metadata)
+        dockerfile = (
+            dockerfile_path(node.action, node.metadata) if node.action is not None else None
+        )
+        for path in sorted(node.files):
+            text = node.text(path)
+            if path == node.metadata or text is None:
+                continue
+            if path == dockerfile:
+                yield from dockerfile_downloads(path, text)
+            elif is_script(path, text):
+                yield from script_downloads(path, text)
