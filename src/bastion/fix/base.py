@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import ClassVar
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar, TypeVar, cast
 
 from bastion.engine import YamlModel
 from bastion.findings import Finding, Point
@@ -19,6 +19,8 @@ from bastion.source.yaml import Document, MappingNode, Node, ScalarNode
 
 Model = YamlModel
 """The typed view of a file a fixer edits."""
+
+T = TypeVar("T")
 
 # The line breaks YAML and LineIndex count, so that points agree with findings.
 _LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
@@ -50,6 +52,15 @@ class Target:
     findings: tuple[Finding, ...]
     settings: Mapping[str, Mapping[str, OptionValue]]
     """Rule options from the configuration, by rule id."""
+    memo: dict[Hashable, object] = field(default_factory=dict, repr=False, compare=False)
+    """What fixers compute once per target and look up per finding (see :meth:`once`)."""
+
+    def once(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, computed on the first call with ``key`` and remembered: a lookup
+        every finding needs must not cost a pass over the whole file each time."""
+        if key not in self.memo:
+            self.memo[key] = compute()
+        return cast("T", self.memo[key])
 
     def offset(self, point: Point) -> int:
         """The character offset of a 1-based (line, column) point."""
@@ -68,8 +79,11 @@ class Target:
 
     def job_of(self, step: Step) -> Job | None:
         """The job a step of a workflow belongs to."""
+        return self.once("jobs by step", self._jobs_by_step).get(step.route)
+
+    def _jobs_by_step(self) -> dict[str, Job]:
         jobs = self.workflow.jobs if self.workflow is not None else []
-        return next((job for job in jobs if step.route.startswith(job.route + "/")), None)
+        return {step.route: job for job in jobs for step in job.steps}
 
     def steps_around(self, step: Step) -> list[Step]:
         """The steps of the job (or composite action) that ``step`` belongs to."""
@@ -80,13 +94,12 @@ class Target:
 
     def step(self, route: str) -> Step | None:
         """The step whose route is the longest prefix of ``route``."""
-        found: Step | None = None
-        for step in _steps(self.model):
-            if (route == step.route or route.startswith(step.route + "/")) and (
-                found is None or len(step.route) > len(found.route)
-            ):
-                found = step
-        return found
+        steps = self.once("steps by route", lambda: {s.route: s for s in _steps(self.model)})
+        while route:
+            if route in steps:
+                return steps[route]
+            route = route.rpartition("/")[0]
+        return None
 
 
 @functools.lru_cache(maxsize=8)

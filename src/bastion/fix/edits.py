@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,9 +26,36 @@ class Edit:
         return self.start < other.end and other.start < self.end
 
 
-def conflict(edits: Sequence[Edit], taken: Iterable[Edit]) -> bool:
-    """Whether any of ``edits`` touches any of ``taken``."""
-    return any(edit.touches(other) for other in taken for edit in edits)
+class Taken:
+    """Edits already chosen, sorted, so that whether a new one touches any of them is a
+    binary search rather than a pass over all."""
+
+    def __init__(self) -> None:
+        self._edits: list[Edit] = []
+
+    def touches(self, edits: Sequence[Edit]) -> bool:
+        """Whether any of ``edits`` touches any edit taken."""
+        for edit in edits:
+            # An edit taken can touch this one only if it starts at or before its end; the
+            # ones taken do not touch one another, so their ends rise with their starts and
+            # the walk back stops at the first that ends before this one starts.
+            at = bisect.bisect_right(self._edits, (edit.end, _AFTER), key=_bounds)
+            while at > 0 and self._edits[at - 1].end >= edit.start:
+                at -= 1
+                if edit.touches(self._edits[at]):
+                    return True
+        return False
+
+    def add(self, edits: Sequence[Edit]) -> None:
+        for edit in edits:
+            bisect.insort(self._edits, edit)
+
+
+_AFTER = float("inf")
+
+
+def _bounds(edit: Edit) -> tuple[int, float]:
+    return (edit.start, edit.end)
 
 
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:

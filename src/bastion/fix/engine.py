@@ -20,7 +20,7 @@ from bastion.config import Config
 from bastion.engine import Checker, build_model
 from bastion.findings import Finding
 from bastion.fix.base import Fix, Fixer, Model, NoFix, Target
-from bastion.fix.edits import Edit, apply_edits, conflict
+from bastion.fix.edits import Edit, Taken, apply_edits
 from bastion.fix.registry import FIXERS, NO_FIXER_HINTS
 from bastion.fix.yaml_edit import Layout
 from bastion.inputs import Input, Kind
@@ -132,7 +132,7 @@ class FixEngine:
         self, target: Target, rejected: set[tuple[str, str, str]], result: FileFix
     ) -> list[tuple[Finding, Fix]]:
         chosen: list[tuple[Finding, Fix]] = []
-        edits: list[Edit] = []
+        taken = Taken()
         seen: set[tuple[Edit, ...]] = set()
         for finding in target.findings:
             fixer = self.fixers.get(finding.rule)
@@ -143,10 +143,10 @@ class FixEngine:
                 continue
             if fix.edits in seen:
                 continue  # the same fix, proposed for another finding it also removes
-            if conflict(fix.edits, edits):
+            if taken.touches(fix.edits):
                 continue  # the next round, on the new text, takes it up
             seen.add(fix.edits)
-            edits.extend(fix.edits)
+            taken.add(fix.edits)
             chosen.append((finding, fix))
         return chosen
 

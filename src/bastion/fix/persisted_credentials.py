@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from bastion.findings import Finding
@@ -45,10 +46,26 @@ _GIT_PUSH = re.compile(r"\bgit\s+(?:-[cC]\s+\S+\s+)*push\b")
 def _later_push(target: Target, checkout: Step) -> str | None:
     """The first later step of the same job that pushes with stored credentials."""
     steps = target.steps_around(checkout)
-    for step in steps[steps.index(checkout) + 1 :] if checkout in steps else []:
+    positions = target.once(
+        ("positions", id(steps)), lambda: {id(s): i for i, s in enumerate(steps)}
+    )
+    if id(checkout) not in positions:
+        return None
+    pushers = target.once(("pushing steps", id(steps)), lambda: _pushers(steps))
+    later = bisect.bisect_right(pushers, positions[id(checkout)])
+    if later == len(pushers):
+        return None
+    step = steps[pushers[later]]
+    name = step.fields.text("name")
+    return f"step `{name}`" if name else f"step {step.index + 1} of the job"
+
+
+def _pushers(steps: list[Step]) -> list[int]:
+    """The positions of the steps that push with stored credentials, in order."""
+    found = []
+    for position, step in enumerate(steps):
         run = step.run
         slug = step.uses.slug.lower() if step.uses is not None else ""
         if (run is not None and _GIT_PUSH.search(run.value)) or slug in PUSHING_ACTIONS:
-            name = step.fields.text("name")
-            return f"step `{name}`" if name else f"step {step.index + 1} of the job"
-    return None
+            found.append(position)
+    return found
