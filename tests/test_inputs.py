@@ -13,7 +13,6 @@ from bastion.inputs import (
     collect,
 )
 from bastion.rules.no_dependency_updater import LOOKED_FOR
-from bastion.source.gitignore import Gitignore
 
 
 def _tree(root: Path, files: dict[str, str]) -> None:
@@ -71,28 +70,6 @@ def test_files_stdin_and_duplicates(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_a_missing_path_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="does not exist"):
         collect([str(tmp_path / "nope")])
-
-
-@pytest.mark.parametrize(
-    ("patterns", "path", "is_dir", "ignored"),
-    [
-        (["*.log"], "a/b/x.log", False, True),
-        (["/build"], "build", True, True),
-        (["/build"], "src/build", True, False),
-        (["build/"], "src/build", True, True),
-        (["build/"], "build", False, False),
-        (["docs/**/gen"], "docs/a/b/gen", True, True),
-        (["**/tmp"], "x/tmp", True, True),
-        (["*.yml", "!keep.yml"], "keep.yml", False, False),
-        (["a/*.yml"], "a/b/c.yml", False, False),
-        (["\\#x"], "#x", False, True),
-        (["# comment", ""], "comment", False, False),
-        (["[ab].txt"], "b.txt", False, True),
-    ],
-)
-def test_gitignore_matching(patterns: list[str], path: str, is_dir: bool, ignored: bool) -> None:
-    base = Path("/repo")
-    assert Gitignore(base, patterns).ignores(base / path, is_dir=is_dir) is ignored
 
 
 def test_a_directory_yields_its_updater_and_pre_commit_configurations(

@@ -112,6 +112,8 @@ def collect(
         for item in found:
             assert item.path is not None
             key = os.path.realpath(item.path)
+            if not Path(key).is_relative_to(boundary):
+                key = os.path.abspath(item.path)  # refused when read: report each such link
             if key not in seen:
                 seen.add(key)
                 inputs.append(item)

@@ -111,7 +111,7 @@ def _load(arguments: argparse.Namespace) -> tuple[list[_File], int]:
     if "-" in paths:
         raise UsageError("pin and update rewrite files; standard input ('-') is not supported")
     files: list[_File] = []
-    skipped = 0
+    skipped = refused = 0
     for item in collect(paths):
         if item.path is None or item.kind not in (None, Kind.WORKFLOW, Kind.ACTION):
             continue
@@ -121,6 +121,7 @@ def _load(arguments: argparse.Namespace) -> tuple[list[_File], int]:
             text = data.decode("utf-8")
         except OutsideRepository as error:  # refused, said, and no failure of the run
             print(f"bastion: note: {item.display}: skipped: {error.reason}", file=sys.stderr)
+            refused += 1
             continue
         except FileAccessError as error:
             skipped += _skip(item.display, error.reason)
@@ -135,7 +136,7 @@ def _load(arguments: argparse.Namespace) -> tuple[list[_File], int]:
             skipped += _skip(f"{item.display}:{error.point.line}", error.message)
             continue
         files.append(_File(item.display, item.path, root, data, parsed, bom))
-    if not files and not skipped:
+    if not files and not skipped and not refused:
         print(f"bastion: no workflows or actions found under {', '.join(paths)}", file=sys.stderr)
     return files, skipped
 
