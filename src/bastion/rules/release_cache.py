@@ -4,8 +4,10 @@ import re
 from collections.abc import Iterator
 
 from bastion.findings import Area, Confidence, Severity
-from bastion.model.workflow import Step, Workflow
-from bastion.rules.base import Hit, Rule
+from bastion.graph.gaps import Context, Gap
+from bastion.graph.model import Node
+from bastion.model.workflow import Action, Step, Workflow
+from bastion.rules.base import Hit, Rule, gap_of
 from bastion.rules.release import release_jobs
 
 CACHE_ACTIONS = frozenset(
@@ -61,8 +63,10 @@ class ReleaseCache(Rule):
     - `docker/build-push-action` and `docker/bake-action` with `type=gha` in `cache-from`
       or `cache-to`.
 
-    A value given by an expression is reported with low confidence. Composite actions are
-    not checked: whether they run in a release job is not known from the action alone.
+    A value given by an expression is reported with low confidence. A composite action is
+    not checked on its own (whether it runs in a release job is not known from the action
+    alone); `bastion check --graph` checks the steps of the composite actions and reusable
+    workflows a release job calls, at any depth, and reports them at the job's `uses:`.
 
     ## Why it matters
     The Actions cache is shared by every workflow run on the repository's branches, and a
@@ -113,6 +117,21 @@ class ReleaseCache(Rule):
         for release in release_jobs(workflow):
             for step in release.job.steps:
                 yield from self._step(step, f"job `{release.job.job_id}` {release.why}")
+
+    def check_node(self, node: Node, context: Context) -> Iterator[Gap]:
+        """In the graph: the steps of a called action or workflow, run by a release job."""
+        view = node.view
+        if context.release is None or context.job is None or view is None:
+            return
+        steps = (
+            view.steps
+            if isinstance(view, Action)
+            else [step for job in view.jobs for step in job.steps]
+        )
+        where = f"job `{context.job.job_id}` {context.release}"
+        for step in steps:
+            for hit in self._step(step, where):
+                yield gap_of(hit, node.metadata)
 
     def _step(self, step: Step, context: str) -> Iterator[Hit]:
         uses, uses_node = step.uses, step.uses_node

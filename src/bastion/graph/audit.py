@@ -1,0 +1,291 @@
+"""Audits over the action graph: the rules, run on what every workflow really calls.
+
+For every node the graph reaches from the user's files (a called composite, docker or
+JavaScript action, a reusable workflow, a local action):
+
+- the graph rules' :meth:`~bastion.rules.base.Rule.check_node` (immutability gaps), on
+  every called node;
+- the file rules' hooks (``check_action`` / ``check_workflow``), once per called file, as if
+  it were the user's own, except the rules a graph rule stands for on called files
+  (:data:`COVERED`) and those about a workflow's own triggers and token, which a called
+  workflow takes from its caller (:data:`CALLER_DECIDES`);
+- the file rules' ``check_node`` (the context a file alone does not give: a cache in an
+  action that a release job calls is ``release-cache``), once per chain.
+
+A finding points at the line of the user's file that brings the node in (the first
+``uses:`` of the chain), and carries the rest of the chain as its ``via``: each later
+``uses:``, then the place in the called file. Local actions of the user's checkout are the
+user's own files, checked by the file pass already: only the context hooks run on them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from bastion.config import Config
+from bastion.engine import Report, _inline_ignores, _is_suppressed
+from bastion.findings import Finding, Location, Span
+from bastion.graph.gaps import Context, Gap
+from bastion.graph.model import (
+    SEPARATOR,
+    Chain,
+    Edge,
+    Graph,
+    Mark,
+    MarkStatus,
+    Node,
+    NodeKey,
+    NodeKind,
+)
+from bastion.model.workflow import Action, Job, Step, Workflow
+from bastion.rules import RULES
+from bastion.rules.base import Rule, gap_of
+from bastion.rules.release import release_jobs
+from bastion.rules.syntax_error import SyntaxError_
+from bastion.source.text import LineIndex
+from bastion.source.yaml import ScalarNode
+
+COVERED: frozenset[str] = frozenset(
+    {
+        "unpinned-action",  # nested-mutable-uses
+        "unpinned-image",  # mutable-docker-image
+        "unverified-download",  # nested-unverified-download
+    }
+)
+"""File rules that a graph rule stands for on called files (with the remedy a caller has)."""
+CALLER_DECIDES = frozenset({"dangerous-trigger", "excessive-permissions"})
+"""File rules about a workflow's own triggers and token: a called workflow runs on its
+caller's event, with at most its caller's permissions."""
+GRAPH_RULES = frozenset(
+    rule.id for rule in RULES if not rule.checks_files and "check_node" in vars(rule)
+)
+"""The rules that only the graph audits run."""
+SKIPPED_KINDS = frozenset({NodeKind.ROOT, NodeKind.IMAGE, NodeKind.UNRESOLVED})
+WEB = "https://github.com"
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    rule: Rule
+    gap: Gap
+    node: Node
+    chain: Chain
+
+
+def audit(
+    graph: Graph, config: Config, display: Callable[[str], str] | None = None
+) -> list[Finding]:
+    """Every finding of the rules ``config`` enables on the nodes of ``graph``, filtered
+    like the file pass's (severity, confidence, path ignores, inline ignores), sorted.
+
+    A finding's ``path`` is its root file's path in the graph, or ``display(path)``: the
+    path the file pass reports the same file under."""
+    rules = [
+        rule(config.rule_settings.get(rule.id))
+        for rule in RULES
+        if config.enabled(rule.id) and rule is not SyntaxError_ and _runs_on_graph(rule)
+    ]
+    findings: dict[tuple[object, ...], Finding] = {}
+    for found in _audit(graph, rules):
+        finding = _finding(graph, found)
+        if finding is None or not _kept(graph, config, finding):
+            continue
+        last = finding.via[-1] if finding.via else None
+        key = (finding.rule, finding.path, finding.span, last.path if last else "", last)
+        if display is not None:
+            finding = dataclasses.replace(finding, path=display(finding.path))
+        findings.setdefault(key, finding)
+    return sorted(findings.values(), key=lambda f: (*f.sort_key, f.message))
+
+
+def add_to_report(
+    report: Report, graph: Graph, config: Config, display: Callable[[str], str] | None = None
+) -> None:
+    """Add the graph's findings to ``report``, with the user's lines they point at."""
+    shown = display or (lambda path: path)
+    found = audit(graph, config, shown)
+    report.findings.extend(found)
+    report.findings.sort(key=lambda f: f.sort_key)
+    lines_by_path = {
+        shown(root.metadata): root.view.lines
+        for key in graph.roots
+        if (root := graph.nodes.get(key)) is not None and root.view is not None
+    }
+    for finding in found:
+        lines = lines_by_path.get(finding.path)
+        if lines is not None:
+            number = finding.span.start.line
+            report.source_lines.setdefault(finding.path, {})[number] = lines.line_text(number)
+
+
+def marks(graph: Graph) -> list[Mark]:
+    """For ``bastion graph``: a ``gap`` mark for each graph-rule finding and a ``finding``
+    mark for each file-rule finding, on the node it is about (default configuration)."""
+    rules = [rule() for rule in RULES if rule is not SyntaxError_ and _runs_on_graph(rule)]
+    seen: set[tuple[NodeKey, str, str]] = set()
+    found: list[Mark] = []
+    for item in _audit(graph, rules):
+        message = f"{item.gap.file}:{item.gap.span.start.line}: {item.gap.message}"
+        key = (item.node.key, item.rule.id, message)
+        if key in seen:
+            continue
+        seen.add(key)
+        status: MarkStatus = "gap" if item.rule.id in GRAPH_RULES else "finding"
+        found.append(Mark(status, item.node.key, message, item.rule.id, item.chain.edges[-1]))
+    return found
+
+
+def _runs_on_graph(rule: type[Rule]) -> bool:
+    return rule.checks_files or "check_node" in vars(rule)
+
+
+def _audit(graph: Graph, rules: list[Rule]) -> Iterator[_Found]:
+    releases = _release_jobs(graph)
+    for node in graph.walk():
+        if node.kind in SKIPPED_KINDS:
+            continue
+        chains = graph.chains(node.key)
+        if not chains:
+            continue
+        own = node.key.is_checkout and not node.workspace_dependent
+        for rule in rules:
+            if rule.id in GRAPH_RULES and own:
+                continue
+            if rule.checks_files and not own and rule.id not in COVERED | CALLER_DECIDES:
+                gaps = list(_file_hits(rule, node))
+                for chain in chains:
+                    yield from (_Found(rule, gap, node, chain) for gap in gaps)
+            if "check_node" not in vars(type(rule)):
+                continue
+            for chain in chains:
+                context = _context(graph, chain, releases)
+                for gap in rule.check_node(node, context):
+                    yield _Found(rule, gap, node, chain)
+
+
+def _file_hits(rule: Rule, node: Node) -> Iterator[Gap]:
+    view = node.view
+    if isinstance(view, Workflow):
+        hits = rule.check_workflow(view)
+    elif isinstance(view, Action):
+        hits = rule.check_action(view)
+    else:
+        return
+    for hit in hits:
+        yield gap_of(hit, node.metadata)
+
+
+def _release_jobs(graph: Graph) -> dict[tuple[NodeKey, str], str]:
+    """Why each release job of the root workflows is one, by (root, job id)."""
+    found: dict[tuple[NodeKey, str], str] = {}
+    for key in graph.roots:
+        root = graph.nodes.get(key)
+        workflow = root.workflow if root is not None else None
+        if workflow is not None:
+            for release in release_jobs(workflow):
+                found[(key, release.job.job_id)] = release.why
+    return found
+
+
+def _context(graph: Graph, chain: Chain, releases: dict[tuple[NodeKey, str], str]) -> Context:
+    first = chain.edges[0]
+    root = graph.nodes.get(first.source)
+    workflow = root.workflow if root is not None else None
+    job = next((j for j in workflow.jobs if j.job_id == chain.job), None) if workflow else None
+    why = releases.get((first.source, chain.job)) if chain.job is not None else None
+    return Context(chain, job, why, _passed(graph, chain.edges[-1]))
+
+
+def _passed(graph: Graph, edge: Edge) -> dict[str, str]:
+    """The ``with:`` values the ``uses:`` of ``edge`` passes (scalars only)."""
+    source = graph.nodes.get(edge.source)
+    view = source.view if source is not None else None
+    owner = _owner(view, edge.route.removesuffix("/uses")) if view is not None else None
+    inputs = owner.fields.mapping("with") if owner is not None else None
+    return {
+        entry.key.value: entry.value.value
+        for entry in inputs or ()
+        if isinstance(entry.value, ScalarNode)
+    }
+
+
+def _owner(view: Action | Workflow, route: str) -> Step | Job | None:
+    """The step or job of ``view`` at ``route`` (or holding it)."""
+    candidates: list[Step | Job] = []
+    if isinstance(view, Workflow):
+        for job in view.jobs:
+            candidates.append(job)
+            candidates.extend(job.steps)
+    else:
+        candidates.extend(view.steps)
+    best: Step | Job | None = None
+    for candidate in candidates:
+        inside = route == candidate.route or route.startswith(f"{candidate.route}/")
+        if inside and (best is None or len(candidate.route) > len(best.route)):
+            best = candidate
+    return best
+
+
+def _location(key: NodeKey, file: str, span: Span, label: str) -> Location:
+    if key.is_checkout:
+        return Location(file, span, label)
+    path = f"{key.owner}/{key.repo}/{file}@{key.commit}"
+    uri = f"{WEB}/{key.owner}/{key.repo}/blob/{key.commit}/{file}#L{span.start.line}"
+    return Location(path, span, label, uri)
+
+
+def _finding(graph: Graph, found: _Found) -> Finding | None:
+    chain, gap, node = found.chain, found.gap, found.node
+    first = chain.edges[0]
+    via = [
+        _location(edge.source, edge.file, edge.span, f"`{edge.uses}`") for edge in chain.edges[1:]
+    ]
+    called = _called_uses(node, gap.route)
+    label = f"`{called}`" if called else f"{gap.file}:{gap.span.start.line}"
+    via.append(_location(node.key, gap.file, gap.span, label))
+    text = str(chain) + (f"{SEPARATOR}{called}" if called else "")
+    where = f"{node.key.slug}@{_short(node.key)}" if not node.key.is_checkout else node.key.path
+    message = f"{gap.message} (in {where}, {gap.file}:{gap.span.start.line}; via {text})"
+    return Finding(
+        found.rule.id,
+        gap.severity if gap.severity is not None else found.rule.severity,
+        gap.confidence if gap.confidence is not None else found.rule.confidence,
+        message,
+        first.file,
+        first.span,
+        first.route,
+        via=tuple(via),
+    )
+
+
+def _short(key: NodeKey) -> str:
+    return key.commit[:12] if key.commit else key.ref
+
+
+def _called_uses(node: Node, route: str) -> str | None:
+    """The ``uses:`` of the step a route of the node's file points into, if it has one."""
+    view = node.view
+    if view is None or not route:
+        return None
+    owner = _owner(view, route)
+    return owner.uses.text if owner is not None and owner.uses is not None else None
+
+
+def _root_lines(graph: Graph, path: str) -> LineIndex | None:
+    for key in graph.roots:
+        root = graph.nodes.get(key)
+        if root is not None and root.metadata == path and root.view is not None:
+            return root.view.lines
+    return None
+
+
+def _kept(graph: Graph, config: Config, finding: Finding) -> bool:
+    if finding.severity < config.min_severity or finding.confidence < config.min_confidence:
+        return False
+    if finding.rule in config.ignored_for_path(finding.path):
+        return False
+    lines = _root_lines(graph, finding.path)
+    suppressed = _inline_ignores(lines) if lines is not None else {}
+    return not (suppressed and _is_suppressed(finding, suppressed))

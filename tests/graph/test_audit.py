@@ -1,0 +1,257 @@
+"""The audits over the graph, on graphs built here from the real files of corpus/actions.
+
+:func:`graph_of` is a small stand-in for the resolver: it reads a root workflow written in
+the test and resolves each ``uses:`` it names (and the ``uses:`` of what they call) to a
+commit folder of ``shared/corpus/actions`` given by the test, so the audits run on the real
+bytes of the real actions, offline.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from io import StringIO
+from pathlib import Path
+
+from bastion.config import Config
+from bastion.engine import Report
+from bastion.findings import Finding
+from bastion.graph.audit import audit, marks
+from bastion.graph.model import Edge, Graph, Node, NodeKey, NodeKind
+from bastion.model.uses import UsesKind, parse_uses
+from bastion.model.workflow import Action, Workflow, build_action, build_workflow
+from bastion.render import json as json_render
+from bastion.render import sarif
+from bastion.source.yaml import node_span, parse
+from tests.graph.corpus import ACTIONS
+from tests.shared import require
+
+Target = tuple[str, str, str]
+"""``(OWNER__REPO folder, commit prefix, action path)`` in corpus/actions."""
+
+
+def _commit_folder(repo: str, prefix: str) -> Path:
+    base = require(ACTIONS) / repo
+    (found,) = [path for path in base.iterdir() if path.name.startswith(prefix)]
+    return found
+
+
+def _called(target: Target) -> Node:
+    repo, prefix, path = target
+    folder = _commit_folder(repo, prefix)
+    owner, name = repo.split("__", 1)
+    files = {
+        file.relative_to(folder).as_posix(): file.read_bytes()
+        for file in folder.rglob("*")
+        if file.is_file()
+    }
+    key = NodeKey(owner, name, path, folder.name)
+    if path.startswith(".github/workflows/"):
+        node = Node(key, NodeKind.REUSABLE_WORKFLOW, path, files)
+        node.view = build_workflow(path, parse(files[path].decode()))
+        return node
+    metadata = next(
+        name
+        for name in (f"{path}/action.yml", f"{path}/action.yaml", "action.yml", "action.yaml")
+        if name.lstrip("/") in files and (path or "/" not in name)
+    ).lstrip("/")
+    action = build_action(metadata, parse(files[metadata].decode()))
+    kinds = {"composite": NodeKind.COMPOSITE, "docker": NodeKind.DOCKER}
+    node = Node(key, kinds.get(action.using or "", NodeKind.JAVASCRIPT), metadata, files)
+    node.view = action
+    return node
+
+
+def _uses_of(view: Action | Workflow) -> list[tuple[str, object, str, str | None]]:
+    found: list[tuple[str, object, str, str | None]] = []
+    if isinstance(view, Workflow):
+        for job in view.jobs:
+            if job.uses_node is not None:
+                found.append((job.uses_node.value, job.uses_node, f"{job.route}/uses", job.job_id))
+            for step in job.steps:
+                if step.uses_node is not None:
+                    uses = step.uses_node
+                    found.append((uses.value, uses, f"{step.route}/uses", job.job_id))
+    else:
+        for step in view.steps:
+            if step.uses_node is not None:
+                found.append((step.uses_node.value, step.uses_node, f"{step.route}/uses", None))
+    return found
+
+
+def graph_of(path: str, text: str, targets: Mapping[str, Target]) -> Graph:
+    """The graph of the workflow ``text`` at ``path``; ``targets`` resolves ``uses:``
+    spellings (others are left out, as if they had no files)."""
+    graph = Graph()
+    root = Node(NodeKey("", "", path, ""), NodeKind.ROOT, path, {path: text.encode()})
+    root.view = build_workflow(path, parse(text))
+    graph.roots.append(root.key)
+    graph.add_node(root)
+    pending = [root]
+    while pending:
+        source = pending.pop()
+        assert source.view is not None
+        for spelling, uses_node, route, job in _uses_of(source.view):
+            target = targets.get(spelling)
+            if target is None or parse_uses(spelling).kind is not UsesKind.REPOSITORY:
+                continue
+            node = _called(target)
+            if node.key not in graph.nodes:
+                graph.add_node(node)
+                pending.append(node)
+            span = node_span(uses_node)  # type: ignore[arg-type]
+            edge = Edge(
+                source.key,
+                node.key,
+                spelling,
+                parse_uses(spelling),
+                source.metadata,
+                span,
+                route,
+                job,
+            )
+            graph.add_edge(edge)
+    return graph
+
+
+def _only(findings: list[Finding], rule: str) -> list[Finding]:
+    return [finding for finding in findings if finding.rule == rule]
+
+
+TANSTACK_SETUP = ("TanStack__config", "e3320dda8f4c", ".github/setup")
+
+RELEASE = """\
+name: release
+on:
+  push:
+    tags: ["v*"]
+permissions: {}
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    environment: release
+    steps:
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683
+      - uses: TanStack/config/.github/setup@main
+      - run: npm publish --provenance
+"""
+
+
+def test_tanstack_release_cache_through_a_called_composite() -> None:
+    graph = graph_of(
+        ".github/workflows/release.yml",
+        RELEASE,
+        {"TanStack/config/.github/setup@main": TANSTACK_SETUP},
+    )
+    (finding,) = _only(audit(graph, Config()), "release-cache")
+    assert (finding.path, finding.span.start.line, finding.span.start.column) == (
+        ".github/workflows/release.yml",
+        12,
+        15,
+    )
+    assert finding.route == "jobs/publish/steps/1/uses"
+    assert (
+        "via release.yml \u203a job publish \u203a TanStack/config/.github/setup@main "
+        "\u203a actions/cache@v4.2.0)"
+    ) in finding.message
+    assert finding.message.startswith(
+        "job `publish` publishes with `npm publish` and restores or saves the Actions cache "
+        "with `actions/cache`"
+    )
+    (place,) = finding.via
+    commit = "e3320dda8f4c735292787ba0fc18bb52b2c6f5e5"
+    assert place.path == f"TanStack/config/.github/setup/action.yml@{commit}"
+    assert place.span.start.line == 17
+    assert place.label == "`actions/cache@v4.2.0`"
+    assert place.uri == (
+        f"https://github.com/TanStack/config/blob/{commit}/.github/setup/action.yml#L17"
+    )
+    # The same composite called by a job that does not release: no release-cache.
+    tests = RELEASE.replace('tags: ["v*"]', "branches: [main]").replace(
+        "      - run: npm publish --provenance\n", "      - run: npm test\n"
+    )
+    graph = graph_of(
+        ".github/workflows/ci.yml", tests, {"TanStack/config/.github/setup@main": TANSTACK_SETUP}
+    )
+    assert _only(audit(graph, Config()), "release-cache") == []
+
+
+def test_tanstack_chain_in_json_and_sarif() -> None:
+    graph = graph_of(
+        ".github/workflows/release.yml",
+        RELEASE,
+        {"TanStack/config/.github/setup@main": TANSTACK_SETUP},
+    )
+    findings = _only(audit(graph, Config()), "release-cache")
+    report = Report(findings, 1, [])
+    out = StringIO()
+    json_render.render(report, out)
+    (emitted,) = json.loads(out.getvalue())["findings"]
+    assert emitted["line"] == 12
+    (via,) = emitted["via"]
+    assert (via["line"], via["label"]) == (17, "`actions/cache@v4.2.0`")
+    assert via["path"].startswith("TanStack/config/.github/setup/action.yml@e3320dda")
+    result = sarif.document(report)["runs"][0]["results"][0]  # type: ignore[index]
+    (related,) = result["relatedLocations"]
+    assert related["physicalLocation"]["region"]["startLine"] == 17
+    assert related["physicalLocation"]["artifactLocation"]["uri"].startswith(
+        "https://github.com/TanStack/config/blob/e3320dda"
+    )
+    flow = result["codeFlows"][0]["threadFlows"][0]["locations"]
+    assert [step["location"]["physicalLocation"]["region"]["startLine"] for step in flow] == [
+        12,
+        17,
+    ]
+
+
+def test_nested_gaps_point_at_the_users_line() -> None:
+    workflow = """\
+on: push
+permissions: {}
+jobs:
+  lint:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: tj-actions/eslint-changed-files@536c35c8184b
+      - uses: montudor/action-zip@0852c26906e0
+      - uses: aquasecurity/setup-trivy@81e514348e19
+      - uses: aquasecurity/setup-trivy@81e514348e19
+        with:
+          version: v0.65.0
+"""
+    graph = graph_of(
+        ".github/workflows/lint.yml",
+        workflow,
+        {
+            "tj-actions/eslint-changed-files@536c35c8184b": (
+                "tj-actions__eslint-changed-files",
+                "536c35c8184b",
+                "",
+            ),
+            "montudor/action-zip@0852c26906e0": ("montudor__action-zip", "0852c26906e0", ""),
+            "aquasecurity/setup-trivy@81e514348e19": (
+                "aquasecurity__setup-trivy",
+                "81e514348e19",
+                "",
+            ),
+        },
+    )
+    findings = audit(graph, Config())
+    got = {
+        (f.rule, f.span.start.line, f.via[-1].path.split("@")[0], f.via[-1].span.start.line)
+        for f in findings
+        if f.rule
+        in ("nested-unverified-download", "mutable-docker-image", "latest-version-default")
+    }
+    assert (
+        "nested-unverified-download",
+        7,
+        "tj-actions/eslint-changed-files/entrypoint.sh",
+        24,
+    ) in got
+    assert ("mutable-docker-image", 8, "montudor/action-zip/Dockerfile", 1) in got
+    # setup-trivy's `version: latest` default: reported where it is not overridden (line 9),
+    # not where the caller passes an exact version (line 10).
+    trivy = {(line, where) for rule, line, where, _ in got if rule == "latest-version-default"}
+    assert trivy == {(9, "aquasecurity/setup-trivy/action.yaml")}
+    assert {mark.status for mark in marks(graph)} >= {"gap"}
