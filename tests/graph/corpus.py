@@ -119,6 +119,10 @@ class TranslatingResolver(Resolver):
             listing.default_branch,
         )
 
+    def _branch_tip(self, owner: str, repo: str) -> str | None:
+        tip = super()._branch_tip(owner, repo)
+        return None if tip is None else self.translation.built(tip)
+
     def snapshots(
         self, owner: str, repo: str, commits: Iterable[str]
     ) -> dict[str, Snapshot | BastionError]:

@@ -227,7 +227,7 @@ class _Builder:
             self.graph.roots.append(key)
             self.graph.add_node(node)
             try:
-                node.view = _view(root.path, root.text, action=root.is_action)
+                node.view = parse_view(root.path, root.text, action=root.is_action)
             except YamlError as error:
                 message = f"{root.path}:{error.point.line}: {error.message}"
                 self.graph.problems.append(Problem(ProblemKind.MALFORMED, message, None, key))
@@ -577,10 +577,7 @@ class _Builder:
                 commits[index] = ref
                 continue
             if listing is None:
-                try:
-                    listing = self.resolver.listing(owner, repo)
-                except BastionError as error:
-                    listing = error
+                listing = self._listing(owner, repo)
             if isinstance(listing, BastionError):
                 outcomes.append(
                     (index, _Outcome(request, _unresolved(request.uses), None, _failure(listing)))
@@ -615,10 +612,30 @@ class _Builder:
             outcomes.extend(self._fetch(owner, repo, group, fresh))
         return outcomes
 
+    def _listing(self, owner: str, repo: str) -> RefListing | BastionError:
+        known = self.resolver.known_missing(owner, repo)
+        if known is not None:
+            return known
+        try:
+            return self.resolver.listing(owner, repo)
+        except GitError as error:
+            self.resolver.remember_missing(owner, repo, error)
+            return error
+        except BastionError as error:
+            return error
+
     def _snapshots(
         self, owner: str, repo: str, commits: Iterable[str]
     ) -> dict[str, Snapshot | BastionError]:
-        return self.resolver.snapshots(owner, repo, commits)
+        known = self.resolver.known_missing(owner, repo)
+        if known is not None:
+            return dict.fromkeys(commits, known)
+        found = self.resolver.snapshots(owner, repo, commits)
+        for value in found.values():
+            if isinstance(value, GitError) and value.not_found:
+                self.resolver.remember_missing(owner, repo, value)
+                break
+        return found
 
     def _fetch(
         self,
@@ -719,7 +736,7 @@ class _Builder:
 
     def _parsed(self, request: _Request, node: Node, text: str, *, action: bool) -> _Outcome:
         try:
-            node.view = _view(node.metadata, text, action=action)
+            node.view = parse_view(node.metadata, text, action=action)
         except YamlError as error:
             message = f"{node.metadata}:{error.point.line}: {error.message}"
             return _Outcome(request, node.key, node, (ProblemKind.MALFORMED, message))
@@ -731,7 +748,8 @@ class _Builder:
 # Helpers --------------------------------------------------------------------------------
 
 
-def _view(path: str, text: str, *, action: bool) -> Action | Workflow:
+def parse_view(path: str, text: str, *, action: bool) -> Action | Workflow:
+    """The action or workflow view of a file's text; raises YamlError."""
     document = parse(text)
     lines = LineIndex(text)
     return build_action(path, document, lines) if action else build_workflow(path, document, lines)

@@ -252,7 +252,13 @@ class Resolver:
         found: dict[str, Snapshot | BastionError] = {}
         wanted: list[str] = []
         for commit in dict.fromkeys(commits):
-            stored = self.cache.read(owner, repo, f"tree-{commit}", None)
+            name = f"tree-{commit}"
+            stored = self.cache.read(owner, repo, name, None)
+            if isinstance(stored, dict) and isinstance(stored.get("missing"), str):
+                age = self.cache.age(owner, repo, name)
+                if self.offline or (not self.refresh and age is not None and age <= REFS_TTL):
+                    found[commit] = GitError(stored["missing"], int(stored.get("status") or 0))
+                    continue
             try:
                 found[commit] = Snapshot.from_json(stored)
             except ValueError:
@@ -263,22 +269,70 @@ class Resolver:
                     f"the files of {owner}/{repo}@{commit[:12]} are not in the cache"
                 )
             return found
-        try:
-            fetched: dict[str, Snapshot | BastionError] = dict(
-                fetch_trees(self.git, owner, repo, wanted)
-            )
-        except GitError as error:
-            if len(wanted) == 1 or "not our ref" not in str(error):
-                fetched = dict.fromkeys(wanted, error)
-            else:
-                fetched = {}
-                for commit in wanted:
-                    fetched.update(self.snapshots(owner, repo, [commit]))
+        fetched = self._fetch_snapshots(owner, repo, wanted)
         for commit, snapshot in fetched.items():
             if isinstance(snapshot, Snapshot):
                 self.cache.write(owner, repo, f"tree-{commit}", snapshot.to_json())
+            elif isinstance(snapshot, GitError) and _absent(snapshot):
+                # Remembered as long as a ref listing: the commit may yet be pushed.
+                value = {"missing": str(snapshot), "status": snapshot.status}
+                self.cache.write(owner, repo, f"tree-{commit}", value)
         found.update(fetched)
         return found
+
+    def _fetch_snapshots(
+        self, owner: str, repo: str, wanted: list[str]
+    ) -> dict[str, Snapshot | BastionError]:
+        """One request when the server holds every commit; otherwise one negotiation round
+        (the server acknowledges the commits it holds) and one request for those."""
+        answer: dict[str, Snapshot | BastionError] = {}
+        remaining = list(wanted)
+        for attempt in range(2):
+            try:
+                answer.update(fetch_trees(self.git, owner, repo, remaining))
+                return answer
+            except GitError as error:
+                if not _absent(error) or error.not_found or attempt == 1 or len(remaining) == 1:
+                    answer.update(dict.fromkeys(remaining, error))
+                    return answer
+            try:
+                tip = self._branch_tip(owner, repo)
+                held = set() if tip is None else has_commits(self.git, owner, repo, tip, remaining)
+            except BastionError:
+                held = set()
+            for commit in remaining:
+                if commit not in held:
+                    answer[commit] = GitError(
+                        f"{owner}/{repo} has no commit {commit} (not our ref)"
+                    )
+            remaining = [commit for commit in remaining if commit in held]
+            if not remaining:
+                break
+        return answer
+
+    def _branch_tip(self, owner: str, repo: str) -> str | None:
+        """A commit the server surely holds, to ``want`` in a negotiation."""
+        heads = self.listing(owner, repo).heads
+        return next(iter(heads.values()), None)
+
+    def known_missing(self, owner: str, repo: str) -> GitError | None:
+        """The error of a repository found missing within ``REFS_TTL`` (see
+        :meth:`remember_missing`), so that a warm run does not ask again."""
+        stored = self.cache.read(owner, repo, "missing", None if self.offline else REFS_TTL)
+        if self.refresh or not isinstance(stored, dict):
+            return None
+        message = stored.get("message")
+        return (
+            GitError(message, int(stored.get("status") or 404))
+            if isinstance(message, str)
+            else None
+        )
+
+    def remember_missing(self, owner: str, repo: str, error: GitError) -> None:
+        if error.not_found:
+            self.cache.write(
+                owner, repo, "missing", {"message": str(error), "status": error.status}
+            )
 
     def blobs(self, owner: str, repo: str, oids: Iterable[str]) -> dict[str, bytes]:
         """The content of blobs: from the cache, else one request; raises GitError/NotCached."""
@@ -348,6 +402,11 @@ def default_resolver(
     host = resolve_host(github_url)
     token = None if offline else find_token(host)
     return Resolver(host, token, Cache(host), offline=offline, refresh=refresh)
+
+
+def _absent(error: GitError) -> bool:
+    """The server said it lacks the object, or the repository."""
+    return error.not_found or "not our ref" in str(error)
 
 
 def _timestamp(text: str) -> float:
