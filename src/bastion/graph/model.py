@@ -130,6 +130,8 @@ class Node:
     view: Action | Workflow | None = None
     refs: set[str] = field(default_factory=set)
     """The refs (as written) that resolved to this node."""
+    ref_kinds: dict[str, str] = field(default_factory=dict)
+    """How each of ``refs`` resolved: ``"commit"`` (a full SHA), ``"tag"`` or ``"branch"``."""
     workspace_dependent: bool = False
     """A local action named from a remote file: GitHub reads ``./`` from whatever the job
     checked out (the caller's workspace), so its content is not fixed by any commit."""

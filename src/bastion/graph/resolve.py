@@ -58,6 +58,7 @@ from bastion.model.workflow import (
     looks_like_action,
 )
 from bastion.pinning.resolver import CONCURRENCY, NotCached, Resolver
+from bastion.source.files import FileAccessError, read_file
 from bastion.source.text import LineIndex
 from bastion.source.yaml import ScalarNode, YamlError, node_span, parse
 
@@ -140,6 +141,7 @@ class _Outcome:
     key: NodeKey
     node: Node | None = None
     problem: tuple[ProblemKind, str] | None = None
+    ref_kind: str = ""
 
 
 def load_roots(target: Path) -> tuple[list[RootFile], Path, list[str]]:
@@ -299,6 +301,8 @@ class _Builder:
         node = graph.nodes[key]
         if request.uses.ref:
             node.refs.add(request.uses.ref)
+            if outcome.ref_kind:
+                node.ref_kinds[request.uses.ref] = outcome.ref_kind
         source = request.source
         edge = Edge(
             source.key,
@@ -536,18 +540,14 @@ class _Builder:
         return self._decoded(request, node, data, action=False)
 
     def _read_bytes(self, relative: str) -> bytes | None:
-        """A file of the checkout (bounded; never outside it, even through a symlink)."""
+        """A file of the checkout through the safe file layer (bounded, regular files only,
+        never outside the checkout, even through a symlink); None when it cannot be read."""
         if self.checkout is None:
             return None
-        path = (self.checkout / relative).resolve()
-        if not path.is_relative_to(self.checkout) or not path.is_file():
-            return None
         try:
-            with path.open("rb") as handle:
-                data = handle.read(MAX_LOCAL_BYTES + 1)
-        except OSError:
+            return read_file(self.checkout / relative, self.checkout, MAX_LOCAL_BYTES)
+        except FileAccessError:
             return None
-        return data if len(data) <= MAX_LOCAL_BYTES else None
 
     def _read_local(self, relative: str) -> str | None:
         data = self._read_bytes(relative)
@@ -570,11 +570,13 @@ class _Builder:
         owner, repo = self._canonical(first.owner, first.repo)
         outcomes: list[tuple[int, _Outcome]] = []
         commits: dict[int, str] = {}
+        kinds: dict[int, str] = {}
         listing: RefListing | BastionError | None = None
         for index, request in group:
             ref = request.uses.ref or ""
             if _FULL_SHA.fullmatch(ref):
                 commits[index] = ref
+                kinds[index] = "commit"
                 continue
             if listing is None:
                 listing = self._listing(owner, repo)
@@ -583,7 +585,9 @@ class _Builder:
                     (index, _Outcome(request, _unresolved(request.uses), None, _failure(listing)))
                 )
                 continue
+            # A tag first, then a branch, as git resolves a short name.
             commit = listing.tags.get(ref) or listing.heads.get(ref)
+            kinds[index] = "tag" if ref in listing.tags else "branch"
             if commit is None:
                 message = f"{ref!r} is neither a tag nor a branch of {owner}/{repo}"
                 outcomes.append(
@@ -610,6 +614,8 @@ class _Builder:
                 fresh[index] = key
         if fresh:
             outcomes.extend(self._fetch(owner, repo, group, fresh))
+        for index, outcome in outcomes:
+            outcome.ref_kind = kinds.get(index, "") if outcome.problem is None else ""
         return outcomes
 
     def _listing(self, owner: str, repo: str) -> RefListing | BastionError:
