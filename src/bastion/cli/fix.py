@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
 import sys
 from collections import Counter
@@ -21,6 +20,7 @@ from bastion.cli.common import (
 )
 from bastion.engine import MAX_FILE_BYTES
 from bastion.errors import UsageError
+from bastion.fix.diff import unified_diff
 from bastion.fix.engine import BOM, FileFix, FixEngine
 from bastion.fix.registry import FIXERS
 from bastion.fix.unpinned_action import PinAction
@@ -171,18 +171,7 @@ def _encode(text: str, original: bytes) -> bytes:
 
 
 def _diff(result: FileFix) -> str:
-    lines = difflib.unified_diff(
-        result.original.splitlines(keepends=True),
-        result.text.splitlines(keepends=True),
-        f"a/{result.display}",
-        f"b/{result.display}",
-    )
-    out = []
-    for line in lines:
-        out.append(line)
-        if not line.endswith(("\n", "\r")):
-            out.append("\n\\ No newline at end of file\n")
-    return "".join(out)
+    return unified_diff(result.original, result.text, result.changes, result.display)
 
 
 def _plural(count: int, word: str) -> str:

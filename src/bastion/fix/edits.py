@@ -74,3 +74,84 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
         position = edit.end
     parts.append(text[position:])
     return "".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A stretch ``original[start:end]`` that became ``result[new_start:new_end]``; the text
+    between changes is the same in both."""
+
+    start: int
+    end: int
+    new_start: int
+    new_end: int
+
+
+class History:
+    """The edits of successive rounds, composed into changes of the original text.
+
+    The current text is kept as pieces: a stretch of the original (``(start, end)``) or
+    new text (a string). Applying a round walks the pieces once, so tracking costs time in
+    proportion to the pieces and edits, not to the text.
+    """
+
+    def __init__(self, original: str) -> None:
+        self._pieces: list[tuple[int, int] | str] = [(0, len(original))] if original else []
+        self._length = len(original)
+
+    def apply(self, edits: Iterable[Edit]) -> None:
+        """Record a round: ``edits`` are in the coordinates of the text before it."""
+        pieces: list[tuple[int, int] | str] = []
+        queue = list(reversed(self._pieces))
+        position = 0  # where the next piece in ``queue`` starts in the current text
+
+        def take(upto: int, *, keep: bool) -> None:
+            nonlocal position
+            while position < upto and queue:
+                piece = queue.pop()
+                size = piece[1] - piece[0] if isinstance(piece, tuple) else len(piece)
+                cut = upto - position
+                if size > cut:  # split it: the rest waits for the next call
+                    head: tuple[int, int] | str
+                    rest: tuple[int, int] | str
+                    if isinstance(piece, tuple):
+                        head, rest = (piece[0], piece[0] + cut), (piece[0] + cut, piece[1])
+                    else:
+                        head, rest = piece[:cut], piece[cut:]
+                    queue.append(rest)
+                    piece, size = head, cut
+                if keep:
+                    pieces.append(piece)
+                position += size
+
+        for edit in sorted(edits):
+            take(edit.start, keep=True)
+            take(edit.end, keep=False)
+            if edit.text:
+                pieces.append(edit.text)
+        take(self._length, keep=True)
+        self._pieces = pieces
+        self._length = sum(p[1] - p[0] if isinstance(p, tuple) else len(p) for p in pieces)
+
+    def changes(self, original_length: int) -> list[Change]:
+        """Every change of the original, in order."""
+        found: list[Change] = []
+        source = result = 0  # the original and result offsets reached
+        pending: tuple[int, int] | None = None  # where an open change began
+        for piece in self._pieces:
+            if isinstance(piece, str):
+                pending = pending or (source, result)
+                result += len(piece)
+                continue
+            start, end = piece
+            if start > source:
+                pending = pending or (source, result)
+            if pending is not None:
+                found.append(Change(pending[0], start, pending[1], result))
+                pending = None
+            result += end - start
+            source = end
+        if pending is not None or source < original_length:
+            begun = pending or (source, result)
+            found.append(Change(begun[0], original_length, begun[1], result))
+        return found

@@ -20,7 +20,7 @@ from bastion.config import Config
 from bastion.engine import Checker, build_model
 from bastion.findings import Finding
 from bastion.fix.base import Fix, Fixer, Model, NoFix, Target
-from bastion.fix.edits import Edit, Taken, apply_edits
+from bastion.fix.edits import Change, Edit, History, Taken, apply_edits
 from bastion.fix.registry import FIXERS, NO_FIXER_HINTS
 from bastion.fix.yaml_edit import Layout
 from bastion.inputs import Input, Kind
@@ -52,6 +52,8 @@ class FileFix:
     """Why each remaining finding was not fixed."""
     applied: list[Applied] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    """Where ``text`` differs from ``original``, in order; equal everywhere else."""
 
     @property
     def changed(self) -> bool:
@@ -109,6 +111,7 @@ class FixEngine:
             return result
         kind = parsed.kind
         rejected: set[tuple[str, str, str]] = set()
+        history = History(text)
         for _ in range(self.rounds):
             target = self._target(result.text, parsed, findings)
             chosen = self._choose(target, rejected, result)
@@ -117,12 +120,14 @@ class FixEngine:
             outcome = self._apply(result.text, parsed, chosen, kind, rejected)
             if outcome is None:
                 continue
-            text, parsed, kept = outcome
-            result.text = text
+            new, parsed, kept = outcome
+            history.apply(edit for _, fix in kept for edit in fix.edits)
+            result.text = new
             result.applied.extend(Applied(f.rule, fix.message, fix.note) for f, fix in kept)
-            findings, errors = self._check(text, display, kind)
+            findings, errors = self._check(new, display, kind)
             result.errors.extend(e for e in errors if e not in result.errors)
         result.remaining = findings
+        result.changes = history.changes(len(text))
         self._explain(result, self._target(result.text, parsed, findings), rejected)
         return result
 
