@@ -68,9 +68,11 @@ def _check(arguments: argparse.Namespace) -> int:
         raise UsageError("--jobs must be at least 1")
     report = run(inputs, settings, jobs=arguments.jobs)
     if arguments.online:
+        from bastion.pinning.lock_verify import verify_lockfiles
         from bastion.pinning.verify import verify_online
 
         verify_online(report, inputs, settings, arguments.github_url)
+        verify_lockfiles(report, inputs, settings, arguments.github_url)
     if arguments.write_baseline:
         return _write_baseline(Path(arguments.write_baseline), report)
     if arguments.baseline:

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from bastion.cli.common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, Commands, add_github_arguments
 from bastion.errors import UsageError
-from bastion.graph.lockfile import LockPlan, RepositoryIds, plan_lock
+from bastion.graph.lockfile import LockPlan, plan_lock
 from bastion.model.lockfile import LOCKFILE_PATH, MAX_BYTES, Lockfile, build_lockfile, dump
+from bastion.pinning.ids import RepositoryIds
 from bastion.pinning.resolver import default_resolver
 from bastion.source.yaml import YamlError, parse
 

@@ -28,11 +28,11 @@ from pathlib import Path
 
 from bastion.errors import BastionError
 from bastion.github.git import GitError, RefListing
-from bastion.github.rest import ApiError, RateLimitError, RestClient
 from bastion.graph.model import Graph, NodeKey, NodeKind
 from bastion.model.lockfile import Locked, Lockfile, Pin, parse_pin, pin_of
 from bastion.model.uses import Uses, UsesKind
 from bastion.model.workflow import Workflow, build_workflow
+from bastion.pinning.ids import RepositoryIds
 from bastion.pinning.resolver import Reach, Resolver
 from bastion.source.yaml import YamlError, node_span, parse
 
@@ -58,74 +58,6 @@ class LockPlan:
     notes: list[Note] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)
     """Listed workflows whose file is gone."""
-
-
-class RepositoryIds:
-    """Owner and repository ids from ``GET /repos/{owner}/{repo}``, cached on disk for good
-    (ids never change; a repository renamed or re-registered gets other ones)."""
-
-    def __init__(self, resolver: Resolver, client: RestClient | None = None) -> None:
-        self.resolver = resolver
-        self.client = client or RestClient(
-            resolver.host, resolver.token, use_cache=False, max_wait=0.0, max_retries=0
-        )
-        self.known: dict[tuple[str, str], tuple[int, int]] = {}
-        self.requests = 0
-
-    def seed(self, lock: Lockfile) -> None:
-        """Take the ids an existing lockfile records (GitHub's writer does the same)."""
-        for entry in lock.dependencies.values():
-            self.known.setdefault(
-                (entry.pin.owner, entry.pin.repo), (entry.owner_id, entry.repo_id)
-            )
-
-    def get(self, owner: str, repo: str, *, cached: bool = True) -> tuple[int, int]:
-        key = (owner.lower(), repo.lower())
-        if cached and key in self.known:
-            return self.known[key]
-        stored = self.resolver.cache.read(owner, repo, "ids", None) if cached else None
-        if (
-            isinstance(stored, list)
-            and len(stored) == 2
-            and all(isinstance(i, int) for i in stored)
-        ):
-            self.known[key] = (stored[0], stored[1])
-            return self.known[key]
-        if self.resolver.offline:
-            raise BastionError(f"the ids of {owner}/{repo} are not in the cache")
-        ids = self.fetch(owner, repo)
-        self.resolver.cache.write(owner, repo, "ids", list(ids))
-        self.known[key] = ids
-        return ids
-
-    def fetch(self, owner: str, repo: str) -> tuple[int, int]:
-        self.requests += 1
-        try:
-            data = self.client.get(f"/repos/{owner}/{repo}").data
-        except RateLimitError:
-            raise BastionError(_RATE_LIMITED) from None
-        except ApiError as error:
-            if error.status in (403, 429) and "rate limit" in error.message.lower():
-                raise BastionError(_RATE_LIMITED) from None
-            if error.status == 404:
-                raise BastionError(
-                    f"{owner}/{repo} does not exist, or is private and the token (if any) "
-                    "cannot read it"
-                ) from None
-            raise BastionError(f"cannot read the ids of {owner}/{repo}: {error}") from None
-        owner_data = data.get("owner") if isinstance(data, dict) else None
-        repo_id = data.get("id") if isinstance(data, dict) else None
-        owner_id = owner_data.get("id") if isinstance(owner_data, dict) else None
-        if not isinstance(repo_id, int) or not isinstance(owner_id, int):
-            raise BastionError(f"GitHub's answer for {owner}/{repo} has no id or owner id")
-        return owner_id, repo_id
-
-
-_RATE_LIMITED = (
-    "GitHub's API rate limit is spent (60 requests an hour without a token); set GH_TOKEN "
-    "(any token that can read public repositories) and run again: the ids read so far are "
-    "cached"
-)
 
 
 # Reading the workflows -------------------------------------------------------------------

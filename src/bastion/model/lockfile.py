@@ -106,6 +106,12 @@ def pin_of(uses: Uses) -> Pin | None:
     return parse_pin(f"{uses.owner}/{uses.repo}@{uses.ref}")
 
 
+def parse_uses_pin(text: str) -> str | None:
+    """The pin key of a ``uses:`` value (None when a lockfile cannot lock it)."""
+    pin = pin_of(parse_uses(text))
+    return pin.key if pin is not None else None
+
+
 @dataclass(frozen=True, slots=True)
 class LockProblem:
     """Something GitHub's parser refuses (``fatal``), or a lock it reads but cannot use."""

@@ -8,6 +8,8 @@ from bastion.rules.dangerous_trigger import DangerousTrigger
 from bastion.rules.excessive_permissions import ExcessivePermissions
 from bastion.rules.impostor_commit import ImpostorCommit
 from bastion.rules.latest_version_default import LatestVersionDefault
+from bastion.rules.lock_drift import LockDrift
+from bastion.rules.lock_identity import LockIdentity
 from bastion.rules.missing_provenance import MissingProvenance
 from bastion.rules.mutable_docker_image import MutableDockerImage
 from bastion.rules.nested_mutable_uses import NestedMutableUses
@@ -42,6 +44,8 @@ RULES: tuple[type[Rule], ...] = (
     ImpostorCommit,
     VersionCommentMismatch,
     UnknownRef,
+    LockDrift,
+    LockIdentity,
     ExcessivePermissions,
     SecretOutsideEnvironment,
     SecretsInherit,
