@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bastion.github.git import GitClient
-from bastion.github.host import Host
+from bastion.github.host import Host, Token
 from bastion.pinning.cache import Cache
 from tests.graph.corpus import (
     ACTIONS,
@@ -102,6 +102,40 @@ def build_ours(root: Path) -> None:
         ],
         [RefSpec("main", "tip"), RefSpec("v1", "tip", tag=True)],
     )
+    # 51 reusable workflows, one more than GitHub lets a workflow call.
+    leaf = b"on: workflow_call\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n"
+    many = {f".github/workflows/w{n}.yml": leaf for n in range(1, 52)}
+    import_repository(root, "graphtest", "many", [Snapshot("tip", many)], [RefSpec("main", "tip")])
+    # A reusable workflow that calls a workflow of its own repository and a ./ action.
+    outer = (
+        b"on: workflow_call\n"
+        b"jobs:\n"
+        b"  inner:\n"
+        b"    uses: ./.github/workflows/inner.yml\n"
+        b"  build:\n"
+        b"    runs-on: ubuntu-latest\n"
+        b"    steps:\n"
+        b"      - uses: ./.github/actions/from-workspace\n"
+    )
+    inner = (
+        b"on: workflow_call\n"
+        b"jobs:\n"
+        b"  check:\n"
+        b"    runs-on: ubuntu-latest\n"
+        b"    steps:\n"
+        b"      - uses: actions/checkout@v4\n"
+    )
+    import_repository(
+        root,
+        "graphtest",
+        "reusable",
+        [
+            Snapshot(
+                "tip", {".github/workflows/outer.yml": outer, ".github/workflows/inner.yml": inner}
+            )
+        ],
+        [RefSpec("v1", "tip", tag=True, annotated=True)],
+    )
     # A private repository.
     import_repository(
         root,
@@ -125,10 +159,17 @@ class World:
     def url(self) -> str:
         return self.server.url
 
-    def resolver(self, cache_dir: Path, *, offline: bool = False) -> TranslatingResolver:
+    def resolver(
+        self, cache_dir: Path, *, offline: bool = False, token: str | None = None
+    ) -> TranslatingResolver:
         host = Host.from_web_url(self.url)
+        credential = Token(token, "GH_TOKEN") if token is not None else None
         resolver = TranslatingResolver(
-            host, None, Cache(host, cache_dir), offline=offline, client=GitClient(host, None, 10.0)
+            host,
+            credential,
+            Cache(host, cache_dir),
+            offline=offline,
+            client=GitClient(host, credential, 10.0),
         )
         resolver.translation = self.translation
         return resolver

@@ -72,6 +72,7 @@ _ACTION_PATH = re.compile(
     r"(?:\$\{\{\s*github\.action_path\s*\}\}|\$\{?GITHUB_ACTION_PATH\}?)\"?/([A-Za-z0-9_./@+-]+)"
 )
 _MENTIONS_ACTION_PATH = re.compile(r"github\.action_path|GITHUB_ACTION_PATH")
+_CONTINUATION = re.compile(r"\\\r?\n")
 _COPY = re.compile(r"^\s*(?:COPY|ADD)\s+(?!--from)(.+)$", re.IGNORECASE | re.MULTILINE)
 
 
@@ -922,7 +923,7 @@ def _copied_files(dockerfile: bytes, path: str, snapshot: Snapshot) -> list[str]
     except UnicodeDecodeError:
         return []
     found: list[str] = []
-    for match in _COPY.finditer(text):
+    for match in _COPY.finditer(_CONTINUATION.sub(" ", text)):
         words = [word for word in match.group(1).split() if not word.startswith("--")]
         for source in words[:-1]:
             candidate = _inside(context, source)
