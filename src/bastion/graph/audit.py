@@ -21,6 +21,7 @@ user's own files, checked by the file pass already: only the context hooks run o
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -39,13 +40,13 @@ from bastion.graph.model import (
     NodeKey,
     NodeKind,
 )
-from bastion.model.workflow import Action, Job, Step, Workflow
+from bastion.model.workflow import Action, Fields, Job, Step, Workflow
 from bastion.rules import RULES
 from bastion.rules.base import Rule, gap_of
 from bastion.rules.release import release_jobs
 from bastion.rules.syntax_error import SyntaxError_
 from bastion.source.text import LineIndex
-from bastion.source.yaml import ScalarNode
+from bastion.source.yaml import MappingNode, ScalarNode
 
 COVERED: frozenset[str] = frozenset(
     {
@@ -195,20 +196,53 @@ def _context(graph: Graph, chain: Chain, releases: dict[tuple[NodeKey, str], str
     workflow = root.workflow if root is not None else None
     job = next((j for j in workflow.jobs if j.job_id == chain.job), None) if workflow else None
     why = releases.get((first.source, chain.job)) if chain.job is not None else None
-    return Context(chain, job, why, _passed(graph, chain.edges[-1]))
+    return Context(chain, job, why, _passed(graph, chain.edges))
 
 
-def _passed(graph: Graph, edge: Edge) -> dict[str, str]:
-    """The ``with:`` values the ``uses:`` of ``edge`` passes (scalars only)."""
+def _passed(graph: Graph, edges: tuple[Edge, ...]) -> dict[str, str]:
+    """The ``with:`` values the last ``uses:`` of ``edges`` passes (scalars only), with each
+    ``${{ inputs.NAME }}`` replaced by what the caller before it passes, or its default."""
+    edge = edges[-1]
     source = graph.nodes.get(edge.source)
     view = source.view if source is not None else None
     owner = _owner(view, edge.route.removesuffix("/uses")) if view is not None else None
     inputs = owner.fields.mapping("with") if owner is not None else None
-    return {
+    passed = {
         entry.key.value: entry.value.value
         for entry in inputs or ()
         if isinstance(entry.value, ScalarNode)
     }
+    if view is None or not any(_INPUT.fullmatch(value.strip()) for value in passed.values()):
+        return passed
+    outer = _passed(graph, edges[:-1]) if len(edges) > 1 else {}
+    defaults = _input_defaults(view)
+    for name, value in passed.items():
+        match = _INPUT.fullmatch(value.strip())
+        if match is not None:
+            forwarded = match.group(1) or match.group(2)
+            given = outer.get(forwarded, defaults.get(forwarded))
+            if given is not None:
+                passed[name] = given
+    return passed
+
+
+_INPUT = re.compile(r"\$\{\{\s*inputs(?:\.([A-Za-z0-9_-]+)|\[\s*'([^']+)'\s*\])\s*\}\}")
+
+
+def _input_defaults(view: Action | Workflow) -> dict[str, str]:
+    if isinstance(view, Action):
+        inputs = view.fields.mapping("inputs")
+    else:
+        trigger = next((t for t in view.triggers if t.event == "workflow_call"), None)
+        config = trigger.config if trigger is not None else None
+        inputs = Fields(config).mapping("inputs") if isinstance(config, MappingNode) else None
+    found: dict[str, str] = {}
+    for entry in inputs or ():
+        spec = Fields(entry.value) if isinstance(entry.value, MappingNode) else None
+        default = spec.text("default") if spec is not None else None
+        if default is not None:
+            found[entry.key.value] = default
+    return found
 
 
 def _owner(view: Action | Workflow, route: str) -> Step | Job | None:

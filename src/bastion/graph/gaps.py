@@ -65,23 +65,45 @@ def _steps(view: Action | Workflow) -> Iterator[Step]:
             yield from job.steps
 
 
+def _step_lists(view: Action | Workflow) -> Iterator[list[Step]]:
+    if isinstance(view, Action):
+        yield view.steps
+    else:
+        for job in view.jobs:
+            yield job.steps
+
+
+def _checked_out_here(steps: list[Step], index: int, text: str) -> bool:
+    """Whether a step before ``index`` fetched the folder a local ``uses:`` names into the
+    workspace itself (``with: path: dir``): then that step decides what runs."""
+    folder = text.removeprefix("./").split("/", 1)[0]
+    for step in steps[:index]:
+        path = step.input("path")
+        if path is not None and path.value.strip().strip("./") == folder:
+            return True
+    return False
+
+
 def nested_mutable_uses(view: Action | Workflow, file: str) -> Iterator[Gap]:
-    """Each ``uses:`` of ``view`` that no commit fixes: a tag or branch, or a local path."""
-    places: list[tuple[str, ScalarNode, str]] = []
+    """Each ``uses:`` of ``view`` that no commit fixes: a tag or branch, or a local path
+    (unless an earlier step fetched that folder itself)."""
+    places: list[tuple[str, ScalarNode, str, bool]] = []
     if isinstance(view, Workflow):
         for job in view.jobs:
             if job.uses is not None and job.uses_node is not None:
-                places.append((job.uses.text, job.uses_node, f"{job.route}/uses"))
-    for step in _steps(view):
-        if step.uses is not None and step.uses_node is not None:
-            places.append((step.uses.text, step.uses_node, f"{step.route}/uses"))
+                places.append((job.uses.text, job.uses_node, f"{job.route}/uses", False))
+    for steps in _step_lists(view):
+        for index, step in enumerate(steps):
+            if step.uses is not None and step.uses_node is not None:
+                fetched = _checked_out_here(steps, index, step.uses.text)
+                places.append((step.uses.text, step.uses_node, f"{step.route}/uses", fetched))
     what = "reusable workflow" if isinstance(view, Workflow) else "action"
-    for text, node, route in places:
+    for text, node, route, fetched in places:
         uses = view_uses(text)
         if uses is None:
             continue
         kind, ref = uses
-        if kind is UsesKind.LOCAL:
+        if kind is UsesKind.LOCAL and not fetched:
             yield Gap(
                 f"this {what} calls the local path `{text}`, which GitHub reads from the "
                 "caller's checkout, not from the commit you pinned: whatever the job checked "
@@ -321,6 +343,9 @@ def latest_version_defaults(
         if why is None:
             continue
         reason, confidence = why
+        told = spec.scalar("description")
+        if default is None and told is not None and "description" in reason:
+            node, route = told, f"inputs/{name}/description"
         yield Gap(
             f"input `{name}` {reason}, so this action installs whatever release is newest when "
             f"it runs, whatever commit you pinned; pass an exact `{name}:` (and a checksum "

@@ -148,6 +148,12 @@ def _npm_latest(words: list[str]) -> bool:
     return any(w.endswith("@latest") and not w.startswith("-") for w in words[2:])
 
 
+def _through_latest(words: list[str]) -> str:
+    """The command up to its first ``...@latest`` word."""
+    end = next((n for n, word in enumerate(words) if word.endswith("@latest")), len(words) - 1)
+    return " ".join(words[: end + 1])
+
+
 def _branch_install(words: list[str]) -> bool:
     """`cargo install --git URL --branch B` (or with no `--rev`/`--tag`: the default branch)."""
     if words[:2] != ["cargo", "install"] or "--git" not in words:
@@ -248,7 +254,7 @@ def _line_problem(
             return Download(
                 line,
                 Kind.NPM_LATEST,
-                f"installs whatever version is latest (`{' '.join(words[:3])}`)",
+                f"installs whatever version is latest (`{_through_latest(words)}`)",
                 needle,
             )
         if _branch_install(words):
