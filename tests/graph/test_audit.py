@@ -13,16 +13,21 @@ from collections.abc import Mapping
 from io import StringIO
 from pathlib import Path
 
+import pytest
+
+from bastion.cli import main
 from bastion.config import Config
 from bastion.engine import Report
 from bastion.findings import Finding
-from bastion.graph.audit import audit, marks
+from bastion.graph.audit import GRAPH_RULES, audit, marks
 from bastion.graph.model import Edge, Graph, Node, NodeKey, NodeKind
+from bastion.graph.resolve import RootFile, resolve_graph
 from bastion.model.uses import UsesKind, parse_uses
 from bastion.model.workflow import Action, Workflow, build_action, build_workflow
 from bastion.render import json as json_render
 from bastion.render import sarif
 from bastion.source.yaml import node_span, parse
+from tests.graph.conftest import World
 from tests.graph.corpus import ACTIONS
 from tests.shared import require
 
@@ -255,3 +260,69 @@ jobs:
     trivy = {(line, where) for rule, line, where, _ in got if rule == "latest-version-default"}
     assert trivy == {(9, "aquasecurity/setup-trivy/action.yaml")}
     assert {mark.status for mark in marks(graph)} >= {"gap"}
+
+
+# Through the resolver, against the loopback git server of tests/graph (real refs and ids)
+
+RESOLVED = """\
+on:
+  push:
+    tags: ["v*"]
+permissions: {}
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: montudor/action-zip@v1.0.0
+      - uses: aquasecurity/trivy-action@ed142fd0673e97e23eac54620cfb913e5ce36c25
+      - uses: sigstore/cosign-installer@main
+"""
+
+
+def test_resolved_graph_gaps_and_controls(fresh: World, tmp_path: Path) -> None:
+    root = RootFile(".github/workflows/release.yml", RESOLVED)
+    graph = resolve_graph([root], fresh.resolver(tmp_path / "cache"))
+    found = {
+        (f.rule, f.span.start.line, f.via[-1].path.split("@")[0], f.via[-1].span.start.line)
+        for f in audit(graph, Config())
+    }
+    assert ("mutable-docker-image", 9, "montudor/action-zip/Dockerfile", 1) in found
+    # trivy-action pins its Trivy version and calls setup-trivy by SHA with that version:
+    # setup-trivy's own `latest` default is not what runs, so nothing is reported there;
+    # cosign-installer's pinned default and checked download are not reported either.
+    assert not [item for item in found if item[1] in (10, 11) and item[0] in GRAPH_RULES]
+
+
+def test_check_graph_on_the_command_line(
+    fresh: World,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    workflows = tmp_path / "repo" / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "ci.yml").write_text(
+        "on: push\npermissions: {}\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: graphtest/deep/level1@main\n      - uses: nobody/nothing@v1\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("BASTION_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    code = main(
+        ["check", "--graph", "--no-config", "--select", "nested-mutable-uses", "--format",
+         "json", "--github-url", fresh.url, "repo"]
+    )  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 1
+    findings = json.loads(captured.out)["findings"]
+    first = findings[0]
+    assert (first["rule"], first["path"], first["line"]) == (
+        "nested-mutable-uses",
+        "repo/.github/workflows/ci.yml",
+        7,
+    )
+    assert first["via"][0]["path"].startswith("graphtest/deep/level1/action.yml@")
+    assert (
+        "via ci.yml \u203a job build \u203a graphtest/deep/level1@main \u203a " in first["message"]
+    )
+    assert "bastion: graph: repo/.github/workflows/ci.yml:8:15: " in captured.err

@@ -44,6 +44,11 @@ def register(commands: Commands) -> None:
     check.add_argument(
         "--online", action="store_true", help="also verify each pin against its repository"
     )
+    check.add_argument(
+        "--graph",
+        action="store_true",
+        help="also audit what the workflows call, transitively (fetches the called files)",
+    )
     add_github_arguments(check)
     known = check.add_mutually_exclusive_group()
     known.add_argument(
@@ -73,6 +78,11 @@ def _check(arguments: argparse.Namespace) -> int:
 
         verify_online(report, inputs, settings, arguments.github_url)
         verify_lockfiles(report, inputs, settings, arguments.github_url)
+    if arguments.graph:
+        from bastion.graph.audit import audit_paths
+
+        for note in audit_paths(report, paths, settings, arguments.github_url):
+            print(f"bastion: {note}", file=sys.stderr)
     if arguments.write_baseline:
         return _write_baseline(Path(arguments.write_baseline), report)
     if arguments.baseline:

@@ -24,6 +24,7 @@ import dataclasses
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from bastion.config import Config
 from bastion.engine import Report, _inline_ignores, _is_suppressed
@@ -40,7 +41,9 @@ from bastion.graph.model import (
     NodeKey,
     NodeKind,
 )
+from bastion.graph.resolve import load_roots, resolve_graph
 from bastion.model.workflow import Action, Fields, Job, Step, Workflow
+from bastion.pinning.resolver import default_resolver
 from bastion.rules import RULES
 from bastion.rules.base import Rule, gap_of
 from bastion.rules.release import release_jobs
@@ -119,6 +122,38 @@ def add_to_report(
         if lines is not None:
             number = finding.span.start.line
             report.source_lines.setdefault(finding.path, {})[number] = lines.line_text(number)
+
+
+def audit_paths(
+    report: Report, paths: list[str], config: Config, github_url: str | None
+) -> list[str]:
+    """``bastion check --graph``: resolve the graph of each path (a checkout, or a file in
+    one) and add its findings to ``report``; what could not be resolved comes back as
+    messages (``file:line: ...`` at the ``uses:`` that brought it in)."""
+    notes: list[str] = []
+    resolver = default_resolver(github_url)
+    for path in paths:
+        target = Path(path)
+        if path == "-" or not target.exists():
+            continue
+        roots, checkout, errors = load_roots(target)
+        notes.extend(errors)
+        if not roots:
+            continue
+        graph = resolve_graph(roots, resolver, checkout=checkout)
+
+        def display(relative: str, checkout: Path = checkout) -> str:
+            shown = (checkout / relative).as_posix()
+            return shown.removeprefix("./")
+
+        add_to_report(report, graph, config, display)
+        for problem in graph.problems:
+            edge = problem.edge
+            where = display(edge.file) if edge is not None and edge.source in graph.roots else ""
+            if edge is not None and where:
+                where = f"{where}:{edge.span.start.line}:{edge.span.start.column}: "
+            notes.append(f"graph: {where}{problem.message}")
+    return notes
 
 
 def marks(graph: Graph) -> list[Mark]:
