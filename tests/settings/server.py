@@ -82,6 +82,14 @@ class Repo:
     immutable_releases: bool = False
     admins: list[str] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
+    releases: list[dict[str, JSON]] = field(default_factory=list)
+    """Releases in GitHub's shape, newest first (see ``GitHub.release``)."""
+    tags: dict[str, str] = field(default_factory=dict)
+    """Lightweight tags: name -> commit SHA."""
+    default_branch_commits: set[str] = field(default_factory=set)
+    """Commits the default branch contains (for the compare API)."""
+    attestations: dict[str, list[JSON]] = field(default_factory=dict)
+    """Sigstore bundles by the hex SHA-256 of their subject."""
 
     @property
     def full_name(self) -> str:
@@ -309,6 +317,50 @@ class GitHub:
             owner.rulesets.append(ruleset)
         return ruleset
 
+    def release(
+        self,
+        repo: Repo,
+        tag: str,
+        assets: dict[str, bytes],
+        *,
+        immutable: bool = True,
+        digests: bool = True,
+    ) -> dict[str, JSON]:
+        """Publish a release of ``tag`` with ``assets`` (name -> content) in GitHub's shape;
+        each asset's ``digest`` is its SHA-256, as GitHub computes it at upload."""
+        release_id = self.new_id()
+        release: dict[str, JSON] = {
+            "id": release_id,
+            "node_id": "RE_X",
+            "tag_name": tag,
+            "target_commitish": repo.default_branch,
+            "name": tag,
+            "body": "",
+            "draft": False,
+            "prerelease": False,
+            "immutable": immutable,
+            "created_at": "2026-01-01T00:00:00Z",
+            "published_at": "2026-01-01T00:00:00Z",
+            "html_url": f"/{repo.full_name}/releases/tag/{tag}",
+            "assets": [
+                {
+                    "id": self.new_id(),
+                    "node_id": "RA_X",
+                    "name": name,
+                    "label": "",
+                    "state": "uploaded",
+                    "content_type": "application/octet-stream",
+                    "size": len(data),
+                    "digest": "sha256:" + hashlib.sha256(data).hexdigest() if digests else None,
+                    "download_count": 0,
+                    "browser_download_url": f"/{repo.full_name}/releases/download/{tag}/{name}",
+                }
+                for name, data in assets.items()
+            ],
+        }
+        repo.releases.insert(0, release)
+        return release
+
     # HTTP ---------------------------------------------------------------------------------
 
     def handle(self, request: BaseHTTPRequestHandler) -> None:
@@ -455,6 +507,9 @@ class GitHub:
             .replace("{env}", r"(?P<env>[^/]+)")
             .replace("{branch}", r"(?P<branch>.+)")
             .replace("{path}", r"(?P<path>.+)")
+            .replace("{tag}", r"(?P<tag>.+)")
+            .replace("{sha}", r"(?P<sha>[0-9a-f]{40})")
+            .replace("{digest}", r"(?P<digest>sha256:[0-9a-f]{64})")
         )
 
         def register(handler: Handler) -> Handler:
@@ -836,6 +891,73 @@ class GitHub:
             if call.query.get("affiliation", "all") == "all":
                 logins = org.owners + [x for x in logins if x not in org.owners]
             return 200, Paged([{**_user(x), "role_name": "admin"} for x in logins])
+
+        # Releases, tags and attestations --------------------------------------------------
+        @route("GET", "/repos/{owner}/{repo}/releases/latest")
+        def latest_release(call: Call) -> tuple[int, JSON]:
+            repo = call.repo()
+            published = [r for r in repo.releases if not r["draft"] and not r["prerelease"]]
+            if not published:
+                raise Missing
+            return 200, published[0]
+
+        @route("GET", "/repos/{owner}/{repo}/releases/tags/{tag}")
+        def release_by_tag(call: Call) -> tuple[int, JSON]:
+            repo = call.repo()
+            tag = call.match.group("tag")
+            for release in repo.releases:
+                if release["tag_name"] == tag and not release["draft"]:
+                    return 200, release
+            raise Missing
+
+        @route("GET", "/repos/{owner}/{repo}/git/ref/tags/{tag}")
+        def tag_ref(call: Call) -> tuple[int, JSON]:
+            repo = call.repo()
+            tag = call.match.group("tag")
+            if tag not in repo.tags:
+                raise Missing
+            sha = repo.tags[tag]
+            return 200, {
+                "ref": f"refs/tags/{tag}",
+                "node_id": "REF_X",
+                "url": f"/repos/{repo.full_name}/git/refs/tags/{tag}",
+                "object": {"type": "commit", "sha": sha, "url": f"/git/commits/{sha}"},
+            }
+
+        @route("GET", "/repos/{owner}/{repo}/compare/{path}")
+        def compare(call: Call) -> tuple[int, JSON]:
+            repo = call.repo()
+            base, dots, head = call.match.group("path").partition("...")
+            if not dots or base != repo.default_branch:
+                raise Invalid(404, "Not Found")
+            if head in repo.default_branch_commits:
+                status, ahead, behind = "behind", 0, 1
+            else:
+                status, ahead, behind = "diverged", 1, 1
+            return 200, {
+                "status": status,
+                "ahead_by": ahead,
+                "behind_by": behind,
+                "total_commits": ahead,
+                "commits": [],
+                "files": [],
+            }
+
+        @route("GET", "/repos/{owner}/{repo}/attestations/{digest}")
+        def attestations(call: Call) -> tuple[int, JSON]:
+            repo = call.repo()
+            bundles = repo.attestations.get(call.match.group("digest").removeprefix("sha256:"))
+            if not bundles:
+                raise Missing
+            items = [
+                {
+                    "bundle": bundle,
+                    "repository_id": repo.id,
+                    "bundle_url": f"https://attestations.invalid/{repo.id}/{n}",
+                }
+                for n, bundle in enumerate(bundles)
+            ]
+            return 200, Paged(items, key="attestations")
 
         @route("GET", "/repos/{owner}/{repo}/contents/{path}")
         def contents(call: Call) -> tuple[int, JSON]:

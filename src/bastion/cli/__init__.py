@@ -11,11 +11,11 @@ import sys
 from collections.abc import Sequence
 
 from bastion import __version__
-from bastion.cli import check, docs, fix, graph, lock, pin, settings
+from bastion.cli import check, docs, fix, graph, lock, pin, release, settings
 from bastion.cli.common import EXIT_ERROR, Parser
 from bastion.errors import BastionError, UsageError
 
-COMMANDS = (check, docs, fix, pin, lock, graph, settings)
+COMMANDS = (check, docs, fix, pin, lock, graph, settings, release)
 
 
 def _parser() -> Parser:

@@ -1,0 +1,144 @@
+"""`bastion release` for one repository or a whole organisation, and its report.
+
+Links that do not pass become findings with ``status`` (as in `bastion repo`), so the JSON,
+SARIF and annotation formats and `bastion merge` work unchanged; the human report draws each
+release's chain as a list of links with a mark each.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import TextIO
+
+from bastion.config import Config
+from bastion.errors import UsageError
+from bastion.findings import Confidence, Finding, Span
+from bastion.github.rest import ApiError, RateLimitError, RestClient
+from bastion.release.chain import ReleaseCheck, ReleaseOptions, check_release
+from bastion.release.registries import RegistryClient
+from bastion.release.signatures import Verifier
+from bastion.settings.audit import Shard, subject_of
+from bastion.settings.collect import repository_meta, sequential, threaded
+
+MARKS = {"pass": "pass", "fail": "FAIL", "unknown": "unknown"}
+
+
+def check_repository(
+    client: RestClient,
+    config: Config,
+    owner: str,
+    name: str,
+    *,
+    options: ReleaseOptions,
+    registry: RegistryClient,
+) -> ReleaseCheck:
+    verifier = Verifier()
+    try:
+        meta = repository_meta(client, owner, name)
+    except RateLimitError:
+        raise
+    except ApiError as error:
+        raise UsageError(
+            f"cannot read repository {owner}/{name} on {client.host.web_url}: {error} "
+            "(is the name right, and can the token see it?)"
+        ) from None
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return check_release(
+            client,
+            config,
+            subject_of(client.host, owner, name),
+            meta,
+            options,
+            verifier=verifier,
+            registry=registry,
+            gather=threaded(pool),
+        )
+
+
+def check_organization(
+    client: RestClient,
+    config: Config,
+    login: str,
+    options: ReleaseOptions,
+    registry: RegistryClient,
+    *,
+    shard: Shard | None = None,
+    include_archived: bool = False,
+    concurrency: int = 8,
+) -> list[ReleaseCheck]:
+    """The latest release of every repository (the same selection as `bastion org`)."""
+    verifier = Verifier()
+    try:
+        repositories = [
+            repo
+            for repo in client.paginate(
+                f"/orgs/{login}/repos", {"type": "all", "sort": "full_name"}
+            )
+            if isinstance(repo, dict) and (include_archived or not repo.get("archived"))
+        ]
+    except RateLimitError:
+        raise
+    except ApiError as error:
+        raise UsageError(
+            f"cannot list the repositories of {login} on {client.host.web_url}: {error}"
+        ) from None
+    repositories.sort(key=lambda repo: str(repo.get("name", "")).lower())
+    if shard is not None:
+        repositories = [repo for i, repo in enumerate(repositories) if shard.keeps(i)]
+    wanted = ReleaseOptions(
+        pypi_url=options.pypi_url, npm_url=options.npm_url, no_release_passes=True
+    )
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        futures = [
+            pool.submit(
+                check_release,
+                client,
+                config,
+                subject_of(client.host, login, str(repo["name"])),
+                repo,
+                wanted,
+                verifier=verifier,
+                registry=registry,
+                gather=sequential,
+            )
+            for repo in repositories
+        ]
+        return [future.result() for future in futures]
+
+
+def findings(checks: list[ReleaseCheck]) -> list[Finding]:
+    found = []
+    for check in checks:
+        where = f"release {check.tag}: " if check.tag else ""
+        for link in check.links:
+            if link.status == "pass":
+                continue
+            found.append(
+                Finding(
+                    link.rule,
+                    link.severity,
+                    Confidence.HIGH,
+                    f"{where}{link.title}: {link.message}",
+                    check.subject,
+                    Span.at(1, 1),
+                    link.route,
+                    link.status,
+                )
+            )
+    found.sort(key=lambda f: f.sort_key)
+    return found
+
+
+def render_chains(checks: list[ReleaseCheck], out: TextIO) -> None:
+    """Each release as its chain of links, the first broken one named."""
+    width = max(len(mark) for mark in MARKS.values())
+    for check in checks:
+        what = f"release {check.tag}" if check.tag else "no release"
+        out.write(f"{check.subject}: {what}\n")
+        for link in check.links:
+            out.write(f"  {MARKS[link.status]:<{width}}  {link.title}: {link.message}\n")
+        broken = check.broken
+        if broken is None:
+            out.write("  the chain holds\n")
+        else:
+            out.write(f"  the chain breaks at: {broken.title}\n")
