@@ -313,9 +313,10 @@ def test_a_50_mb_workflow_is_refused_by_check_and_pin(tmp_path: Path, cache: Pat
         out.write(b"#" * (50 * 1024 * 1024))
     checked = _subprocess(tmp_path, "check", "--no-config", ".", limits=_cap_memory)
     assert checked.returncode == 1, checked.stderr
-    assert checked.stdout.startswith(
+    assert (
         ".github/workflows/huge.yml:1:1: high[syntax-error] the file is too large (50.0 MiB, "
-    )
+        "larger than the 10 MiB bastion reads) and was not read\n"
+    ) in checked.stdout
     pinned = _subprocess(
         tmp_path, "pin", "--offline", ".", limits=_cap_memory, env={"BASTION_CACHE_DIR": str(cache)}
     )
