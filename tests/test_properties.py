@@ -57,13 +57,13 @@ def _check(data: bytes, kind: Kind | None) -> None:
         assert finding.span.start.column >= 1
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=400), KINDS)
 def test_random_bytes(data: bytes, kind: Kind | None) -> None:
     _check(data, kind)
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.text(alphabet=st.sampled_from(list("on:jbs-[]{}&*!|>'\"#\n\t ,?%@`${}.ux")), max_size=200),
     KINDS,
@@ -72,7 +72,7 @@ def test_random_yaml_like_text(text: str, kind: Kind | None) -> None:
     _check(text.encode("utf-8"), kind)
 
 
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents, KINDS)
 def test_random_documents_in_workflow_shapes(document: object, kind: Kind | None) -> None:
     _check(yaml.safe_dump(document, allow_unicode=True).encode("utf-8"), kind)

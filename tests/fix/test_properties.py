@@ -6,17 +6,20 @@
 - after `fix --unsafe`, no finding that a fixer can remove remains;
 - no original line is changed or dropped except lines a fix is about (and comments inside a
   value a fix replaces).
+
+Where the text changed is what the engine reports (``FileFix.changes``), checked against
+the texts themselves: the original with each change applied must be the result, byte for
+byte, so the text between changes is untouched. No line-aligned diff is guessed.
 """
 
 from __future__ import annotations
 
-import difflib
 import random
 import re
 from collections import Counter
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bastion.config import Config
@@ -48,7 +51,7 @@ def _check_properties(original: str, result: FileFix, kind: Kind | None) -> None
         assert not syntax_after - syntax_before
         again = ENGINE.fix_text(result.text, "t.yml", kind)
         assert not again.changed, again.applied
-        for block in _changed_blocks(original, result.text):
+        for block in _changed_lines(original, result):
             # Comments inside a replaced value (old permissions) go with it.
             touched = any(TOUCHABLE.search(line) for line in block)
             for line in block:
@@ -61,11 +64,28 @@ def _check_properties(original: str, result: FileFix, kind: Kind | None) -> None
         assert not reason.startswith(NOT_REMOVED), (finding, reason)
 
 
-def _changed_blocks(before: str, after: str) -> list[list[str]]:
-    """Runs of original lines the fix replaced or deleted."""
-    old, new = before.splitlines(), after.splitlines()
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    return [old[i1:i2] for tag, i1, i2, _, _ in matcher.get_opcodes() if tag != "equal"]
+def _changed_lines(original: str, result: FileFix) -> list[list[str]]:
+    """The original lines each change replaced or deleted (none for an insertion), after
+    checking that the changes turn the original into the result and nothing else."""
+    rebuilt: list[str] = []
+    position = 0
+    for change in result.changes:
+        assert position <= change.start <= change.end <= len(original)
+        rebuilt += [
+            original[position : change.start],
+            result.text[change.new_start : change.new_end],
+        ]
+        position = change.end
+    rebuilt.append(original[position:])
+    assert "".join(rebuilt) == result.text
+    blocks = []
+    for change in result.changes:
+        if change.start == change.end:
+            continue
+        first = original.rfind("\n", 0, change.start) + 1
+        last = original.find("\n", change.end - 1)
+        blocks.append(original[first : len(original) if last < 0 else last].split("\n"))
+    return blocks
 
 
 # --- the edit mechanism ----------------------------------------------------------------------
@@ -143,8 +163,20 @@ def workflows(draw: st.DrawFn) -> str:
     return text
 
 
+MISALIGNED = (
+    "on: push\njobs:\n  job0:\n    runs-on: ubuntu-latest\n    steps:\n"
+    "    - run: gh release create v1\n      env: {GH_TOKEN: '${{ secrets.GITHUB_TOKEN }}'}\n"
+    "    - uses: actions/checkout@v4\n    - uses: actions/setup-python@v5\n      with:\n"
+    "        python-version: '3.12'\n        cache: pip\n  job1:\n    runs-on: ubuntu-latest\n"
+    "    steps:\n    - uses: actions/checkout@v4\n    - uses: actions/setup-python@v5\n"
+    "      with:\n        python-version: '3.12'\n        cache: pip\n"
+)
+"""A case a line-aligned diff misread (it paired the inserted lines with `job1:`)."""
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(workflows())
+@example(MISALIGNED)
 def test_generated_workflows(text: str) -> None:
     parse(text)  # the generator writes valid YAML
     result = ENGINE.fix_text(text, "t.yml", Kind.WORKFLOW)

@@ -9,7 +9,10 @@ of a script, so that they share one ``env:`` edit.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import re
+from collections import defaultdict
 from dataclasses import dataclass, replace
 
 from bastion.findings import Finding
@@ -23,6 +26,7 @@ from bastion.model.expressions import (
     mask_expressions,
     parse_expression,
 )
+from bastion.model.shell import command_words, simple_commands
 from bastion.model.workflow import Action, Fields, Step
 from bastion.source.yaml import MappingNode, Node, ScalarNode
 
@@ -53,6 +57,10 @@ class _Occurrence:
     name_char_after: bool
     whole_string: bool
     """The expression is all of a single-quoted string (``'${{ x }}'``)."""
+    splits: bool = False
+    """Outside quotes, where the shell's word splitting is the point: the word list of a
+    ``for``/``select`` loop, or a whole argument whose value is a list (see
+    :func:`_splits`). The variable is then read unquoted, as the text was."""
 
 
 def _plain(occurrence: _Occurrence) -> _Occurrence:
@@ -131,9 +139,7 @@ def _occurrences(target: Target, run: ScalarNode, finding: Finding) -> list[_Occ
     raw = target.text[raw_start:raw_end]
     masked = mask_expressions(run.value)
     found: dict[int, _Occurrence] = {}
-    for other in target.findings:
-        if other.rule != RULE or other.route != finding.route:
-            continue
+    for other in target.once((RULE, "findings by route"), lambda: _by_route(target))[finding.route]:
         start, end = target.offset(other.span.start), target.offset(other.span.end)
         written = target.text[start:end]
         if not (raw_start <= start < end <= raw_end and written.startswith("${{")):
@@ -153,15 +159,60 @@ def _occurrences(target: Target, run: ScalarNode, finding: Finding) -> list[_Occ
         after = run.value[position + len(written) : position + len(written) + 1]
         before = run.value[position - 1 : position] if position else ""
         quoted = target.text[start - 1 : start] == "'" == target.text[end : end + 1]
+        source = expressions[0].source.strip()
+        context = _quote_context(masked, position)
         found[start] = _Occurrence(
             start,
             end,
-            expressions[0].source.strip(),
-            _quote_context(masked, position),
+            source,
+            context,
             bool(after) and (after.isalnum() or after in "_:"),
             quoted and before == "'" == after,
+            context == "plain" and _splits(run.value, position, len(written), source),
         )
     return [found[key] for key in sorted(found)]
+
+
+_LIST_NAME = re.compile(
+    r"(?:args|arguments|flags|options|opts|list|files|paths|dirs|tags|labels|targets"
+    r"|packages|features|modules|names|items)$|[^suis]s$",
+    re.IGNORECASE,
+)
+"""The last name of an expression whose value is a list of words (``outputs.files``,
+``matrix.flags``, ``inputs.extra_args``): a plural, or a word that names a list."""
+
+
+_commands = functools.lru_cache(maxsize=64)(simple_commands)
+
+
+def _splits(script: str, position: int, length: int, source: str) -> bool:
+    """Whether word splitting is the point where the expression stands (outside quotes):
+    in the word list of ``for NAME in …`` or ``select NAME in …``, or as a whole argument
+    of a command (not its name) when the value is a list (a plural name, ``join()``)."""
+    found = _commands(script)
+    at = bisect.bisect_right(found, position, key=lambda c: c.start) - 1
+    command = found[at] if at >= 0 else None
+    if command is None or position >= command.start + len(command.masked):
+        return False
+    offset = position - command.start
+    before, after = command.masked[:offset], command.masked[offset + length :]
+    if (before and not before[-1].isspace()) or (after and not after[0].isspace()):
+        return False  # part of a larger word
+    words = before.split()
+    if len(words) >= 3 and words[0] in ("for", "select") and words[2] == "in":
+        return True
+    if not command_words(before):
+        return False  # the command's name, or an assignment
+    name = re.split(r"[.\[\]'\"()\s]+", source.strip().rstrip(")]'\" "))[-1]
+    return source.replace(" ", "").lower().startswith("join(") or bool(_LIST_NAME.search(name))
+
+
+def _by_route(target: Target) -> dict[str, list[Finding]]:
+    grouped: dict[str, list[Finding]] = defaultdict(list)
+    for finding in target.findings:
+        if finding.rule == RULE:
+            grouped[finding.route].append(finding)
+    return grouped
 
 
 def _quote_context(script: str, position: int) -> str:
@@ -235,7 +286,7 @@ def _reference(shell: str, name: str, occurrence: _Occurrence) -> str | None:
             return None
         return f"${{env:{name}}}" if occurrence.name_char_after else f"$env:{name}"
     if context == "plain":
-        return f'"${{{name}}}"'
+        return f"${{{name}}}" if occurrence.splits else f'"${{{name}}}"'
     if context in ("double", "heredoc"):
         return f"${{{name}}}"
     if context == "single":
@@ -276,6 +327,11 @@ def _rewrite(
             return NoFix(
                 "the expression stands in shell arithmetic, which evaluates a variable's text "
                 "too; check that the value is a number first, by hand"
+            )
+        if shell == "pwsh" and occurrence.splits:
+            return NoFix(
+                "the expression is a list the script splits into words; PowerShell would pass "
+                "the variable as one value: rewrite the script by hand"
             )
         reference = _reference(shell, name, occurrence)
         if reference is None:
