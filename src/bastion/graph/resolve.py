@@ -235,6 +235,12 @@ class _Builder:
                 message = f"{root.path}:{error.point.line}: {error.message}"
                 self.graph.problems.append(Problem(ProblemKind.MALFORMED, message, None, key))
                 continue
+            action = node.action
+            if action is not None:
+                for extra in _extra_files(action, folder, None):
+                    data = self._read_bytes(extra)
+                    if data is not None:
+                        node.files[extra] = data
             context = _Context(key, 1, 1 if root.is_action else 0, root.checkout)
             pending.extend(self._requests(node, context))
         level = 0
@@ -897,13 +903,8 @@ def _words(script: str) -> list[str]:
 def _attach(actions: list[tuple[Node, Snapshot]], blobs: dict[str, bytes]) -> set[str]:
     """Put the extra files the actions name into their nodes; return the blobs still missing."""
     missing: set[str] = set()
-    for node, snapshot in actions:
-        action = node.action
-        assert action is not None
-        paths = _extra_files(action, node.key.path, snapshot.files)
-        dockerfile = _dockerfile(action, node.key.path)
-        if dockerfile is not None and dockerfile in node.files:
-            paths.extend(_copied_files(node.files[dockerfile], dockerfile, snapshot))
+
+    def take(node: Node, paths: list[str], snapshot: Snapshot) -> None:
         for path in paths:
             oid = snapshot.files[path][1]
             if path in node.files:
@@ -912,6 +913,14 @@ def _attach(actions: list[tuple[Node, Snapshot]], blobs: dict[str, bytes]) -> se
                 node.files[path] = blobs[oid]
             else:
                 missing.add(oid)
+
+    for node, snapshot in actions:
+        action = node.action
+        assert action is not None
+        take(node, _extra_files(action, node.key.path, snapshot.files), snapshot)
+        dockerfile = _dockerfile(action, node.key.path)
+        if dockerfile is not None and dockerfile in node.files:
+            take(node, _copied_files(node.files[dockerfile], dockerfile, snapshot), snapshot)
     return missing
 
 
