@@ -184,6 +184,21 @@ def test_pin_writes_through_a_symlink_inside_the_repository(
     assert shared.read_text(encoding="utf-8").endswith(f"actions/checkout@{PINNED} # v4.2.2\n")
 
 
+def test_check_reads_a_symlink_inside_the_repository(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    workflows = _repository(tmp_path)
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "t.yml").write_text(TARGET, encoding="utf-8")
+    (workflows / "t.yml").symlink_to(Path("../../shared/t.yml"))
+    code, out, _ = _run(monkeypatch, capsys, tmp_path, "check", "--no-config", "--format", "json")
+    assert code == 1
+    assert [(f["path"], f["rule"]) for f in json.loads(out)["findings"]] == [
+        (".github/workflows/t.yml", "no-dependency-updater"),
+        (".github/workflows/t.yml", "dangerous-trigger"),
+    ]
+
+
 # -- symlink loops, FIFOs --
 
 
@@ -201,6 +216,13 @@ def test_a_symlink_loop_is_a_finding_for_check_and_a_skip_for_pin_and_fix(
     assert [f for f in found if f[2] == "syntax-error"] == [
         (f".github/workflows/{name}.yml", 1, "syntax-error", loop) for name in ("a", "b", "loop")
     ]
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.bastion]\nexclude = ["vendor/**"]\n'
+        '[tool.bastion.per-path-ignores]\n"docs/*" = ["syntax-error"]\n',
+        encoding="utf-8",
+    )
+    code, out, err = _run(monkeypatch, capsys, tmp_path, "check", "--write-baseline", "b.json")
+    assert (code, err) == (0, "bastion: wrote 4 findings to b.json\n")
     code, _, err = _run(monkeypatch, capsys, tmp_path, "pin", "--offline", ".")
     assert code == 1
     assert f"bastion: .github/workflows/loop.yml: skipped: {loop}\n" in err

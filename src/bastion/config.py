@@ -79,7 +79,7 @@ class Config:
     def _candidates(self, path: str) -> set[str]:
         """``path`` as given and relative to ``root``, the forms patterns are matched against."""
         candidates = {Path(path).as_posix()}
-        with contextlib.suppress(ValueError, OSError):
+        with contextlib.suppress(ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop
             candidates.add(Path(path).resolve().relative_to(self.root.resolve()).as_posix())
         return candidates
 
