@@ -60,9 +60,9 @@ def test_an_annotated_tag_id_gives_the_snapshot_of_its_commit(fresh: World) -> N
 
 
 def test_a_missing_object_is_a_clear_error(fresh: World) -> None:
-    with pytest.raises(git.GitError, match="not our ref 0{40}"):
+    with pytest.raises(git.GitError, match=r"not our ref 0{40}"):
         git.fetch_trees(client(fresh), "actions", "checkout", ["0" * 40])
-    with pytest.raises(git.GitError, match="not our ref 1{40}"):
+    with pytest.raises(git.GitError, match=r"not our ref 1{40}"):
         git.fetch_blobs(client(fresh), "actions", "checkout", ["1" * 40])
 
 
