@@ -90,6 +90,8 @@ class Repo:
     """Commits the default branch contains (for the compare API)."""
     attestations: dict[str, list[JSON]] = field(default_factory=dict)
     """Sigstore bundles by the hex SHA-256 of their subject."""
+    owner_id: int = 0
+    """The numeric id of the owner (``owner.id`` in GitHub's repository object)."""
 
     @property
     def full_name(self) -> str:
@@ -270,7 +272,7 @@ class GitHub:
         return org
 
     def add_repo(self, org: Org, name: str, **fields: Any) -> Repo:
-        repo = Repo(org.login, name, self.new_id(), **fields)
+        repo = Repo(org.login, name, self.new_id(), owner_id=org.id, **fields)
         org.repos[name] = repo
         return repo
 
@@ -1048,7 +1050,7 @@ def _repo_object(repo: Repo, call: Call) -> dict[str, JSON]:
         "id": repo.id,
         "name": repo.name,
         "full_name": repo.full_name,
-        "owner": {"login": repo.owner, "type": "Organization"},
+        "owner": {"login": repo.owner, "id": repo.owner_id, "type": "Organization"},
         "private": repo.private,
         "visibility": "private" if repo.private else "public",
         "archived": repo.archived,
