@@ -4,6 +4,7 @@ paths, malformed patterns, and patterns that would make a backtracking matcher h
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import subprocess
 from pathlib import Path
@@ -233,3 +234,18 @@ def test_a_symlinked_or_special_gitignore_has_no_patterns(tmp_path: Path) -> Non
     fifo.parent.mkdir()
     os.mkfifo(fifo)
     assert Gitignore.read(fifo, tmp_path).patterns == []
+
+
+def test_the_literal_shortcuts_agree_with_the_automaton() -> None:
+    chooser = random.Random(7)
+    pieces = [b"a", b"b", b"/", b"*", b"**", b"?", b"[ab]", b"[!a]", b"**/", b"/**"]
+    texts = [
+        bytes(chooser.choice(b"ab/") for _ in range(chooser.randint(0, 7))) for _ in range(200)
+    ]
+    for _ in range(1500):
+        pattern = b"".join(chooser.choice(pieces) for _ in range(chooser.randint(1, 6)))
+        fast = Glob(pattern)
+        slow = Glob(pattern)
+        slow._prefix = slow._suffix = slow._longest = b""
+        slow._exact = False
+        assert [fast.matches(t) for t in texts] == [slow.matches(t) for t in texts], pattern

@@ -62,17 +62,42 @@ class _Malformed(Exception):
 
 
 class Glob:
-    """One wildmatch pattern (with ``/`` special: ``*`` and ``?`` never match it)."""
+    """One wildmatch pattern (with ``/`` special: ``*`` and ``?`` never match it).
 
-    __slots__ = ("_accept", "_start", "_steps", "tokens")
+    Literal bytes every match must hold (a leading run, a trailing run, the longest run) are
+    checked first with bytes methods, so most paths are turned away without running the
+    automaton; ``*`` followed by literals (``*.log``) and literals followed by ``*`` are
+    answered by those checks alone.
+    """
+
+    __slots__ = (
+        "_accept",
+        "_exact",
+        "_longest",
+        "_prefix",
+        "_start",
+        "_steps",
+        "_suffix",
+        "tokens",
+    )
 
     def __init__(self, pattern: bytes) -> None:
         self.tokens = _compile(pattern)
         self._accept = len(self.tokens)
         self._start = self._closure({0})
         self._steps: dict[tuple[frozenset[int], int], frozenset[int]] = {}
+        self._prefix, self._suffix, self._longest, self._exact = _literal_runs(self.tokens)
 
     def matches(self, text: bytes) -> bool:
+        if self._prefix and not text.startswith(self._prefix):
+            return False
+        if self._suffix and not text.endswith(self._suffix):
+            return False
+        if self._exact:  # literals and one ``*``: the rest must hold no slash
+            middle = text[len(self._prefix) : len(text) - len(self._suffix)]
+            return len(text) >= len(self._prefix) + len(self._suffix) and b"/" not in middle
+        if self._longest and self._longest not in text:
+            return False
         states = self._start
         steps = self._steps
         for byte in text:
@@ -125,6 +150,38 @@ class Glob:
                     found.add(following)
                     pending.append(following)
         return frozenset(found)
+
+
+def _literal_runs(tokens: list[_Token]) -> tuple[bytes, bytes, bytes, bool]:
+    """The literal run a match starts with, the one it ends with, the longest run it must
+    hold, and whether the pattern is just those runs around one ``*``."""
+    optional: set[int] = set()
+    for index, token in enumerate(tokens):
+        if token.kind == _SKIP:
+            optional.update(range(index + 1, token.target))
+    runs: list[tuple[int, int]] = []  # [start, end) of each run of mandatory literals
+    start = None
+    for index, token in enumerate([*tokens, _Token(_SKIP)]):
+        literal = token.kind == _LITERAL and index not in optional
+        if literal and start is None:
+            start = index
+        elif not literal and start is not None:
+            runs.append((start, index))
+            start = None
+
+    def text(run: tuple[int, int]) -> bytes:
+        return bytes(token.byte for token in tokens[run[0] : run[1]])
+
+    prefix = text(runs[0]) if runs and runs[0][0] == 0 else b""
+    suffix = text(runs[-1]) if runs and runs[-1][1] == len(tokens) and runs[-1][0] > 0 else b""
+    longest = max((text(run) for run in runs), key=len, default=b"")
+    stars = [index for index, token in enumerate(tokens) if token.kind != _LITERAL]
+    exact = (
+        len(stars) == 1
+        and tokens[stars[0]].kind == _STARS
+        and len(prefix) + len(suffix) == len(tokens) - 1
+    )
+    return prefix, suffix, longest, exact
 
 
 def _compile(pattern: bytes) -> list[_Token]:
