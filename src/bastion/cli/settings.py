@@ -74,6 +74,11 @@ def register(commands: Commands) -> None:
     org.add_argument(
         "--no-progress", action="store_true", help="no progress bar, even on a terminal"
     )
+    org.add_argument(
+        "--releases",
+        action="store_true",
+        help="also verify every repository's latest release (`bastion release`)",
+    )
     org.set_defaults(run=_run_org)
 
     apply = commands.add_parser(
@@ -212,6 +217,10 @@ def _run_org(arguments: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
+    if arguments.releases:
+        from bastion.cli.release import add_releases  # cli.release builds on this module
+
+        add_releases(audit, client, config, login, arguments)
     return _report(audit, arguments, client)
 
 

@@ -508,7 +508,7 @@ def _pypi(run: _Run, publishers: list[Publishing]) -> None:
         run.add("registry-provenance", PYPI, "unknown", found, "pypi")
         return
     project, version = found
-    title, route = f"{PYPI} {project} {version}", f"pypi/{project}/{version}"
+    title, route = f"{PYPI} provenance of {project} {version}", f"pypi/{project}/{version}"
     answer = registries.pypi_files(run.registry, index, project, version)
     if answer.status == 404:
         run.add(
@@ -573,7 +573,7 @@ def _pypi(run: _Run, publishers: list[Publishing]) -> None:
             f"at `refs/tags/{run.tag}` and published by this repository's Trusted Publisher",
             route,
         )
-    _environment_link(run, title, publisher_environments)
+    _environment_link(run, publisher_environments)
 
 
 def _pypi_file(
@@ -634,13 +634,13 @@ def _pypi_file(
     return problems
 
 
-def _environment_link(run: _Run, title: str, environments: dict[str | None, set[str]]) -> None:
+def _environment_link(run: _Run, environments: dict[str | None, set[str]]) -> None:
     """Fail now for a Trusted Publisher without environment; others wait for the audit."""
     loose = sorted(environments.get(None, set()))
     if loose:
         run.add(
             "registry-environment",
-            title,
+            f"{PYPI} publisher environment",
             "fail",
             f"the Trusted Publisher ({_names(loose)}) names no environment: any run of the "
             "workflow can publish, without anyone's approval",
@@ -662,7 +662,7 @@ def _npm(run: _Run, publishers: list[Publishing]) -> None:
         )
         return
     version = _version(run)
-    title, route = f"{NPM} {package} {version}", f"npm/{package}@{version}"
+    title, route = f"{NPM} provenance of {package} {version}", f"npm/{package}@{version}"
     document = registries.npm_version(run.registry, registry, package, version)
     if document.status == 404:
         run.add(
@@ -811,7 +811,7 @@ def _judge_environment(run: _Run, state: RepoState, environment: str, users: lis
     )
     run.add(
         "registry-environment",
-        f"environment {environment}",
+        f"environment `{environment}`",
         judged.status,
         f"used by {', '.join(sorted(set(users)))}: {judged.message}",
         judged.route,

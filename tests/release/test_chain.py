@@ -1,0 +1,450 @@
+"""`bastion release` end to end: the loopback GitHub and registry serve the real signed
+artifacts, and each link has a case that holds and one that breaks."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.release.conftest import (
+    GITLAB_SDIST,
+    RELEASE_WORKFLOW,
+    SDIST,
+    WHEEL,
+    Release,
+    corpus,
+    corpus_json,
+    dsse_bundle,
+    run,
+)
+from tests.settings.conftest import Outcome, compliant_org, compliant_repo
+from tests.settings.server import Repo
+
+SDIST_REPO = "127.0.0.1/trailofbits/pypi-attestations"
+WHEEL_REPO = "127.0.0.1/trailofbits/rfc8785.py"
+NO_ENVIRONMENT = (
+    "registry-environment",
+    "fail",
+    "release v0.0.19: PyPI publisher environment: the Trusted Publisher (`release.yml`) names "
+    "no environment: any run of the workflow can publish, without anyone's approval",
+)
+
+
+def found(outcome: Outcome) -> set[tuple[str, str, str]]:
+    """(rule, status, message) of each finding of a JSON report."""
+    return {(f["rule"], f["status"], f["message"]) for f in outcome.json()["findings"]}
+
+
+def release(capsys: pytest.CaptureFixture[str], repository: str, *extra: str) -> Outcome:
+    return run(capsys, "release", repository, "--format", "json", *extra)
+
+
+def test_chain_of_a_real_release_breaks_at_the_publisher_environment(
+    sdist_release: Release, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outcome = run(capsys, "release", "trailofbits/pypi-attestations")
+    assert outcome.code == 1
+    assert outcome.out.splitlines() == [
+        f"{SDIST_REPO}: release v0.0.19",
+        "  pass     tag: `v0.0.19` points at commit 08802efe1f8e, which is on `main`",
+        "  pass     tag protection: release tags are immutable and their creation is gated",
+        "  pass     release: the release is immutable",
+        "  pass     assets: all 1 assets carry their SHA-256 digest",
+        f"  pass     attestation of {SDIST}: signed "
+        "(https://docs.pypi.org/attestations/publish/v1) by `.github/workflows/release.yml` at "
+        "`refs/tags/v0.0.19` of this repository, on a GitHub-hosted runner; signature, "
+        "certificate and transparency-log entry verified",
+        "  pass     signing workflow: `.github/workflows/release.yml` signed the assets and is "
+        "the workflow that releases",
+        "  pass     PyPI provenance of pypi-attestations 0.0.19: 1 file(s) carry PEP 740 "
+        "provenance signed by `.github/workflows/release.yml` at `refs/tags/v0.0.19` and "
+        "published by this repository's Trusted Publisher",
+        "  FAIL     PyPI publisher environment: the Trusted Publisher (`release.yml`) names no "
+        "environment: any run of the workflow can publish, without anyone's approval",
+        "  the chain breaks at: PyPI publisher environment",
+    ]
+    assert outcome.err.startswith("bastion: 8 links: 7 pass, 1 fail, 0 unknown; ")
+    assert outcome.err.endswith(", 2 registry requests\n")
+    assert sdist_release.registry.requests == [
+        "/pypi/pypi-attestations/0.0.19/json",
+        f"/integrity/pypi-attestations/0.0.19/{SDIST}/provenance",
+    ]
+    assert found(release(capsys, "trailofbits/pypi-attestations")) == {NO_ENVIRONMENT}
+
+
+def _protected_publisher(sdist_release: Release) -> None:
+    provenance = corpus_json(f"{SDIST}.provenance")
+    # The Trusted Publisher as PyPI would describe it once its environment is set; the
+    # attestations are untouched (the publisher is not part of what is signed).
+    provenance["attestation_bundles"][0]["publisher"]["environment"] = "release"
+    sdist_release.registry.provenance[SDIST] = provenance
+
+
+def test_chain_holds_with_a_protected_publisher_environment(
+    sdist_release: Release, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _protected_publisher(sdist_release)
+    outcome = run(capsys, "release", "trailofbits/pypi-attestations")
+    assert outcome.code == 0, outcome.out
+    lines = outcome.out.splitlines()
+    assert lines[-2:] == [
+        "  pass     environment `release`: used by PyPI publisher `release.yml`: `release` need "
+        "another person's approval and deploy from `main` only",
+        "  the chain holds",
+    ]
+    assert all(line.startswith("  pass ") for line in lines[1:-1])
+    assert release(capsys, "trailofbits/pypi-attestations").json()["findings"] == []
+
+
+def test_publisher_environment_without_reviewers_fails(
+    sdist_release: Release, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _protected_publisher(sdist_release)
+    sdist_release.repo.environments["release"]["reviewers"] = []
+    outcome = release(capsys, "trailofbits/pypi-attestations")
+    assert outcome.code == 1
+    assert found(outcome) == {
+        (
+            "registry-environment",
+            "fail",
+            "release v0.0.19: environment `release`: used by PyPI publisher `release.yml`: "
+            "environment `release` needs no approval (no required reviewers or protection App)",
+        )
+    }
+
+
+def test_mutable_release_fails(sdist_release: Release, capsys: pytest.CaptureFixture[str]) -> None:
+    sdist_release.repo.releases[0]["immutable"] = False
+    assert found(release(capsys, "trailofbits/pypi-attestations")) == {
+        NO_ENVIRONMENT,
+        (
+            "release-immutable",
+            "fail",
+            "release v0.0.19: release: the release is not immutable: its assets can be "
+            "replaced and its tag moved or deleted (only releases published after immutable "
+            "releases were enabled are immutable)",
+        ),
+    }
+
+
+def test_tag_without_ruleset_fails(
+    sdist_release: Release, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sdist_release.org.rulesets = [r for r in sdist_release.org.rulesets if r["target"] != "tag"]
+    assert found(release(capsys, "trailofbits/pypi-attestations")) == {
+        NO_ENVIRONMENT,
+        (
+            "release-tag-protection",
+            "fail",
+            "release v0.0.19: tag protection: no active tag ruleset covers release tags such as "
+            "`v0.0.19`, so they can be moved, deleted and created by anyone who can push",
+        ),
+    }
+
+
+def test_tag_off_the_default_branch_fails(
+    sdist_release: Release, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sdist_release.repo.default_branch_commits.clear()
+    assert (
+        "release-tag",
+        "fail",
+        "release v0.0.19: tag: `v0.0.19` points at commit 08802efe1f8e, which is not on `main` "
+        "(compared with `main`: diverged): the release was built from code that never went "
+        "through the default branch's review",
+    ) in found(release(capsys, "trailofbits/pypi-attestations"))
+
+
+def test_deleted_tag_fails(sdist_release: Release, capsys: pytest.CaptureFixture[str]) -> None:
+    del sdist_release.repo.tags["v0.0.19"]
+    assert (
+        "release-tag",
+        "fail",
+        "release v0.0.19: tag: the release's tag `v0.0.19` does not exist: it was deleted "
+        "after the release",
+    ) in found(release(capsys, "trailofbits/pypi-attestations"))
+
+
+def test_unknown_tag_has_no_release(
+    sdist_release: Release, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outcome = release(capsys, "trailofbits/pypi-attestations", "--tag", "v9")
+    assert outcome.code == 1
+    assert found(outcome) == {
+        ("release-immutable", "fail", "release v9: release: no published release for tag `v9`")
+    }
+
+
+def test_wheel_attestation_holds_and_missing_pypi_provenance_fails(
+    wheel_release: Release, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outcome = run(capsys, "release", "trailofbits/rfc8785.py")
+    assert outcome.code == 1
+    assert (
+        f"  pass     attestation of {WHEEL}: signed by `.github/workflows/release.yml` at "
+        "`refs/tags/v0.1.2` of this repository, on a GitHub-hosted runner; signature, "
+        "certificate and transparency-log entry verified"
+    ) in outcome.out.splitlines()
+    assert found(release(capsys, "trailofbits/rfc8785.py")) == {
+        (
+            "registry-provenance",
+            "fail",
+            f"release v0.1.2: PyPI provenance of rfc8785 0.1.2: `{WHEEL}` has no provenance "
+            "(published without attestations)",
+        )
+    }
+
+
+def _acme_release(github_release: Release, assets: dict[str, bytes]) -> Repo:
+    """The corpus wheel and its bundle, re-released by acme/tool."""
+    server = github_release.github
+    compliant_org(server, "acme", repos=0)
+    repo = compliant_repo(server, server.orgs["acme"], "tool")
+    repo.tags["v0.1.2"] = "d8b4a6445f38c48b9137a8099706d9b8073146e4"
+    repo.default_branch_commits.add(repo.tags["v0.1.2"])
+    server.release(repo, "v0.1.2", assets)
+    return repo
+
+
+def test_bundle_of_another_repository_fails(
+    wheel_release: Release, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = corpus("bundle_v3_github.whl")
+    repo = _acme_release(wheel_release, {WHEEL: data})
+    repo.attestations[hashlib.sha256(data).hexdigest()] = [
+        corpus_json("bundle_v3_github.whl.sigstore")
+    ]
+    assert (
+        "release-attestation",
+        "fail",
+        f"release v0.1.2: attestation of {WHEEL}: no attestation verifies for this release: "
+        "built in `https://github.com/trailofbits/rfc8785.py`, not in "
+        "`https://github.com/acme/tool`; signed by `https://github.com/trailofbits/rfc8785.py/"
+        ".github/workflows/release.yml@refs/tags/v0.1.2`, which is not a workflow of `acme/tool`",
+    ) in found(release(capsys, "acme/tool"))
+
+
+def test_tampered_asset_fails(wheel_release: Release, capsys: pytest.CaptureFixture[str]) -> None:
+    tampered = corpus("bundle_v3_github.whl") + b"\0"
+    repo = wheel_release.repo
+    repo.releases.clear()
+    wheel_release.github.release(repo, "v0.1.2", {WHEEL: tampered})
+    # GitHub answers with the real bundle for the tampered file's digest.
+    repo.attestations = {
+        hashlib.sha256(tampered).hexdigest(): [corpus_json("bundle_v3_github.whl.sigstore")]
+    }
+    assert (
+        "release-attestation",
+        "fail",
+        f"release v0.1.2: attestation of {WHEEL}: no attestation verifies for this release: the "
+        "signature does not verify: Bundle message digest mismatch",
+    ) in found(release(capsys, "trailofbits/rfc8785.py"))
+
+
+def test_asset_without_attestation_fails(
+    wheel_release: Release, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wheel_release.repo.attestations.clear()
+    assert (
+        "release-attestation",
+        "fail",
+        f"release v0.1.2: attestation of {WHEEL}: GitHub holds no attestation for this digest: "
+        "nothing says which workflow built it",
+    ) in found(release(capsys, "trailofbits/rfc8785.py"))
+
+
+def test_assets_without_digest_fail(
+    wheel_release: Release, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = wheel_release.repo
+    repo.releases.clear()
+    wheel_release.github.release(repo, "v0.1.2", {WHEEL: b"old"}, digests=False)
+    assert (
+        "release-asset-digest",
+        "fail",
+        f"release v0.1.2: assets: 1 of 1 assets have no SHA-256 digest (`{WHEEL}`): nothing "
+        "ties them to what was signed",
+    ) in found(release(capsys, "trailofbits/rfc8785.py"))
+
+
+def test_signer_that_is_not_the_releasing_workflow_fails(
+    sdist_release: Release, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = sdist_release.repo.files
+    files[".github/workflows/publish.yml"] = files.pop(".github/workflows/release.yml")
+    assert found(release(capsys, "trailofbits/pypi-attestations")) == {
+        NO_ENVIRONMENT,
+        (
+            "release-workflow",
+            "fail",
+            "release v0.0.19: signing workflow: the assets were signed by "
+            "`.github/workflows/release.yml`, but the workflows that release are "
+            "`.github/workflows/publish.yml`",
+        ),
+        (
+            "registry-provenance",
+            "fail",
+            f"release v0.0.19: PyPI provenance of pypi-attestations 0.0.19: `{SDIST}`: the "
+            "Trusted Publisher is workflow `release.yml`, but the workflows that publish to PyPI "
+            "are `publish.yml`",
+        ),
+    }
+
+
+def test_checkout_without_workflows_leaves_the_workflow_unknown(
+    sdist_release: Release, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    outcome = release(capsys, "trailofbits/pypi-attestations", "--path", str(checkout))
+    assert outcome.code == 1
+    assert found(outcome) == {
+        (
+            "release-workflow",
+            "unknown",
+            "release v0.0.19: signing workflow: the assets were signed by "
+            "`.github/workflows/release.yml`; cannot tell whether that is the workflow that "
+            f"releases: {checkout} has no .github/workflows directory (give --path to a "
+            "checkout of the tag)",
+        ),
+        (
+            "registry-provenance",
+            "unknown",
+            f"release v0.0.19: registries: cannot tell where the release is published: "
+            f"{checkout} has no .github/workflows directory (give --path, --pypi-project or "
+            "--npm-package)",
+        ),
+    }
+
+
+def _bare_release(release_: Release, workflow: bytes, tag: str) -> None:
+    """acme/tool at ``tag``, with no asset, released by ``workflow``."""
+    server = release_.github
+    compliant_org(server, "acme", repos=0)
+    repo = compliant_repo(server, server.orgs["acme"], "tool")
+    repo.files[".github/workflows/release.yml"] = workflow
+    repo.tags[tag] = "1" * 40
+    repo.default_branch_commits.add("1" * 40)
+    server.release(repo, tag, {})
+
+
+def test_gitlab_publisher_fails(wheel_release: Release, capsys: pytest.CaptureFixture[str]) -> None:
+    _bare_release(wheel_release, RELEASE_WORKFLOW, "v0.0.3")
+    data = corpus(GITLAB_SDIST)
+    wheel_release.registry.files[("gitlab-oidc-project", "0.0.3")] = [(GITLAB_SDIST, data)]
+    wheel_release.registry.provenance[GITLAB_SDIST] = {
+        "version": 1,
+        "attestation_bundles": [
+            {
+                "publisher": {
+                    "kind": "GitLab",
+                    "repository": "facutuesca/gitlab-oidc-project",
+                    "workflow_filepath": ".gitlab-ci.yml",
+                    "environment": None,
+                },
+                "attestations": [corpus_json(f"{GITLAB_SDIST}.publish.attestation")],
+            }
+        ],
+    }
+    outcome = release(capsys, "acme/tool", "--pypi-project", "gitlab-oidc-project")
+    assert found(outcome) == {
+        (
+            "registry-provenance",
+            "fail",
+            "release v0.0.3: PyPI provenance of gitlab-oidc-project 0.0.3: "
+            f"`{GITLAB_SDIST}`: published by a GitLab Trusted Publisher, not by GitHub Actions",
+        )
+    }
+
+
+NPM_WORKFLOW = RELEASE_WORKFLOW.replace(b"uv publish", b"npm publish --provenance")
+
+
+def test_npm_provenance_for_other_artifacts_fails(
+    wheel_release: Release, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _bare_release(wheel_release, NPM_WORKFLOW, "v1.0.0")
+    tarball = b"a package tarball"
+    integrity = "sha512-" + base64.b64encode(hashlib.sha512(tarball).digest()).decode()
+    registry = wheel_release.registry
+    registry.npm_versions[("@acme/tool", "1.0.0")] = {
+        "name": "@acme/tool",
+        "version": "1.0.0",
+        "dist": {"integrity": integrity, "tarball": f"{registry.url}/t.tgz"},
+    }
+    # A real DSSE bundle, but its statement is about another artifact.
+    registry.npm_attestations[("@acme/tool", "1.0.0")] = {
+        "attestations": [
+            {
+                "predicateType": "https://slsa.dev/provenance/v1",
+                "bundle": dsse_bundle(f"{SDIST}.publish.attestation"),
+            }
+        ]
+    }
+    outcome = release(capsys, "acme/tool", "--npm-package", "@acme/tool")
+    assert found(outcome) == {
+        (
+            "registry-provenance",
+            "fail",
+            "release v1.0.0: npm provenance of @acme/tool 1.0.0: no provenance verifies for this "
+            "release: the signed statement is about other artifacts (no subject has this digest)",
+        )
+    }
+    assert registry.requests == [
+        "/@acme%2Ftool/1.0.0",
+        "/-/npm/v1/attestations/@acme%2Ftool@1.0.0",
+    ]
+    del registry.npm_versions[("@acme/tool", "1.0.0")]
+    assert found(release(capsys, "acme/tool", "--npm-package", "@acme/tool")) == {
+        (
+            "registry-provenance",
+            "fail",
+            "release v1.0.0: npm provenance of @acme/tool 1.0.0: npm has no version 1.0.0 of "
+            "`@acme/tool`, though the workflows publish there",
+        )
+    }
+
+
+def test_other_registries_are_unknown(
+    wheel_release: Release, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _bare_release(wheel_release, RELEASE_WORKFLOW.replace(b"uv publish", b"cargo publish"), "v2")
+    assert found(release(capsys, "acme/tool")) == {
+        (
+            "registry-provenance",
+            "unknown",
+            "release v2: crates.io: `.github/workflows/release.yml: publish` publish to "
+            "crates.io, whose provenance bastion does not verify (it verifies PyPI and npm): "
+            "check it with crates.io's own tools",
+        )
+    }
+
+
+def test_without_the_extra_says_what_to_install(
+    sdist_release: Release, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "sigstore.verify", None)
+    outcome = run(capsys, "release", "trailofbits/pypi-attestations")
+    assert outcome.code == 2
+    assert outcome.out == ""
+    assert outcome.err == (
+        "bastion: `bastion release` verifies signatures with sigstore and pypi-attestations, "
+        "which are not installed: install them with `pip install 'bastion[release]'` (from a "
+        "clone: `pip install '.[release]'`)\n"
+    )
+
+
+def test_org_releases(sdist_release: Release, capsys: pytest.CaptureFixture[str]) -> None:
+    compliant_repo(sdist_release.github, sdist_release.org, "quiet")  # no release at all
+    outcome = run(capsys, "org", "trailofbits", "--releases", "--format", "json")
+    releases = {
+        (f["path"], f["rule"], f["status"])
+        for f in outcome.json()["findings"]
+        if f["rule"].startswith(("release-", "registry-"))
+    }
+    assert releases == {(SDIST_REPO, "registry-environment", "fail")}
+    assert outcome.code == 1
