@@ -148,7 +148,9 @@ def _kind_text(node: Node) -> str:
         return node.kind.value
     action = node.action
     if action is None:
-        return "local workflow" if node.workflow is not None else "local"
+        if node.workflow is not None:
+            return "workflow" if node.kind is NodeKind.ROOT else "local workflow"
+        return "local"
     using = action.using or ""
     how = "javascript" if using.startswith("node") else using
     return f"local {how}".strip()
@@ -237,7 +239,7 @@ def _node_json(graph: Graph, node: Node, ids: dict[NodeKey, str]) -> dict[str, o
             {"path": path, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
             for path, data in sorted(node.files.items())
         ],
-        "chains": [str(chain) for chain in graph.chains(key)] if key not in graph.roots else [],
+        "chains": [str(chain) for chain in graph.chains(key)],
         "marks": [
             {"status": mark.status, "rule": mark.rule or None, "message": mark.message}
             for mark in graph.marks_of(key)
@@ -277,7 +279,7 @@ def _label(graph: Graph, node: Node) -> str:
         for mark in marks:
             counts[mark.status] = counts.get(mark.status, 0) + 1
         text += " (" + ", ".join(f"{n} {status}" for status, n in counts.items()) + ")"
-    return f"{text}\n{node.kind.value}"
+    return f"{text}\n{_kind_text(node)}"
 
 
 def render_dot(graph: Graph) -> str:
@@ -290,13 +292,19 @@ def render_dot(graph: Graph) -> str:
         lines.append(f"  {name} [label={_dot_string(_label(graph, node))}{style}{colour}];")
     for edge in graph.edges:
         status = edge_status(graph, edge)
-        label = edge.parsed.ref or ""
+        label = _edge_label(edge)
         lines.append(
             f"  {ids[edge.source]} -> {ids[edge.target]} "
             f'[label={_dot_string(label)}, color="{_COLOURS[status]}"];'
         )
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _edge_label(edge: Edge) -> str:
+    """The ref as written (a full SHA shortened to 12 characters)."""
+    ref = edge.parsed.ref or ""
+    return ref[:12] if edge.parsed.is_sha_pinned else ref
 
 
 def _dot_string(text: str) -> str:
@@ -311,7 +319,7 @@ def render_mermaid(graph: Graph) -> str:
         lines.append(f'  {name}["{_mermaid_text(_label(graph, graph.nodes[key]))}"]')
     styles: dict[str, list[int]] = {}
     for index, edge in enumerate(graph.edges):
-        label = edge.parsed.ref or ""
+        label = _edge_label(edge)
         arrow = f"-->|{_mermaid_text(label)}|" if label else "-->"
         lines.append(f"  {ids[edge.source]} {arrow} {ids[edge.target]}")
         styles.setdefault(edge_status(graph, edge), []).append(index)
