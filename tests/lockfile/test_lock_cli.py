@@ -239,3 +239,50 @@ def test_a_lockfile_github_cannot_parse_is_not_overwritten(
     assert f"{LOCK}:2: unknown lockfile key 'extra'" in err
     assert (root / LOCK).read_text() == broken
     assert world.state.log == []
+
+
+SELF = """on: push
+permissions: {}
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: $/tools/setup
+"""
+OWN_ACTION = """name: setup
+runs:
+  using: composite
+  steps:
+    - uses: acme/docker@v1
+    - uses: $/tools/inner
+"""
+INNER_ACTION = """name: inner
+runs:
+  using: composite
+  steps:
+    - uses: actions/checkout@v4
+"""
+
+
+def test_what_the_repositorys_own_actions_use_is_locked_for_the_workflow(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "project"
+    (root / ".github" / "workflows").mkdir(parents=True)
+    (root / ".github/workflows/self.yml").write_text(SELF)
+    (root / "tools/setup").mkdir(parents=True)
+    (root / "tools/setup/action.yml").write_text(OWN_ACTION)
+    (root / "tools/inner").mkdir(parents=True)
+    (root / "tools/inner/action.yml").write_text(INNER_ACTION)
+    code, err = lock(root, capsys)
+    assert code == 0, err
+    text = (root / LOCK).read_text()
+    assert (
+        "    '.github/workflows/self.yml':\n"
+        "        - 'acme/docker@v1'\n"
+        "        - 'actions/checkout@v4'\n"
+        "dependencies:\n"
+    ) in text
+    assert "$/" not in text
+    # check agrees: nothing stale, nothing missing.
+    assert main(["check", str(root), "--select", "stale-lock-entry,syntax-error"]) == 0

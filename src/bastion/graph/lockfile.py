@@ -29,7 +29,7 @@ from pathlib import Path
 from bastion.errors import BastionError
 from bastion.github.git import GitError, RefListing
 from bastion.graph.model import Graph, NodeKey, NodeKind
-from bastion.model.lockfile import Locked, Lockfile, Pin, parse_pin, pin_of
+from bastion.model.lockfile import Locked, Lockfile, Pin, expand_self_actions, parse_pin, pin_of
 from bastion.model.uses import Uses, UsesKind
 from bastion.model.workflow import Workflow, build_workflow
 from bastion.pinning.ids import RepositoryIds
@@ -72,6 +72,8 @@ class _Workflow:
     pins: dict[str, int] = field(default_factory=dict)
     """Direct pin key -> the line of its first ``uses:``."""
     blocked: bool = False
+    own_actions: list[tuple[str, str]] = field(default_factory=list)
+    """The repository's own actions its ``$/`` steps run: (path, text)."""
 
 
 def read_workflows(root: Path, notes: list[Note]) -> list[_Workflow]:
@@ -91,24 +93,44 @@ def read_workflows(root: Path, notes: list[Note]) -> list[_Workflow]:
             notes.append(Note(path, f"cannot be read ({reason}); not locked", blocking=True))
             continue
         workflow = _Workflow(path, text, view)
-        _classify(workflow, notes)
+        _classify(workflow, root, notes)
         found.append(workflow)
     return found
 
 
-def _classify(workflow: _Workflow, notes: list[Note]) -> None:
+def _classify(workflow: _Workflow, root: Path, notes: list[Note]) -> None:
     for job in workflow.view.jobs:
         if job.uses is not None and job.uses_node is not None:
             _classify_uses(workflow, job.uses, node_span(job.uses_node).start.line, notes)
         for step in job.steps:
-            if step.uses is not None and step.uses_node is not None:
-                _classify_uses(workflow, step.uses, node_span(step.uses_node).start.line, notes)
+            if step.uses is None or step.uses_node is None:
+                continue
+            line = node_span(step.uses_node).start.line
+            _classify_uses(workflow, step.uses, line, notes)
+            if step.uses.text.startswith("$/") and "@" not in step.uses.text:
+                # GitHub locks what the repository's own action uses as the workflow's pins.
+                found, files = expand_self_actions(root, [step.uses])
+                workflow.own_actions.extend(f for f in files if f not in workflow.own_actions)
+                for inner in found[1:]:
+                    _classify_uses(workflow, inner, line, notes, via=step.uses.text)
 
 
-def _classify_uses(workflow: _Workflow, uses: Uses, line: int, notes: list[Note]) -> None:
-    where = f"{workflow.path}:{line}"
+def _classify_uses(
+    workflow: _Workflow, uses: Uses, line: int, notes: list[Note], via: str = ""
+) -> None:
+    where = f"{workflow.path}:{line}" + (f" (through `{via}`)" if via else "")
     if uses.kind is UsesKind.LOCAL:
-        if uses.text.startswith("./"):
+        if uses.text.startswith("$/") and "@" in uses.text:
+            workflow.blocked = True
+            notes.append(
+                Note(
+                    where,
+                    f"`{uses.text}`: a `$/` action runs at the workflow's own commit and takes "
+                    "no @ref; GitHub refuses it, so the workflow is left out",
+                    blocking=True,
+                )
+            )
+        elif uses.text.startswith("./"):
             workflow.blocked = True
             notes.append(
                 Note(
@@ -147,8 +169,8 @@ def _classify_uses(workflow: _Workflow, uses: Uses, line: int, notes: list[Note]
 
 # Planning --------------------------------------------------------------------------------
 
-GraphBuilder = Callable[[list[tuple[str, str]], Path], Graph]
-"""Builds the action graph of workflow files ``(path, text)`` of a checkout."""
+GraphBuilder = Callable[[list[tuple[str, str, bool]], Path], Graph]
+"""Builds the action graph of files ``(path, text, is_action)`` of a checkout."""
 
 
 def plan_lock(
@@ -177,7 +199,9 @@ def plan_lock(
     failures: dict[str, str] = {}
     if wanted:
         builder = graph_builder or _default_graph_builder(resolver)
-        graph = builder([(w.path, w.text) for w in wanted], root)
+        files = [(w.path, w.text, False) for w in wanted]
+        files += [(path, text, True) for w in wanted for path, text in w.own_actions]
+        graph = builder(list(dict.fromkeys(files)), root)
         _from_graph(
             graph,
             kept=kept,
@@ -215,8 +239,8 @@ def plan_lock(
 def _default_graph_builder(resolver: Resolver) -> GraphBuilder:
     from bastion.graph.resolve import RootFile, resolve_graph
 
-    def build(files: list[tuple[str, str]], checkout: Path) -> Graph:
-        roots = [RootFile(path, text) for path, text in files]
+    def build(files: list[tuple[str, str, bool]], checkout: Path) -> Graph:
+        roots = [RootFile(path, text, is_action) for path, text, is_action in files]
         return resolve_graph(roots, resolver, checkout=checkout)
 
     return build

@@ -645,7 +645,8 @@ def note_needs(lock: Lockfile, lock_path: Path) -> None:
             document = parse(file.read_bytes().decode("utf-8").removeprefix("\ufeff"))
         except (OSError, UnicodeDecodeError, YamlError):
             continue  # not judged: its own check reports it
-        lock.needs[path] = frozenset(needed_pins(workflow_uses(document)))
+        uses, _ = expand_self_actions(root, workflow_uses(document))
+        lock.needs[path] = frozenset(needed_pins(uses))
 
 
 def workflow_uses(document: Document) -> list[Uses]:
@@ -664,6 +665,60 @@ def workflow_uses(document: Document) -> list[Uses]:
             uses = _member(step, "uses")
             if isinstance(uses, ScalarNode):
                 found.append(parse_uses(str(uses.value)))
+    return found
+
+
+MAX_SELF_DEPTH = 10
+"""How deep ``$/`` actions are followed (GitHub nests composite actions ten deep)."""
+
+
+def expand_self_actions(
+    root: Path, uses: Iterable[Uses]
+) -> tuple[list[Uses], list[tuple[str, str]]]:
+    """``uses`` followed by the ``uses:`` of the repository's own actions that ``$/path``
+    steps run (recursively): GitHub locks what those use as the workflow's own pins. Also
+    returns the action files read, as (path in the repository, text)."""
+    found: list[Uses] = []
+    files: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    pending = [(item, 0) for item in uses]
+    while pending:
+        item, depth = pending.pop(0)
+        found.append(item)
+        folder = item.text.removeprefix("$/").strip("/")
+        if not item.text.startswith("$/") or "@" in item.text or folder in seen:
+            continue
+        seen.add(folder)
+        if depth >= MAX_SELF_DEPTH or ".." in folder.split("/"):
+            continue
+        read = _read_action(root, folder)
+        if read is None:
+            continue
+        files.append(read)
+        pending.extend((step, depth + 1) for step in action_uses(parse(read[1])))
+    return found, files
+
+
+def _read_action(root: Path, folder: str) -> tuple[str, str] | None:
+    for name in ("action.yml", "action.yaml"):
+        relative = f"{folder}/{name}" if folder else name
+        try:
+            text = (root / relative).read_bytes().decode("utf-8").removeprefix("\ufeff")
+            parse(text)
+        except (OSError, UnicodeDecodeError, YamlError):
+            continue
+        return relative, text
+    return None
+
+
+def action_uses(document: Document) -> list[Uses]:
+    """The ``uses:`` of a composite action's steps."""
+    steps = _member(_member(document.root, "runs"), "steps")
+    found: list[Uses] = []
+    for step in steps.value if isinstance(steps, SequenceNode) else ():
+        uses = _member(step, "uses")
+        if isinstance(uses, ScalarNode):
+            found.append(parse_uses(str(uses.value)))
     return found
 
 
