@@ -204,8 +204,10 @@ class Checker:
         self._run_rules(result, path, lambda rule: rule.check_lockfile(lock))
 
     def _lock_for(self, item: Input) -> lockfiles.WorkflowLock | None:
-        """The lock of a workflow of ``.github/workflows`` (its sibling actions.lock)."""
-        lock_path = lockfiles.lockfile_beside(item.path) if item.path is not None else None
+        """The lock of a workflow of ``.github/workflows`` (its sibling actions.lock); a text
+        given with its display path (the fix engine's re-checks) is placed by that path."""
+        where = item.path if item.path is not None else Path(item.display)
+        lock_path = lockfiles.lockfile_beside(where)
         if lock_path is None:
             return None
         if lock_path not in self._locks:
@@ -213,8 +215,7 @@ class Checker:
         lock = self._locks[lock_path]
         if lock is None:
             return None
-        assert item.path is not None
-        return lock.for_workflow(f".github/workflows/{item.path.name}")
+        return lock.for_workflow(f".github/workflows/{where.name}")
 
     def _run_rules(
         self, result: FileResult, path: str, check: Callable[[Rule], Iterable[Hit]]

@@ -183,3 +183,15 @@ def test_online_verification_of_the_entries(world: World, tmp_path: Path) -> Non
     assert f"now names commit {c.c2[:12]}, not the locked {c.c1[:12]}" in messages["lock-drift"]
     rest = [entry.path for entry in world.state.rest_requests()]
     assert sorted(rest) == sorted(f"/api/v3/repos/{slug}" for slug in IDS)  # one each
+
+
+def test_fix_sees_the_lock_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _project(tmp_path, _reference_example() + SETUP_GO)
+    monkeypatch.chdir(root)
+    main(["fix", "--diff", "--select", "unpinned-action", "."])
+    err = capsys.readouterr().err
+    assert "remains: 11:15 unpinned-action" in err
+    assert "remains: 7:15 unpinned-action" not in err
+    assert "remains: 10:15 unpinned-action" not in err
