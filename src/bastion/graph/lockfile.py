@@ -201,7 +201,12 @@ def plan_lock(
         builder = graph_builder or _default_graph_builder(resolver)
         files = [(w.path, w.text, False) for w in wanted]
         files += [(path, text, True) for w in wanted for path, text in w.own_actions]
-        graph = builder(list(dict.fromkeys(files)), root)
+        try:
+            graph = builder(list(dict.fromkeys(files)), root)
+        except BastionError as error:
+            for workflow in wanted:
+                failures.update((key, str(error)) for key in workflow.pins if key not in kept)
+            graph = Graph()
         _from_graph(
             graph,
             kept=kept,
