@@ -19,7 +19,8 @@ class UnverifiedDownload(Rule):
       `node`...), `wget -O- ... | bash`, `bash <(curl ...)`, `sh -c "$(curl ...)"`;
     - a file downloaded with `curl` or `wget` and later made executable with `chmod +x` in
       the same script;
-    - a `curl` or `wget` of a `releases/latest/download/` URL;
+    - a `curl` or `wget` of a `releases/latest/download/` URL, or such a URL set in a
+      variable of a script that downloads;
     - `go install ...@latest`;
     - `pip install` (also `python -m pip`, `uv pip`) of an `https://` URL or a `git+`
       requirement, without `--require-hashes` (a `git+` URL pinned to a full commit SHA is
@@ -29,7 +30,8 @@ class UnverifiedDownload(Rule):
     (piping and `go`/`pip` installs run before anything could be checked) with
     `sha256sum -c` (or `--check`, any `sha*sum`, `shasum -a 256 -c`),
     `gpg --verify`, `cosign verify*`, `minisign -V`, `gh attestation verify` or
-    `slsa-verifier`.
+    `slsa-verifier`. A checksum file the script downloads itself does not count: fetched
+    from the same place, it changes with the file it checks.
 
     ## Why it matters
     Whatever the server returns runs in the job with its token and secrets. A compromised
