@@ -195,3 +195,30 @@ def test_fix_sees_the_lock_too(
     assert "remains: 11:15 unpinned-action" in err
     assert "remains: 7:15 unpinned-action" not in err
     assert "remains: 10:15 unpinned-action" not in err
+
+
+def test_check_online_reports_a_moved_tag(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    c = world.commits
+    lock = (
+        "version: 'v0.0.2'\nworkflows:\n    '.github/workflows/ci.yml':\n"
+        "        - 'actions/checkout@v4'\ndependencies:\n"
+        + _entry("actions/checkout@v4", "v4", c.c1, IDS["actions/checkout"])
+    )
+    workflows = tmp_path / "project" / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "actions.lock").write_text(lock)
+    (workflows / "ci.yml").write_text(WORKFLOW.replace("@v4.3.1", "@v4"))
+    code = main(
+        [
+            "check",
+            "--online",
+            "--select",
+            "lock-drift,impostor-commit",
+            str(workflows.parent.parent),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "actions.lock:6:5: medium[lock-drift] the tag `v4` of actions/checkout now names" in out
