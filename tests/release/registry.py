@@ -2,10 +2,10 @@
 attestations endpoints, in the shapes their documentation gives.
 
 * PyPI JSON API, ``GET /pypi/{project}/{version}/json``: ``info`` and ``urls``, one entry per
-  file with ``filename`` and ``digests`` (https://docs.pypi.org/api/json/).
+  file with ``filename`` and ``digests`` (PyPI's documentation, "JSON API").
 * PyPI Integrity API, ``GET /integrity/{project}/{version}/{filename}/provenance``: the PEP 740
   provenance object, ``404`` with a message when the file has none
-  (https://docs.pypi.org/api/integrity/).
+  (PyPI's documentation, "Integrity API").
 * npm, ``GET /{package}/{version}`` (the version document, ``dist.integrity``) and
   ``GET /-/npm/v1/attestations/{package}@{version}`` (``{"attestations": [{"predicateType",
   "bundle"}]}``).

@@ -25,6 +25,7 @@ from tests.settings.conftest import Outcome, compliant_org, compliant_repo
 from tests.settings.server import Repo
 
 SDIST_REPO = "127.0.0.1/trailofbits/pypi-attestations"
+PUBLISH_V1 = pytest.importorskip("pypi_attestations").AttestationType.PYPI_PUBLISH_V1.value
 WHEEL_REPO = "127.0.0.1/trailofbits/rfc8785.py"
 NO_ENVIRONMENT = (
     "registry-environment",
@@ -55,7 +56,7 @@ def test_chain_of_a_real_release_breaks_at_the_publisher_environment(
         "  pass     release: the release is immutable",
         "  pass     assets: all 1 assets carry their SHA-256 digest",
         f"  pass     attestation of {SDIST}: signed "
-        "(https://docs.pypi.org/attestations/publish/v1) by `.github/workflows/release.yml` at "
+        f"({PUBLISH_V1}) by `.github/workflows/release.yml` at "
         "`refs/tags/v0.0.19` of this repository, on a GitHub-hosted runner; signature, "
         "certificate and transparency-log entry verified",
         "  pass     signing workflow: `.github/workflows/release.yml` signed the assets and is "

@@ -3,10 +3,10 @@
 * PyPI: the files of a version from the JSON API (``GET /pypi/{project}/{version}/json``,
   each with its SHA-256), and each file's PEP 740 provenance from the Integrity API
   (``GET /integrity/{project}/{version}/{filename}/provenance``): the Trusted Publisher and
-  its attestations (https://docs.pypi.org/api/integrity/).
+  its attestations (PyPI's documentation, "Integrity API").
 * npm: the version's ``dist.integrity`` (``GET /{package}/{version}``) and its attestations
   (``GET /-/npm/v1/attestations/{package}@{version}``), among them the SLSA provenance
-  (https://docs.npmjs.com/generating-provenance-statements).
+  (npm's documentation, "Generating provenance statements").
 
 The default addresses are assembled from DNS labels: this repository's files never spell a
 registry's host name (a rule of the project), and a constant split into labels keeps that
