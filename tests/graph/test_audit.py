@@ -326,3 +326,28 @@ def test_check_graph_on_the_command_line(
         "via ci.yml \u203a job build \u203a graphtest/deep/level1@main \u203a " in first["message"]
     )
     assert "bastion: graph: repo/.github/workflows/ci.yml:8:15: " in captured.err
+
+
+def test_template_injection_in_a_called_action_follows_what_the_caller_passes() -> None:
+    workflow = """\
+on: issues
+permissions: {}
+jobs:
+  scan:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: aquasecurity/setup-trivy@3fb12ec12f41
+        with:
+          version: v0.65.0
+      - uses: aquasecurity/setup-trivy@3fb12ec12f41
+        with:
+          version: ${{ github.event.issue.title }}
+"""
+    target = ("aquasecurity__setup-trivy", "3fb12ec12f41", "")
+    graph = graph_of(
+        ".github/workflows/scan.yml", workflow, {"aquasecurity/setup-trivy@3fb12ec12f41": target}
+    )
+    found = _only(audit(graph, Config()), "template-injection")
+    # Only the step that passes attacker text: constants and defaults cannot inject.
+    assert {finding.span.start.line for finding in found} == {10}
+    assert all("`inputs.version`" in finding.message for finding in found)
