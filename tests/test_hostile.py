@@ -13,6 +13,7 @@ import json
 import os
 import resource
 import signal
+import stat
 import subprocess
 import sys
 from collections.abc import Callable
@@ -253,6 +254,10 @@ def test_fifos_named_gitignore_or_workflow_never_block(tmp_path: Path) -> None:
     pinned = _subprocess(tmp_path, "pin", "--offline", ".")
     assert pinned.returncode == 1
     assert f"bastion: .github/workflows/fifo.yml: skipped: {fifo}\n" in pinned.stderr
+    fixed = _subprocess(tmp_path, "fix", "--no-config", ".")
+    assert fixed.returncode == 1, fixed.stderr
+    assert "  remains: 1:1 syntax-error: no fix available\n" in fixed.stdout
+    assert stat.S_ISFIFO(os.lstat(workflows / "fifo.yml").st_mode)
 
 
 def test_a_pathological_gitignore_pattern_does_not_hang_the_walk(tmp_path: Path) -> None:

@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 from bastion.errors import UsageError
-from bastion.source.files import FileAccessError, TooLarge, read_file, read_stream, repository_root
+from bastion.source.files import (
+    FileAccessError,
+    TooLarge,
+    is_directory,
+    read_file,
+    read_stream,
+    repository_root,
+)
 from bastion.source.gitignore import Gitignore, ignored
 from bastion.source.json5 import Json5Error, JsonObject
 from bastion.source.json5 import parse as parse_json5
@@ -98,7 +105,7 @@ def collect(
             continue
         path = Path(argument)
         boundary = repository_root(path)
-        if _is_directory(path):
+        if is_directory(path):
             repository = _repository_of_github_path(path)
             if repository is None:
                 found = _collect_directory(path, exclude or _nothing, boundary)
@@ -146,17 +153,10 @@ def _refuse_special(argument: str, path: Path) -> None:
         )
 
 
-def _is_directory(path: Path) -> bool:
-    try:
-        return stat.S_ISDIR(os.stat(path).st_mode)
-    except (OSError, ValueError):
-        return False
-
-
 def _present(path: Path) -> bool:
     """Whether something that is not a directory is at ``path`` (a file, or a symlink, FIFO
     or the like that reading will report)."""
-    return os.path.lexists(path) and not _is_directory(path)
+    return os.path.lexists(path) and not is_directory(path)
 
 
 def _repository_of_github_path(path: Path) -> Path | None:
@@ -215,7 +215,7 @@ def _collect_directory(root: Path, exclude: Callable[[Path], bool], boundary: Pa
         return Input(_display(path), kind, path, root=where, boundary=boundary)
 
     workflows = root / ".github" / "workflows"
-    if _is_directory(workflows):
+    if is_directory(workflows):
         # GitHub runs only the files directly inside .github/workflows. Symlinks, FIFOs and
         # the like are collected too, for the read to report them.
         for entry in sorted(_entries(workflows), key=lambda entry: entry.name):

@@ -95,7 +95,7 @@ def repository_root(path: Path) -> Path:
     ``.git``; without one, the directory holding the ``.github`` the path is in; else the
     path itself (its directory, for a file)."""
     start = Path(os.path.abspath(path))
-    directory = start if _is_directory(start) else start.parent
+    directory = start if is_directory(start) else start.parent
     for candidate in (directory, *directory.parents):
         if os.path.lexists(candidate / ".git"):
             return Path(os.path.realpath(candidate))
@@ -112,7 +112,9 @@ def outside(path: Path, root: Path) -> Path | None:
     return None if real.is_relative_to(root) else real
 
 
-def _is_directory(path: Path) -> bool:
+def is_directory(path: Path) -> bool:
+    """Whether ``path`` is, or leads through symlinks to, a directory (False on any error,
+    a symlink loop included)."""
     try:
         return stat.S_ISDIR(os.stat(path).st_mode)
     except (OSError, ValueError):
