@@ -303,7 +303,8 @@ def test_check_graph_on_the_command_line(
     workflows.mkdir(parents=True)
     (workflows / "ci.yml").write_text(
         "on: push\npermissions: {}\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
-        "      - uses: graphtest/deep/level1@main\n      - uses: nobody/nothing@v1\n",
+        "      - uses: graphtest/deep/level1@main\n      - uses: nobody/nothing@v1\n"
+        "      - uses: graphtest/cycle-a@v1\n",
         encoding="utf-8",
     )
     monkeypatch.setenv("BASTION_CACHE_DIR", str(tmp_path / "cache"))
@@ -326,6 +327,12 @@ def test_check_graph_on_the_command_line(
         "via ci.yml \u203a job build \u203a graphtest/deep/level1@main \u203a " in first["message"]
     )
     assert "bastion: graph: repo/.github/workflows/ci.yml:8:15: " in captured.err
+    # A problem in a called file is told at the user's line, with the chain.
+    assert (
+        "bastion: graph: repo/.github/workflows/ci.yml:9:15: a cycle: graphtest/cycle-a@v1 "
+        "calls back into graphtest/cycle-a, already on this path (via ci.yml \u203a job build "
+        "\u203a graphtest/cycle-a@v1 \u203a graphtest/cycle-b@v1 \u203a graphtest/cycle-a@v1)"
+    ) in captured.err
 
 
 def test_template_injection_in_a_called_action_follows_what_the_caller_passes() -> None:

@@ -40,6 +40,7 @@ from bastion.graph.model import (
     Node,
     NodeKey,
     NodeKind,
+    Problem,
 )
 from bastion.graph.resolve import load_roots, resolve_graph
 from bastion.model.workflow import Action, Fields, Job, Step, Workflow
@@ -147,13 +148,28 @@ def audit_paths(
             return shown.removeprefix("./")
 
         add_to_report(report, graph, config, display)
-        for problem in graph.problems:
-            edge = problem.edge
-            where = display(edge.file) if edge is not None and edge.source in graph.roots else ""
-            if edge is not None and where:
-                where = f"{where}:{edge.span.start.line}:{edge.span.start.column}: "
-            notes.append(f"graph: {where}{problem.message}")
+        notes.extend(
+            f"graph: {_problem_note(graph, problem, display)}" for problem in graph.problems
+        )
     return notes
+
+
+def _problem_note(graph: Graph, problem: Problem, display: Callable[[str], str]) -> str:
+    """``file:line:column: message`` at the user's line that leads to the problem (and the
+    chain, when the ``uses:`` at fault is in a called file)."""
+    edge = problem.edge
+    if edge is None:
+        return problem.message
+    if edge.source in graph.roots:
+        first, chain = edge, ""
+    else:
+        chains = graph.chains(edge.source, limit=1)
+        if not chains:
+            return problem.message
+        first = chains[0].edges[0]
+        chain = f" (via {chains[0]}{SEPARATOR}{edge.uses})"
+    where = f"{display(first.file)}:{first.span.start.line}:{first.span.start.column}"
+    return f"{where}: {problem.message}{chain}"
 
 
 def marks(graph: Graph) -> list[Mark]:
