@@ -18,6 +18,7 @@ from bastion.graph.gaps import (
     Gap,
     dockerfile_downloads,
     dockerfile_images,
+    dockerfile_unpinned_installs,
     latest_version_defaults,
     nested_mutable_uses,
     run_step_downloads,
@@ -260,6 +261,23 @@ def test_22_to_25_dockerfile_images_by_tag(repo: str, prefix: str, lines: set[in
     assert {("Dockerfile", line) for line in lines} <= _rule_lines("mutable-docker-image", node)
 
 
+def test_23_24_unpinned_installs_in_a_dockerfile() -> None:
+    repo, prefix = "karancode__yamllint-github-action", "4052d365f09b"
+    text = _text(repo, prefix, "Dockerfile")
+    (gap,) = dockerfile_unpinned_installs("Dockerfile", text, _files(repo, prefix))
+    assert (gap.file, gap.span.start.line) == ("Dockerfile", 7)
+    assert "installs `yamllint` with no exact version" in gap.message
+    repo, prefix = "codespell-project__actions-codespell", "8f01853be192"
+    text = _text(repo, prefix, "Dockerfile")
+    (gap,) = dockerfile_unpinned_installs("Dockerfile", text, _files(repo, prefix))
+    assert (gap.file, gap.span.start.line) == ("requirements.txt", 1)
+    assert "`codespell[toml]>=2.2.4`" in gap.message
+    # pypa's loose `.in` files are installed under a constraints lock (PIP_CONSTRAINT).
+    repo, prefix = "pypa__gh-action-pypi-publish", "81e9d935c883"
+    text = _text(repo, prefix, "Dockerfile")
+    assert list(dockerfile_unpinned_installs("Dockerfile", text, _files(repo, prefix))) == []
+
+
 def test_25_copy_from_an_image_says_so() -> None:
     text = _text("tiangolo__issue-manager", "48bacd85fb84", "Dockerfile")
     copied = [gap for gap in dockerfile_images("Dockerfile", text) if gap.span.start.line == 3]
@@ -376,5 +394,5 @@ def test_gap_rules_over_the_whole_dataset() -> None:
         "latest-version-default": 46,
         "mutable-docker-image": 18,
         "nested-mutable-uses": 313,
-        "nested-unverified-download": 39,
+        "nested-unverified-download": 42,
     }

@@ -21,6 +21,7 @@ from bastion.findings import Confidence, Point, Severity, Span
 from bastion.graph.model import Chain
 from bastion.model.dockerfile import parse_dockerfile, run_script
 from bastion.model.downloads import Download, physical_offset, unverified_downloads
+from bastion.model.shell import commands, script_lines
 from bastion.model.uses import UsesKind, parse_uses
 from bastion.model.walk import locate
 from bastion.model.workflow import Action, Fields, Job, Step, Workflow
@@ -217,6 +218,117 @@ def dockerfile_downloads(path: str, text: str) -> Iterator[Gap]:
                 path,
                 Span(Point(number, column), Point(number, len(line.rstrip()) + 1)),
             )
+
+
+_PIP_COMMAND = re.compile(r"^(?:(?:\S*/)?python3?\s+-m\s+pip|(?:\S*/)?pip3?|uv\s+pip)\s+install$")
+_PIP_VALUE_OPTIONS = frozenset(
+    {"-r", "--requirement", "-c", "--constraint", "-i", "--index-url", "--extra-index-url",
+     "-t", "--target", "--prefix", "--root", "-f", "--find-links", "--python"}
+)  # fmt: skip
+_EXACT_REQUIREMENT = re.compile(r"^[A-Za-z0-9._\[\],-]+\s*===?\s*[^\s*;,]+\s*(?:;.*)?$")
+
+
+def _pip_install(words: list[str]) -> tuple[list[str], list[str], bool] | None:
+    """For a `pip install` command: its packages, its requirement files, whether it
+    requires hashes; None for another command."""
+    for size in (2, 3, 4):
+        if _PIP_COMMAND.match(" ".join(words[:size])):
+            rest = words[size:]
+            break
+    else:
+        return None
+    packages: list[str] = []
+    files: list[str] = []
+    index = 0
+    while index < len(rest):
+        word = rest[index]
+        if word in _PIP_VALUE_OPTIONS and index + 1 < len(rest):
+            if word in ("-r", "--requirement"):
+                files.append(rest[index + 1])
+            index += 2
+            continue
+        if word.startswith("--requirement="):
+            files.append(word.split("=", 1)[1])
+        elif not word.startswith("-"):
+            packages.append(word)
+        index += 1
+    return packages, files, "--require-hashes" in rest
+
+
+def _loose(package: str) -> bool:
+    """A requirement pip resolves to whatever is newest (no `==` pin, not a path or URL)."""
+    if "://" in package or package.startswith((".", "/", "$", "git+")):
+        return False
+    return _EXACT_REQUIREMENT.match(package) is None
+
+
+def dockerfile_unpinned_installs(path: str, text: str, files: Mapping[str, str]) -> Iterator[Gap]:
+    """`pip install` in a Dockerfile's `RUN` of packages without an exact `==` version, or of
+    a requirements file (copied from the action's tree) with such lines: the image is built
+    on every run, so each run installs whatever was released last. Not with hashes or a
+    constraints file (`-c`, `PIP_CONSTRAINT`), which pin the versions."""
+    folder = posixpath.dirname(path)
+    lines = text.splitlines()
+    instructions = parse_dockerfile(text).instructions
+    if any(i.keyword == "ENV" and "PIP_CONSTRAINT" in i.arguments for i in instructions):
+        return  # a constraints file (a lock) decides the versions
+    for instruction in instructions:
+        if instruction.keyword != "RUN":
+            continue
+        script, offset = run_script(instruction)
+        for logical in script_lines(script):
+            for words in commands(logical.masked):
+                found = _pip_install(words)
+                if found is None:
+                    continue
+                packages, requirements, hashes = found
+                constrained = {"-c", "--constraint"} & set(words) or any(
+                    word.startswith("--constraint=") for word in words
+                )
+                if hashes or constrained or "PIP_CONSTRAINT=" in logical.masked:
+                    continue
+                number = instruction.line_of(offset + logical.start)
+                loose = [package for package in packages if _loose(package)]
+                if loose:
+                    line = lines[number - 1]
+                    column = len(line) - len(line.lstrip()) + 1
+                    yield Gap(
+                        f"a `RUN` of the action's `{path}` installs "
+                        f"{', '.join(f'`{name}`' for name in loose)} with no exact version: "
+                        "the image is built on every run, so each run installs whatever "
+                        "release is newest",
+                        path,
+                        Span(Point(number, column), Point(number, len(line.rstrip()) + 1)),
+                    )
+                for requirement in requirements:
+                    yield from _loose_requirements(path, number, requirement, folder, files)
+
+
+def _loose_requirements(
+    dockerfile: str, number: int, requirement: str, folder: str, files: Mapping[str, str]
+) -> Iterator[Gap]:
+    """The lines of a requirements file (found by name in the Dockerfile's folder) that do
+    not pin an exact version."""
+    name = requirement.rsplit("/", 1)[-1]
+    candidates = [
+        path
+        for path in files
+        if path.rsplit("/", 1)[-1] == name and posixpath.dirname(path).startswith(folder)
+    ]
+    if len(candidates) != 1:
+        return
+    path = candidates[0]
+    for index, raw in enumerate(files[path].splitlines(), start=1):
+        entry = raw.split(" #", 1)[0].strip()
+        if not entry or entry.startswith(("#", "-")) or not _loose(entry):
+            continue
+        yield Gap(
+            f"`{path}`, which `{dockerfile}:{number}` installs with `pip install -r`, asks for "
+            f"`{entry}` with no exact version (nor hashes): the image is built on every "
+            "run, so each run installs whatever release is newest",
+            path,
+            Span(Point(index, 1), Point(index, len(raw.rstrip()) + 1)),
+        )
 
 
 # ---------------------------------------------------------------- docker images

@@ -8,6 +8,7 @@ from bastion.graph.gaps import (
     Gap,
     dockerfile_downloads,
     dockerfile_path,
+    dockerfile_unpinned_installs,
     is_script,
     run_step_downloads,
     script_downloads,
@@ -33,7 +34,10 @@ class NestedUnverifiedDownload(Rule):
       `github.com/OWNER/REPO/raw/master/...`, `archive/refs/heads/...`;
     - `cargo install --git URL` (with `--branch`, or without `--rev`/`--tag`);
     - `npm install -g tool@latest` (also `pnpm`, `yarn`, `bun`, `npx tool@latest`);
-    - an archive downloaded and unpacked (`curl ... | tar x`, `tar xf` or `unzip` of it).
+    - an archive downloaded and unpacked (`curl ... | tar x`, `tar xf` or `unzip` of it);
+    - in the Dockerfile of a docker action (rebuilt on every run), `pip install` of a
+      package without an exact `==` version, or of a requirements file of the action's
+      tree whose lines do not pin one (reported at that line), unless `--require-hashes`.
 
     A script that checks a signature (`gpg --verify`, `cosign verify*`, `minisign -V`,
     `gh attestation verify`, `slsa-verifier`) or a checksum it did not download itself
@@ -80,5 +84,7 @@ class NestedUnverifiedDownload(Rule):
                 continue
             if path == dockerfile:
                 yield from dockerfile_downloads(path, text)
+                texts = {name: found for name in node.files if (found := node.text(name))}
+                yield from dockerfile_unpinned_installs(path, text, texts)
             elif is_script(path, text):
                 yield from script_downloads(path, text)
