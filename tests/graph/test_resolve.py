@@ -311,7 +311,7 @@ def test_problems_at_the_uses_that_brought_them_in(fresh: World, tmp_path: Path)
             15,
             "'v999' is neither a tag nor a branch of actions/checkout",
         ),
-        ("ref-not-found", workflow, 8, 15, "commit 000000000000 is not in the repository"),
+        ("ref-not-found", workflow, 8, 15, "commit 000000000000 is not in actions/checkout"),
         ("repository-not-found", workflow, 6, 15, f"repository nobody/nothing {missing}"),
         ("repository-not-found", workflow, 12, 15, f"repository graphtest/private {missing}"),
     ]

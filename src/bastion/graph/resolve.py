@@ -670,7 +670,10 @@ class _Builder:
             if not isinstance(snapshot, Snapshot):
                 error = snapshot or GitError(f"no snapshot of {owner}/{repo}@{asked.commit[:12]}")
                 failure = _Outcome(
-                    request, _unresolved(request.uses), None, _failure(error, asked.commit)
+                    request,
+                    _unresolved(request.uses),
+                    None,
+                    _failure(error, f"{owner}/{repo}@{asked.commit}"),
                 )
                 outcomes.append((index, failure))
                 continue
@@ -827,11 +830,13 @@ def _invalid(uses: Uses, *, job_level: bool) -> str | None:
     return None
 
 
-def _failure(error: BastionError, commit: str = "") -> tuple[ProblemKind, str]:
+def _failure(error: BastionError, pin: str = "") -> tuple[ProblemKind, str]:
+    """The problem a failed request makes; ``pin`` is ``owner/repo@commit`` for a fetch."""
     message = str(error)
     if isinstance(error, GitError):
-        if "not our ref" in message or "sent no commit" in message:
-            return ProblemKind.REF_NOT_FOUND, f"commit {commit[:12]} is not in the repository"
+        if pin and ("not our ref" in message or "sent no commit" in message):
+            name, _, commit = pin.partition("@")
+            return ProblemKind.REF_NOT_FOUND, f"commit {commit[:12]} is not in {name}"
         if error.not_found:
             return ProblemKind.REPOSITORY_NOT_FOUND, message
         if error.status == 403:
