@@ -72,6 +72,7 @@ class _Parsed:
     model: Model
     lines: LineIndex
     problems: Counter[str]
+    layout: Layout
 
 
 def _key(finding: Finding, fix: Fix) -> tuple[str, str, str]:
@@ -97,6 +98,11 @@ class FixEngine:
         """Fix ``text`` (a file's content, without a byte-order mark)."""
         findings, errors = self._check(text, display, kind)
         result = FileFix(display, text, text, findings, errors=errors)
+        if not any(finding.rule in self.fixers for finding in findings):
+            result.remaining = findings  # nothing to fix: no need to parse it again
+            for finding in findings:
+                result.reasons[finding] = NO_FIXER_HINTS.get(finding.rule, "no fix available")
+            return result
         parsed = self._parse(text, kind)
         if parsed is None:
             result.remaining = findings
@@ -219,7 +225,7 @@ class FixEngine:
             kind = Kind.ACTION if isinstance(model, Action) else Kind.WORKFLOW
         problems = Counter(problem.message for problem in model.problems)
         problems.update(f"duplicate key {d.key!r}" for d in document.duplicates)
-        return _Parsed(document, kind, model, lines, problems)
+        return _Parsed(document, kind, model, lines, problems, Layout.of(document))
 
     def _target(self, text: str, parsed: _Parsed, findings: list[Finding]) -> Target:
         return Target(
@@ -227,7 +233,7 @@ class FixEngine:
             parsed.document,
             parsed.model,
             parsed.lines,
-            Layout.of(parsed.document),
+            parsed.layout,
             tuple(findings),
             self.config.rule_settings,
         )
