@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bastion import __version__
 from bastion.errors import UsageError
-from bastion.findings import Finding
+from bastion.findings import Finding, escape_text
 from bastion.source.files import FileAccessError, read_file, write_atomic
 
 MAX_BASELINE_BYTES = 64 * 1024 * 1024
@@ -50,7 +50,9 @@ class Baseline:
 
 def fingerprint(finding: Finding, directory: Path) -> str:
     route = _INDEX.sub("*", finding.route)
-    key = "\0".join((finding.rule, _relative(finding.path, directory), route, finding.message))
+    key = escape_text(
+        "\0".join((finding.rule, _relative(finding.path, directory), route, finding.message))
+    )
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
@@ -78,8 +80,8 @@ def write(path: Path, findings: Sequence[Finding]) -> None:
             {
                 "fingerprint": key,
                 "rule": finding.rule,
-                "path": _relative(finding.path, directory),
-                "message": finding.message,
+                "path": escape_text(_relative(finding.path, directory)),
+                "message": escape_text(finding.message),
             },
         )
     entries = [{**described[key], "count": counts[key]} for key in counts]

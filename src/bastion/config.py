@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bastion.errors import UsageError
-from bastion.findings import Confidence, Severity
+from bastion.findings import Confidence, Severity, escape_text
 from bastion.rules import RULES_BY_ID
 from bastion.rules.base import OptionValue
 
@@ -100,21 +100,40 @@ def discover(start: Path) -> Path | None:
 
 
 def _has_tool_section(pyproject: Path) -> bool:
+    """Whether a pyproject.toml configures bastion; one that cannot be read is an error only
+    when its text names ``tool.bastion``, so a broken file of another tool is passed over."""
     try:
         tool = _read_toml(pyproject).get("tool")
     except UsageError:
+        try:
+            mentions = b"tool.bastion" in pyproject.read_bytes()
+        except OSError:
+            return False
+        if mentions:
+            raise
         return False
     return isinstance(tool, dict) and "bastion" in tool
 
 
 def _read_toml(path: Path) -> dict[str, object]:
+    shown = escape_text(str(path))
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        data = path.read_bytes()
     except OSError as error:
-        raise UsageError(f"cannot read {path}: {error.strerror}") from None
+        raise UsageError(f"cannot read {shown}: {error.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        raise UsageError(
+            f"{shown} is not UTF-8: byte 0x{data[error.start]:02x} at line {line}, byte "
+            f"{column} of the line (offset {error.start}); TOML files must be UTF-8"
+        ) from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise UsageError(f"{path} is not valid TOML: {error}") from None
+        raise UsageError(f"{shown} is not valid TOML: {error}") from None
 
 
 def load(path: Path) -> Config:
@@ -123,10 +142,10 @@ def load(path: Path) -> Config:
     if path.name == "pyproject.toml":
         tool = data.get("tool", {})
         table = tool.get("bastion", {}) if isinstance(tool, dict) else {}
-        where = f"{path} [tool.bastion]"
+        where = f"{escape_text(str(path))} [tool.bastion]"
     else:
         table = data
-        where = str(path)
+        where = escape_text(str(path))
     if not isinstance(table, dict):
         raise UsageError(f"{where} must be a table")
     root = path.parent.parent if path.parent.name == ".github" else path.parent

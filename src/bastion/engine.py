@@ -149,7 +149,11 @@ class Checker:
         self, result: FileResult, item: Input, document: Document, lines: LineIndex
     ) -> None:
         path = item.display
-        model = build_model(path, item.kind, document, lines)
+        try:
+            model = build_model(path, item.kind, document, lines)
+        except Exception:  # a bug in the model: lose this file, not the run
+            result.errors.append(_internal_error(None, path))
+            return
         if isinstance(model, Dependabot):
             dependabot = model
             self._config_problems(result, path, dependabot.problems)
@@ -314,10 +318,12 @@ def _finding(rule: Rule, hit: Hit | RepositoryHit, path: str) -> Finding:
     )
 
 
-def _internal_error(rule: Rule, where: str) -> str:
+def _internal_error(rule: Rule | None, where: str) -> str:
+    """The message of an exception being handled (rule None: while reading the file)."""
     frame = traceback.extract_tb(sys.exc_info()[2])[-1]
+    what = f"in rule {rule.id} on" if rule is not None else "while reading"
     return (
-        f"internal error in rule {rule.id} on {where} "
+        f"internal error {what} {where} "
         f"({frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}): please report this; "
         "the other rules and files were checked"
     )

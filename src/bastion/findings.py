@@ -3,8 +3,32 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from typing import Self
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def escape_text(text: str) -> str:
+    """``text`` as bastion prints it: valid UTF-8 whatever it holds.
+
+    Python holds the bytes of a file name that is not UTF-8 as lone surrogates
+    (``surrogateescape``: the byte 0xff becomes U+DCFF), and a JSON5 ``\\ud800`` escape
+    makes one too; neither can be written as UTF-8. Each is written as a backslash escape
+    instead: the byte of a file name as ``\\xff``, any other lone surrogate as ``\\ud800``.
+    Every path and message in every output goes through this one function.
+    """
+    if text.isascii() or not _SURROGATE.search(text):
+        return text
+    return _SURROGATE.sub(_escape_surrogate, text)
+
+
+def _escape_surrogate(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\u{code:04x}"
 
 
 class _Level(enum.IntEnum):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 from bastion.engine import Report
 from bastion.findings import Confidence, Finding, Point, Severity, Span
@@ -46,7 +47,7 @@ def test_layout() -> None:
         "3 |   pull_request_target:\n"
         "  |   ^^^^^^^^^^^^^^^^^^^\n"
         "\n"
-        "1 finding (1 high) in 2 files\n"
+        "1 finding (1 high) in 1 file (2 files checked)\n"
     )
 
 
@@ -112,7 +113,8 @@ def test_control_characters_cannot_reach_the_terminal() -> None:
 def test_finding_without_source_shows_only_its_header() -> None:
     report = Report([_finding(1, 1, 1, 1, message="the file is binary")], 1, [])
     assert _render(report) == (
-        "w.yml:1:1: high[rule-id] the file is binary\n\n1 finding (1 high) in 1 file\n"
+        "w.yml:1:1: high[rule-id] the file is binary\n\n"
+        "1 finding (1 high) in 1 file (1 file checked)\n"
     )
 
 
@@ -140,7 +142,11 @@ def test_summary() -> None:
         for severity in (Severity.INFO, Severity.HIGH, Severity.MEDIUM, Severity.HIGH)
     ]
     assert human.summary(Report(findings, 3, [])) == (
-        "4 findings (2 high, 1 medium, 1 info) in 3 files"
+        "4 findings (2 high, 1 medium, 1 info) in 1 file (3 files checked)"
+    )
+    other = replace(findings[0], path="other.yml")
+    assert human.summary(Report([*findings, other], 12, [])) == (
+        "5 findings (2 high, 1 medium, 2 info) in 2 files (12 files checked)"
     )
 
 

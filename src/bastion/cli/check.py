@@ -19,6 +19,7 @@ from bastion.cli.common import (
 )
 from bastion.engine import Report, run
 from bastion.errors import UsageError
+from bastion.findings import escape_text
 from bastion.inputs import collect
 from bastion.render import FORMATS
 
@@ -82,7 +83,7 @@ def _check(arguments: argparse.Namespace) -> int:
         from bastion.graph.audit import audit_paths
 
         for note in audit_paths(report, paths, settings, arguments.github_url):
-            print(f"bastion: {note}", file=sys.stderr)
+            print(f"bastion: {escape_text(note)}", file=sys.stderr)
     if arguments.write_baseline:
         return _write_baseline(Path(arguments.write_baseline), report)
     if arguments.baseline:
@@ -91,15 +92,15 @@ def _check(arguments: argparse.Namespace) -> int:
         if held:
             print(
                 f"bastion: {held} finding{'s' if held != 1 else ''} held by the baseline "
-                f"{arguments.baseline} not shown",
+                f"{escape_text(arguments.baseline)} not shown",
                 file=sys.stderr,
             )
     write_report(report, arguments)
     for message in report.errors:
-        print(f"bastion: {message}", file=sys.stderr)
+        print(f"bastion: {escape_text(message)}", file=sys.stderr)
     if not inputs:
         print(
-            f"bastion: nothing to check under {', '.join(paths)} (looked for "
+            f"bastion: nothing to check under {escape_text(', '.join(paths))} (looked for "
             ".github/workflows/*.yml, action.yml, .github/dependabot.yml, Renovate "
             "configuration and .pre-commit-config.yaml)",
             file=sys.stderr,
@@ -110,7 +111,8 @@ def _check(arguments: argparse.Namespace) -> int:
 def _write_baseline(path: Path, report: Report) -> int:
     baseline.write(path, report.findings)
     for message in report.errors:
-        print(f"bastion: {message}", file=sys.stderr)
+        print(f"bastion: {escape_text(message)}", file=sys.stderr)
     count = len(report.findings)
-    print(f"bastion: wrote {count} finding{'s' if count != 1 else ''} to {path}", file=sys.stderr)
+    written = f"wrote {count} finding{'s' if count != 1 else ''} to {escape_text(str(path))}"
+    print(f"bastion: {written}", file=sys.stderr)
     return EXIT_ERROR if report.errors else EXIT_CLEAN

@@ -13,7 +13,7 @@ from typing import Any, TextIO
 from bastion import config
 from bastion.engine import Report
 from bastion.errors import UsageError
-from bastion.findings import Confidence, Severity
+from bastion.findings import Confidence, Severity, escape_text
 from bastion.render import render
 
 EXIT_CLEAN = 0
@@ -26,7 +26,7 @@ Commands = Any
 
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{message} (see `bastion {self.prog.split()[-1]} --help`)")
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
 def level(kind: type[Severity] | type[Confidence]) -> Callable[[str], Severity | Confidence]:
@@ -71,7 +71,7 @@ def load_config(arguments: argparse.Namespace) -> config.Config:
     elif arguments.config:
         path = Path(arguments.config)
         if not path.is_file():
-            raise UsageError(f"configuration file {path} does not exist")
+            raise UsageError(f"configuration file {escape_text(str(path))} does not exist")
         settings = config.load(path)
     else:
         paths = [p for p in arguments.paths if p != "-"]

@@ -209,6 +209,8 @@ _KEYWORDS: dict[str, LiteralValue] = {
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _RADIX = re.compile(r"0(?:[xX][0-9a-fA-F]+|[oO][0-7]+|[bB][01]+)")
 _INFINITY = re.compile(r"[+-]?Infinity")
+_EXACT_INTEGERS = 2**53
+"""The largest integer a JavaScript number (a double) holds exactly; larger ones are floats."""
 
 
 def _quoted(text: str) -> str:
@@ -218,17 +220,21 @@ def _quoted(text: str) -> str:
 def _number(lexeme: str) -> int | float | None:
     """The value of a number literal as JavaScript's ``Number()`` reads it, or None."""
     if _RADIX.fullmatch(lexeme):
-        return int(lexeme, 0)
+        value = int(lexeme, 0)  # a power-of-two base: no limit on the digits int() reads
+        if value <= _EXACT_INTEGERS:
+            return value
+        try:
+            return float(value)  # JavaScript has a double, so a huge integer rounds
+        except OverflowError:
+            return math.inf
     if _INFINITY.fullmatch(lexeme):
         return -math.inf if lexeme.startswith("-") else math.inf
     if not _DECIMAL.fullmatch(lexeme):
         return None
-    if "." in lexeme or "e" in lexeme or "E" in lexeme:
+    if "." in lexeme or "e" in lexeme or "E" in lexeme or len(lexeme) > 16:
         return float(lexeme)
-    try:
-        return int(lexeme)
-    except ValueError:  # more digits than int() will convert: JavaScript has a double anyway
-        return float(lexeme)
+    value = int(lexeme)
+    return value if abs(value) <= _EXACT_INTEGERS else float(value)
 
 
 def _scan(source: str, i: int, *, allow_dot: bool) -> int:

@@ -8,6 +8,8 @@ aliases expand, so these walks are bounded too. They use an explicit stack, neve
 
 from __future__ import annotations
 
+import bisect
+import functools
 from collections.abc import Iterator
 
 from bastion.findings import Span
@@ -66,8 +68,20 @@ def expression_span(lines: LineIndex, scalar: ScalarNode, embedded: Embedded) ->
     folded line break or an escape inside it).
     """
     text = scalar.value[embedded.start : embedded.end]
-    occurrence = scalar.value.count(text, 0, embedded.start)
+    occurrence = bisect.bisect_left(_starts(scalar.value, text), embedded.start)
     return locate(lines, scalar, text, occurrence)
+
+
+@functools.lru_cache(maxsize=256)
+def _starts(value: str, needle: str) -> list[int]:
+    """Every offset of ``needle`` in ``value``, overlapping ones too (as :func:`locate` counts
+    them); kept, so that placing each of many equal expressions costs one scan."""
+    found: list[int] = []
+    at = value.find(needle)
+    while at >= 0:
+        found.append(at)
+        at = value.find(needle, at + 1)
+    return found
 
 
 def locate(lines: LineIndex, node: Node, needle: str, occurrence: int = 0) -> Span:
@@ -77,14 +91,10 @@ def locate(lines: LineIndex, node: Node, needle: str, occurrence: int = 0) -> Sp
     of their *value* is found by searching the node's raw text. When the text is not there
     verbatim (it was folded or escaped), the node's own span is the answer.
     """
-    start, end = node.start_mark.index, node.end_mark.index
-    raw = lines.text[start:end]
-    found = -1
-    for _ in range(occurrence + 1):
-        found = raw.find(needle, found + 1)
-        if found < 0:
-            return node_span(node)
-    return lines.span(start + found, start + found + len(needle))
+    found = lines.occurrence(node.start_mark.index, node.end_mark.index, needle, occurrence)
+    if found < 0:
+        return node_span(node)
+    return lines.span(found, found + len(needle))
 
 
 def _join(route: str, part: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from bastion.engine import Report
-from bastion.findings import Finding, Severity
+from bastion.findings import Finding, Severity, escape_text
 
 COMMANDS = {
     Severity.HIGH: "error",
@@ -29,7 +29,7 @@ def command(finding: Finding) -> str:
     if end_line < start.line or (end_line == start.line and end_column <= start.column):
         end_line, end_column = start.line, start.column + 1
     properties = {
-        "file": finding.path,
+        "file": escape_text(finding.path),
         "line": str(start.line),
         "col": str(start.column),
         "endLine": str(end_line),
@@ -37,7 +37,7 @@ def command(finding: Finding) -> str:
         "title": f"bastion {finding.rule}",
     }
     listed = ",".join(f"{name}={escape_property(value)}" for name, value in properties.items())
-    return f"::{COMMANDS[finding.severity]} {listed}::{escape_data(finding.message)}"
+    return f"::{COMMANDS[finding.severity]} {listed}::{escape_data(escape_text(finding.message))}"
 
 
 def escape_data(text: str) -> str:

@@ -19,9 +19,13 @@ from collections import Counter
 from typing import TextIO
 
 from bastion.engine import Report
-from bastion.findings import Confidence, Finding, Severity
+from bastion.findings import Confidence, Finding, Severity, escape_text
 
 TAB_STOP = 4
+EXCERPT_CHARACTERS = 240
+"""Lines longer than this are shown cut to a window around the finding."""
+EXCERPT_CONTEXT = 60
+"""Characters of a cut line kept before and after the span."""
 
 _RESET = "\x1b[0m"
 _BOLD = "\x1b[1m"
@@ -80,6 +84,15 @@ def _excerpt(finding: Finding, source: str, style: _Style) -> str:
     start, end = finding.span.start, finding.span.end
     first = max(0, start.column - 1)
     last = end.column - 1 if end.line == start.line else len(source)
+    if len(source) > EXCERPT_CHARACTERS:
+        # A long line is shown around the span only ("..." marks what is cut), so that
+        # many findings on one huge line cost a window each, not the whole line each.
+        begin = max(0, first - EXCERPT_CONTEXT)
+        stop = min(len(source), max(last, first + 1) + EXCERPT_CONTEXT, begin + EXCERPT_CHARACTERS)
+        lead = "\u2026" if begin else ""
+        tail = "\u2026" if stop < len(source) else ""
+        first, last = first - begin + len(lead), min(last, stop) - begin + len(lead)
+        source = lead + source[begin:stop] + tail
     cells = [_cell(char) for char in source]
     # The caret may sit past the end of the line (an error at the end of the text).
     padding = max(0, first - len(cells))
@@ -124,8 +137,9 @@ def _cell(char: str) -> str:
 
 
 def visible(text: str) -> str:
-    """Text with every character a terminal would act on made visible."""
-    return "".join(" " if char == "\t" else _cell(char) for char in text)
+    """Text with every character a terminal would act on made visible (and lone surrogates
+    escaped, as everywhere: :func:`~bastion.findings.escape_text`)."""
+    return "".join(" " if char == "\t" else _cell(char) for char in escape_text(text))
 
 
 def _width(text: str) -> int:
@@ -138,16 +152,22 @@ def _width(text: str) -> int:
 
 
 def summary(report: Report) -> str:
-    files = _count(report.files, "file")
+    """``No findings in 12 files``, or ``3 findings (2 high, 1 medium) in 2 files (12 files
+    checked)``: the files that have findings, then the files read."""
+    checked = _count(report.files, "file")
     if not report.findings:
-        return f"No findings in {files}"
+        return f"No findings in {checked}"
     counts = Counter(finding.severity for finding in report.findings)
     parts = [
         f"{counts[severity]} {severity.label}"
         for severity in sorted(Severity, reverse=True)
         if counts[severity]
     ]
-    return f"{_count(len(report.findings), 'finding')} ({', '.join(parts)}) in {files}"
+    found = _count(len({finding.path for finding in report.findings}), "file")
+    return (
+        f"{_count(len(report.findings), 'finding')} ({', '.join(parts)}) in {found} "
+        f"({checked} checked)"
+    )
 
 
 def _count(number: int, noun: str) -> str:

@@ -8,6 +8,7 @@ from typing import TextIO
 from bastion import __version__
 from bastion.engine import Report
 from bastion.findings import Finding
+from bastion.render import escape_document
 
 SCHEMA_VERSION = 1
 
@@ -51,5 +52,5 @@ def render(report: Report, out: TextIO) -> None:
         "findings": [finding_object(finding) for finding in report.findings],
         "errors": list(report.errors),
     }
-    json.dump(document, out, indent=2, ensure_ascii=False)
-    out.write("\n")
+    # One write: dump() would write each token separately.
+    out.write(json.dumps(escape_document(document), indent=2, ensure_ascii=False) + "\n")

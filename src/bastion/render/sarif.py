@@ -16,7 +16,8 @@ from urllib.parse import quote
 
 from bastion import __version__
 from bastion.engine import Report
-from bastion.findings import Confidence, Finding, Location, Severity, Span
+from bastion.findings import Confidence, Finding, Location, Severity, Span, escape_text
+from bastion.render import escape_document
 from bastion.rules import RULES, Rule
 
 SCHEMA_URI = (
@@ -42,8 +43,9 @@ PRECISION = {Confidence.HIGH: "high", Confidence.MEDIUM: "medium", Confidence.LO
 
 
 def render(report: Report, out: TextIO) -> None:
-    json.dump(document(report), out, indent=2, ensure_ascii=False)
-    out.write("\n")
+    # One write: dump() would write each token separately.
+    text = json.dumps(escape_document(document(report)), indent=2, ensure_ascii=False)
+    out.write(text + "\n")
 
 
 def document(report: Report) -> dict[str, object]:
@@ -156,11 +158,24 @@ def _region(span: Span) -> dict[str, int]:
 
 
 def artifact_location(path: str) -> dict[str, str]:
-    """A URI for a displayed path: relative ones resolve against the checkout (%SRCROOT%)."""
+    """A URI for a displayed path: relative ones resolve against the checkout (%SRCROOT%).
+
+    A URI names bytes, so the bytes of a file name that is not UTF-8 are percent-encoded as
+    they are (``%FF``), and the URI still names the file.
+    """
     pure: PurePath = PureWindowsPath(path) if PureWindowsPath(path).drive else PurePosixPath(path)
     if pure.is_absolute():
-        return {"uri": pure.as_uri()}
-    return {"uri": quote(pure.as_posix(), safe="/"), "uriBaseId": SOURCE_ROOT}
+        prefix = "file:///" if pure.drive else "file://"
+        return {"uri": prefix + quote(_name_bytes(pure.as_posix()), safe="/:")}
+    return {"uri": quote(_name_bytes(pure.as_posix()), safe="/"), "uriBaseId": SOURCE_ROOT}
+
+
+def _name_bytes(name: str) -> bytes:
+    """The bytes of a file name (a lone surrogate not made from a byte is escaped)."""
+    try:
+        return name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return escape_text(name).encode("utf-8")
 
 
 def _fingerprints(findings: list[Finding]) -> list[str]:
@@ -169,7 +184,7 @@ def _fingerprints(findings: list[Finding]) -> list[str]:
     seen: Counter[str] = Counter()
     prints = []
     for finding in findings:
-        key = "\0".join((finding.rule, finding.path, finding.route, finding.message))
+        key = escape_text("\0".join((finding.rule, finding.path, finding.route, finding.message)))
         digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
         seen[digest] += 1
         prints.append(f"{digest}:{seen[digest]}")

@@ -16,6 +16,7 @@ When an object repeats a key, the last value wins, as in every JSON5 implementat
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -41,6 +42,14 @@ MAX_DEPTH = 256
 
 MAX_NODES = 200_000
 """Documents with more values than this are refused."""
+
+MAX_NUMBER_DIGITS = 1000
+"""Integers with more digits are refused: nothing legitimate comes close, and Python will
+not convert one of more than 4,300 digits to or from text."""
+
+_EXACT_INTEGERS = 2**53
+"""Past this, a JavaScript number (a double) no longer holds every integer: larger integers
+are read as floats, as Renovate reads them."""
 
 JsonValue = str | int | float | bool | None
 
@@ -408,10 +417,21 @@ class _Parser:
             return sign * float("inf")
         if body == "NaN":
             return float("nan")
-        if body[:2] in ("0x", "0X"):
-            return sign * int(body[2:], 16)
         if len(body) > 1 and body[0] == "0" and body[1].isdigit():
             raise self.error(f"the number {source} has a leading zero")
-        if any(c in body for c in ".eE"):
+        if any(c in body for c in ".eE") and body[:2] not in ("0x", "0X"):
             return sign * float(body)
-        return sign * int(body)
+        digits = body[2:] if body[:2] in ("0x", "0X") else body
+        if len(digits) > MAX_NUMBER_DIGITS:
+            raise Json5Error(
+                f"a number of {len(digits):,} digits; bastion reads numbers of at most "
+                f"{MAX_NUMBER_DIGITS:,} digits",
+                self.lines.point(self.pos),
+            )
+        value = int(digits, 16 if digits is not body else 10)
+        if value <= _EXACT_INTEGERS:
+            return sign * value
+        try:
+            return sign * float(value)
+        except OverflowError:  # past the largest double: JavaScript reads Infinity
+            return sign * math.inf

@@ -14,11 +14,13 @@ _LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
 class LineIndex:
     """Maps character offsets of a text to 1-based line and column; built on first use."""
 
-    __slots__ = ("_line_starts", "text")
+    __slots__ = ("_found", "_line_starts", "_line_texts", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self._line_starts: list[int] | None = None
+        self._line_texts: dict[int, str] = {}
+        self._found: dict[tuple[int, int, str], list[int]] = {}
 
     @property
     def _starts(self) -> list[int]:
@@ -43,12 +45,34 @@ class LineIndex:
         return Span(self.point(start), self.point(end))
 
     def line_text(self, line: int) -> str:
-        """The text of a 1-based line, without its line break."""
+        """The text of a 1-based line, without its line break (kept: many findings may ask
+        for one long line)."""
+        found = self._line_texts.get(line)
+        if found is not None:
+            return found
         if not 1 <= line <= len(self._starts):
             return ""
         start = self._starts[line - 1]
         end = self._starts[line] if line < len(self._starts) else len(self.text)
-        return _LINE_BREAK.sub("", self.text[start:end])
+        # A line holds one break at most, at its end ("\r\n" counts as one).
+        text = self.text[start:end].rstrip("\r\n\x85\u2028\u2029")
+        self._line_texts[line] = text
+        return text
+
+    def occurrence(self, start: int, end: int, needle: str, number: int) -> int:
+        """The offset of the ``number``-th (0-based) ``needle`` in ``text[start:end]``, or -1.
+
+        Offsets found are kept, so asking for each of n occurrences in turn costs one scan,
+        not n.
+        """
+        found = self._found.setdefault((start, end, needle), [])
+        while len(found) <= number:
+            after = found[-1] + 1 if found else start
+            at = self.text.find(needle, after, end)
+            if at < 0:
+                return -1
+            found.append(at)
+        return found[number]
 
     @property
     def line_count(self) -> int:

@@ -42,6 +42,10 @@ MAX_NESTING = 1000
 """Flow collections nested deeper are refused: nothing legitimate nests this far, and the
 composer's recursion would otherwise exhaust the stack."""
 
+MAX_NUMBER_DIGITS = 1000
+"""Plain integers with more digits are refused: nothing legitimate comes close, and Python
+will not convert one of more than 4,300 digits to or from text."""
+
 _STR = "tag:yaml.org,2002:str"
 _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
@@ -148,10 +152,46 @@ def parse(text: str) -> Document:
         raise YamlError(
             "the file holds no YAML document (it is empty or only comments)", Point(1, 1)
         )
+    if _LONG_DIGITS.search(text):
+        _refuse_long_numbers(root)
     duplicates, shared = _inspect(root)
     if shared:
         _bound_expansion(root)
     return Document(text, root, duplicates, shared)
+
+
+# The lookbehind starts a match only at the first digit of a run, so the search is linear.
+_LONG_DIGITS = re.compile(rf"(?<![0-9a-fA-F])[0-9a-fA-F]{{{MAX_NUMBER_DIGITS + 1}}}")
+
+
+def _refuse_long_numbers(root: Node) -> None:
+    """Refuse a plain integer of more than MAX_NUMBER_DIGITS digits (the text holds a run
+    that long; only a walk can tell whether it is a number or part of a string)."""
+    stack = [root]
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, ScalarNode):
+            digits = _integer_digits(node)
+            if digits > MAX_NUMBER_DIGITS:
+                raise YamlError(
+                    f"a number of {digits:,} digits; bastion reads numbers of at most "
+                    f"{MAX_NUMBER_DIGITS:,} digits (quote it if it is meant as text)",
+                    node_span(node).start,
+                )
+        else:
+            stack.extend(_children(node))
+
+
+def _integer_digits(node: ScalarNode) -> int:
+    """How many digits a plain integer scalar has (0 for any other scalar)."""
+    text: str = node.value
+    if node.style or node.tag != _STR or not _INT.fullmatch(text):
+        return 0
+    return len(text.lstrip("+-").removeprefix("0x").removeprefix("0o"))
 
 
 _FLOW_BRACKET = re.compile(r"[\[\]{}]")
@@ -276,6 +316,8 @@ def scalar_value(node: ScalarNode) -> ScalarValue:
     if text in _FALSE:
         return False
     if _INT.fullmatch(text):
+        if _integer_digits(node) > MAX_NUMBER_DIGITS:  # parse() refuses these
+            return text
         return int(text, 0) if text[:2] in ("0o", "0x") else int(text)
     if _FLOAT.fullmatch(text):
         return float(text.lower().replace(".inf", "inf").replace(".nan", "nan"))
