@@ -286,3 +286,39 @@ def test_what_the_repositorys_own_actions_use_is_locked_for_the_workflow(
     assert "$/" not in text
     # check agrees: nothing stale, nothing missing.
     assert main(["check", str(root), "--select", "stale-lock-entry,syntax-error"]) == 0
+
+
+NARROW = """on: push
+permissions: {}
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4 # the checkout
+      - uses: acme/setup@v1
+      - uses: "actions/checkout@v4"
+"""
+
+
+def test_narrow_locks_the_full_version_and_rewrites_the_workflow(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "project"
+    (root / ".github" / "workflows").mkdir(parents=True)
+    workflow = root / ".github/workflows/ci.yml"
+    workflow.write_text(NARROW)
+    code, err = lock(root, capsys, "--narrow")
+    assert code == 0, err
+    assert "narrowed actions/checkout@v4 to actions/checkout@v4.3.1" in err
+    assert workflow.read_text() == NARROW.replace("checkout@v4", "checkout@v4.3.1")
+    text = (root / LOCK).read_text()
+    assert "        - 'acme/setup@v1'\n        - 'actions/checkout@v4.3.1'\ndependencies:" in text
+    # the composite action's own @v4 stays as it wrote it
+    assert "    'actions/checkout@v4':\n        ref: 'v4'\n" in text
+    assert (
+        "    'actions/checkout@v4.3.1':\n        ref: 'v4.3.1'\n"
+        f"        commit: 'sha1-{world.commits.c2}'" in text
+    )
+    assert lock(root, capsys)[1].endswith(f"{LOCK} is up to date\n")
+    selected = "unpinned-action,stale-lock-entry,syntax-error"
+    assert main(["check", str(root), "--select", selected]) == 0

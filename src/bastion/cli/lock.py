@@ -32,6 +32,12 @@ def register(commands: Commands) -> None:
     lock.add_argument(
         "--relock", action="store_true", help="resolve every pin again, not only new ones"
     )
+    lock.add_argument(
+        "--narrow",
+        action="store_true",
+        help="as gh actions-lock does by default: lock a new @v4 as its full version tag "
+        "(@v4.3.1) and rewrite the workflow to say so",
+    )
     lock.add_argument("--diff", action="store_true", help="show the changes, write nothing")
     lock.add_argument(
         "--offline", action="store_true", help="answer from the cache only, send no request"
@@ -51,8 +57,20 @@ def _lock(arguments: argparse.Namespace) -> int:
         return EXIT_FINDINGS
     existing_text, existing = before
     resolver = default_resolver(arguments.github_url, offline=arguments.offline)
-    plan = plan_lock(root, resolver, RepositoryIds(resolver), existing, relock=arguments.relock)
+    plan = plan_lock(
+        root,
+        resolver,
+        RepositoryIds(resolver),
+        existing,
+        relock=arguments.relock,
+        narrow=arguments.narrow,
+    )
     _report(plan)
+    for path, text in sorted(plan.rewritten.items()):
+        error = _rewrite_workflow(root, path, text, show_diff=arguments.diff)
+        if error:
+            print(f"bastion: {error}", file=sys.stderr)
+            return EXIT_ERROR
     after = dump(plan.workflows, plan.dependencies) if plan.workflows else ""
     if after == (existing_text or ""):
         state = "is up to date" if after else "not written: no workflow could be locked"
@@ -109,7 +127,33 @@ def _read_existing(target: Path) -> tuple[str | None, Lockfile | None] | str:
     return text, lock
 
 
+def _rewrite_workflow(root: Path, path: str, text: str, *, show_diff: bool) -> str | None:
+    target = root / path
+    try:
+        before = target.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        return f"cannot read {path} again: {error}"
+    bom = "\ufeff" if before.startswith("\ufeff") else ""
+    if show_diff:
+        sys.stdout.writelines(
+            difflib.unified_diff(
+                before.removeprefix(bom).splitlines(keepends=True),
+                text.splitlines(keepends=True),
+                f"a/{path}",
+                f"b/{path}",
+            )
+        )
+        return None
+    try:
+        target.write_bytes((bom + text).encode("utf-8"))
+    except OSError as error:
+        return f"cannot write {path}: {error.strerror or error}"
+    return None
+
+
 def _report(plan: LockPlan) -> None:
+    for old, new in plan.narrowed:
+        print(f"bastion: narrowed {old} to {new}", file=sys.stderr)
     for path in plan.pruned:
         print(f"bastion: {path}: deleted; its pins are pruned", file=sys.stderr)
     seen: set[tuple[str, str]] = set()

@@ -58,6 +58,10 @@ class LockPlan:
     notes: list[Note] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)
     """Listed workflows whose file is gone."""
+    rewritten: dict[str, str] = field(default_factory=dict)
+    """With ``narrow``: workflow path -> its new text, each narrowed ``uses:`` rewritten."""
+    narrowed: list[tuple[str, str]] = field(default_factory=list)
+    """With ``narrow``: (old pin, new pin) pairs."""
 
 
 # Reading the workflows -------------------------------------------------------------------
@@ -180,6 +184,7 @@ def plan_lock(
     existing: Lockfile | None,
     *,
     relock: bool = False,
+    narrow: bool = False,
     graph_builder: GraphBuilder | None = None,
 ) -> LockPlan:
     plan = LockPlan()
@@ -216,6 +221,15 @@ def plan_lock(
             ids=ids,
             notes=plan.notes,
         )
+    if narrow:
+        _narrow(
+            workflows,
+            resolved=resolved,
+            failures=failures,
+            existing=existing,
+            resolver=resolver,
+            plan=plan,
+        )
     table = {**kept, **resolved}
     for workflow in workflows:
         if workflow.blocked:
@@ -239,6 +253,85 @@ def plan_lock(
     reached = _closure(table, (key for keys in plan.workflows.values() for key in keys))
     plan.dependencies = {key: table[key] for key in sorted(reached) if key in table}
     return plan
+
+
+def _narrow(
+    workflows: list[_Workflow],
+    *,
+    resolved: dict[str, Locked],
+    failures: dict[str, str],
+    existing: Lockfile | None,
+    resolver: Resolver,
+    plan: LockPlan,
+) -> None:
+    """GitHub's default "narrowing": a new direct pin by a partial version (``@v4``,
+    ``@v4.2``) becomes the highest full version tag at the same commit (``@v4.3.1``), in the
+    lockfile and in the workflow. Pins already locked, transitive pins, branches, SHAs, and
+    repositories the lockfile already holds at a partial version (a choice kept) are left."""
+    imprecise = {
+        entry.pin.slug
+        for entry in (existing.dependencies.values() if existing is not None else ())
+        if not _is_full_version(entry.pin.ref)
+    }
+    for workflow in workflows:
+        if workflow.blocked:
+            continue
+        renames: dict[str, str] = {}
+        for key in list(workflow.pins):
+            pin = parse_pin(key)
+            entry = resolved.get(key)
+            if pin is None or entry is None or key in failures or pin.slug in imprecise:
+                continue
+            rank = _semver_rank(pin.ref)
+            if rank is None or rank[0]:
+                continue  # not a version, or already a full one
+            try:
+                listing = resolver.listing(pin.owner, pin.repo)
+            except BastionError:
+                continue
+            sha = entry.commit.partition("-")[2]
+            full = [tag for tag in listing.tags_at(sha) if _is_full_version(tag)]
+            if not full:
+                continue
+            tag = max(full, key=lambda name: _semver_rank(name) or ())
+            new = Pin(pin.owner, pin.repo, tag).key
+            resolved.setdefault(
+                new, Locked(tag, entry.commit, entry.owner_id, entry.repo_id, entry.uses)
+            )
+            renames[key] = new
+        if not renames:
+            continue
+        text = _rewrite(workflow.text, renames)
+        if text is None:
+            continue
+        for old, new in renames.items():
+            workflow.pins[new] = workflow.pins.pop(old)
+            if (old, new) not in plan.narrowed:
+                plan.narrowed.append((old, new))
+        plan.rewritten[workflow.path] = text
+
+
+def _rewrite(text: str, renames: dict[str, str]) -> str | None:
+    """The workflow with the ref of every ``uses:`` of a renamed pin replaced; None when
+    one of them cannot be edited in place (the pin is then not narrowed)."""
+    from bastion.inputs import Kind
+    from bastion.pinning.rewrite import Edit, apply_edits, read_sites
+
+    edits = []
+    for site in read_sites(text, Kind.WORKFLOW).sites:
+        pin = pin_of(site.uses)
+        if pin is None or pin.key not in renames:
+            continue
+        if site.editable:
+            return None
+        new_ref = renames[pin.key].partition("@")[2]
+        edits.append(Edit(site.ref_start, site.ref_end, new_ref))
+    return apply_edits(text, edits)
+
+
+def _is_full_version(ref: str) -> bool:
+    rank = _semver_rank(ref)
+    return rank is not None and rank[0]
 
 
 def _default_graph_builder(resolver: Resolver) -> GraphBuilder:
