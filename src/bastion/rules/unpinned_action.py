@@ -131,7 +131,7 @@ def _missing(uses: Uses, lock: WorkflowLock) -> str:
     return (
         f"{uses.slug}@{uses.ref} is missing from the lockfile {lock.lockfile}{held}, which "
         f"lists {lock.workflow}: GitHub refuses to start this workflow until `bastion lock` "
-        "(or `gh actions-lock`) locks it, or pin the full commit SHA here"
+        "(or `gh actions-lock`) locks it"
     )
 
 
