@@ -349,12 +349,18 @@ jobs:
       - uses: aquasecurity/setup-trivy@3fb12ec12f41
         with:
           version: ${{ github.event.issue.title }}
+      - uses: aquasecurity/setup-trivy@3fb12ec12f41
+        with:
+          version: ${{ env.TRIVY }}-${{ matrix.flavour }}
+    env:
+      TRIVY: v0.65.0
 """
     target = ("aquasecurity__setup-trivy", "3fb12ec12f41", "")
     graph = graph_of(
         ".github/workflows/scan.yml", workflow, {"aquasecurity/setup-trivy@3fb12ec12f41": target}
     )
     found = _only(audit(graph, Config()), "template-injection")
-    # Only the step that passes attacker text: constants and defaults cannot inject.
+    # Only the step that passes attacker text: constants, defaults, and the job's own env
+    # and matrix values cannot inject.
     assert {finding.span.start.line for finding in found} == {10}
     assert all("`inputs.version`" in finding.message for finding in found)

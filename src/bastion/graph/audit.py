@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bastion.config import Config
-from bastion.engine import Report, _inline_ignores, _is_suppressed
+from bastion.engine import Report, _inline_ignores, _internal_error, _is_suppressed
 from bastion.findings import Finding, Location, Span
 from bastion.graph.gaps import Context, Gap
 from bastion.graph.model import (
@@ -43,12 +43,19 @@ from bastion.graph.model import (
     Problem,
 )
 from bastion.graph.resolve import load_roots, resolve_graph
+from bastion.model.expressions import (
+    ExpressionError,
+    context_paths,
+    find_expressions,
+    parse_expression,
+)
 from bastion.model.workflow import Action, Fields, Job, Step, Workflow
 from bastion.pinning.resolver import default_resolver
 from bastion.rules import RULES
 from bastion.rules.base import Rule, gap_of
 from bastion.rules.release import release_jobs
 from bastion.rules.syntax_error import SyntaxError_
+from bastion.rules.taint import attacker_source
 from bastion.source.text import LineIndex
 from bastion.source.yaml import MappingNode, ScalarNode
 
@@ -80,20 +87,24 @@ class _Found:
 
 
 def audit(
-    graph: Graph, config: Config, display: Callable[[str], str] | None = None
+    graph: Graph,
+    config: Config,
+    display: Callable[[str], str] | None = None,
+    errors: list[str] | None = None,
 ) -> list[Finding]:
     """Every finding of the rules ``config`` enables on the nodes of ``graph``, filtered
     like the file pass's (severity, confidence, path ignores, inline ignores), sorted.
 
     A finding's ``path`` is its root file's path in the graph, or ``display(path)``: the
-    path the file pass reports the same file under."""
+    path the file pass reports the same file under. A rule that crashes on a node is told
+    in ``errors``."""
     rules = [
         rule(config.rule_settings.get(rule.id))
         for rule in RULES
         if config.enabled(rule.id) and rule is not SyntaxError_ and _runs_on_graph(rule)
     ]
     findings: dict[tuple[object, ...], Finding] = {}
-    for found in _audit(graph, rules):
+    for found in _audit(graph, rules, errors if errors is not None else []):
         finding = _finding(graph, found)
         if finding is None or not _kept(graph, config, finding):
             continue
@@ -110,7 +121,7 @@ def add_to_report(
 ) -> None:
     """Add the graph's findings to ``report``, with the user's lines they point at."""
     shown = display or (lambda path: path)
-    found = audit(graph, config, shown)
+    found = audit(graph, config, shown, report.errors)
     report.findings.extend(found)
     report.findings.sort(key=lambda f: f.sort_key)
     lines_by_path = {
@@ -178,7 +189,7 @@ def marks(graph: Graph) -> list[Mark]:
     rules = [rule() for rule in RULES if rule is not SyntaxError_ and _runs_on_graph(rule)]
     seen: set[tuple[NodeKey, str, str]] = set()
     found: list[Mark] = []
-    for item in _audit(graph, rules):
+    for item in _audit(graph, rules, []):
         message = f"{item.gap.file}:{item.gap.span.start.line}: {item.gap.message}"
         key = (item.node.key, item.rule.id, message)
         if key in seen:
@@ -193,8 +204,11 @@ def _runs_on_graph(rule: type[Rule]) -> bool:
     return rule.checks_files or "check_node" in vars(rule)
 
 
-def _audit(graph: Graph, rules: list[Rule]) -> Iterator[_Found]:
+def _audit(graph: Graph, rules: list[Rule], errors: list[str]) -> list[_Found]:
+    """What ``rules`` find on the graph; a rule that crashes on a node is reported in
+    ``errors`` (as the file pass does) and the rest is still audited."""
     releases = _release_jobs(graph)
+    found: list[_Found] = []
     for node in graph.walk():
         if node.kind in SKIPPED_KINDS:
             continue
@@ -202,35 +216,79 @@ def _audit(graph: Graph, rules: list[Rule]) -> Iterator[_Found]:
         if not chains:
             continue
         own = node.key.is_checkout and not node.workspace_dependent
+        contexts = [_context(graph, chain, releases) for chain in chains]
         for rule in rules:
             if rule.id in GRAPH_RULES and own:
                 continue
-            contexts = [_context(graph, chain, releases) for chain in chains]
-            if rule.checks_files and not own and rule.id not in COVERED | CALLER_DECIDES:
-                gaps = list(_file_hits(rule, node))
-                for context in contexts:
-                    for gap in gaps:
-                        if not _constant_input(rule, gap, context):
-                            yield _Found(rule, gap, node, context.chain)
-            if "check_node" not in vars(type(rule)):
-                continue
-            for context in contexts:
-                for gap in rule.check_node(node, context):
-                    yield _Found(rule, gap, node, context.chain)
+            try:
+                found.extend(_rule_on_node(rule, node, contexts, own))
+            except Exception:
+                errors.append(_internal_error(rule, str(node.key)))
+    return found
+
+
+def _rule_on_node(rule: Rule, node: Node, contexts: list[Context], own: bool) -> list[_Found]:
+    found: list[_Found] = []
+    if rule.checks_files and not own and rule.id not in COVERED | CALLER_DECIDES:
+        gaps = list(_file_hits(rule, node))
+        for context in contexts:
+            found.extend(
+                _Found(rule, gap, node, context.chain)
+                for gap in gaps
+                if not _constant_input(rule, gap, context)
+            )
+    if "check_node" in vars(type(rule)):
+        for context in contexts:
+            found.extend(
+                _Found(rule, gap, node, context.chain) for gap in rule.check_node(node, context)
+            )
+    return found
 
 
 _ACTION_INPUT = re.compile(r"`inputs\.([A-Za-z0-9_-]+)`")
-_FROM_CALLER = "is controlled by the workflow that uses this action"
-"""How `template-injection` says that an action's input reaches a script."""
+_FROM_CALLER = (
+    "is controlled by the workflow that uses this action",
+    "is controlled by whoever dispatches or calls the workflow",
+)
+"""How `template-injection` says that an action's or a called workflow's input reaches a
+script."""
 
 
 def _constant_input(rule: Rule, gap: Gap, context: Context) -> bool:
-    """A `template-injection` of a called action's inputs that this caller fills with
-    constants (its own text, or the action's default): no attacker writes them."""
-    if rule.id != "template-injection" or _FROM_CALLER not in gap.message:
+    """A `template-injection` of a called action's inputs that this caller fills with what
+    no outsider writes (text, the action's default, or `matrix`, `vars`, `secrets`,
+    `inputs` and `github` fields that are not attacker sources)."""
+    if rule.id != "template-injection" or not any(t in gap.message for t in _FROM_CALLER):
         return False
     names = _ACTION_INPUT.findall(gap.message)
-    return bool(names) and all("${{" not in context.inputs.get(name, "") for name in names)
+    return bool(names) and all(_trusted(context.inputs.get(name, ""), context) for name in names)
+
+
+_TRUSTED_CONTEXTS = frozenset({"matrix", "vars", "secrets", "inputs", "runner", "strategy"})
+
+
+def _trusted(value: str, context: Context, depth: int = 0) -> bool:
+    """Whether no outsider can write ``value``: ``env`` values of the root workflow and job
+    are followed; ``steps`` and ``needs`` outputs are not, so they count as untrusted."""
+    if depth > 3:
+        return False
+    for embedded in find_expressions(value):
+        try:
+            paths = context_paths(parse_expression(embedded.source))
+        except ExpressionError:
+            return False
+        for path in paths:
+            root = path.parts[0]
+            if root in _TRUSTED_CONTEXTS:
+                continue
+            if root == "env" and len(path.parts) > 1:
+                defined = context.env.get(path.parts[1].lower())
+                if defined is not None and _trusted(defined, context, depth + 1):
+                    continue
+                return False
+            if root != "github" or attacker_source(path) is not None:
+                return False
+    return True
 
 
 def _file_hits(rule: Rule, node: Node) -> Iterator[Gap]:
@@ -263,7 +321,12 @@ def _context(graph: Graph, chain: Chain, releases: dict[tuple[NodeKey, str], str
     workflow = root.workflow if root is not None else None
     job = next((j for j in workflow.jobs if j.job_id == chain.job), None) if workflow else None
     why = releases.get((first.source, chain.job)) if chain.job is not None else None
-    return Context(chain, job, why, _passed(graph, chain.edges))
+    env: dict[str, str] = {}
+    for fields in (workflow.fields if workflow else None, job.fields if job else None):
+        for entry in (fields.mapping("env") if fields else None) or ():
+            if isinstance(entry.value, ScalarNode):
+                env[entry.key.value.lower()] = entry.value.value
+    return Context(chain, job, why, _passed(graph, chain.edges), env)
 
 
 def _passed(graph: Graph, edges: tuple[Edge, ...]) -> dict[str, str]:

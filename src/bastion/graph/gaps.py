@@ -53,6 +53,9 @@ class Context:
     """Why the root job is a release job ("publishes with `npm publish`"), else None."""
     inputs: Mapping[str, str] = field(default_factory=dict)
     """The ``with:`` values the last ``uses:`` of the chain passes to the node."""
+    env: Mapping[str, str] = field(default_factory=dict)
+    """The ``env`` values the root workflow and job set (scalars as written), by lower-case
+    name (GitHub reads names in expressions case-insensitively)."""
 
 
 # ---------------------------------------------------------------- nested mutable uses
