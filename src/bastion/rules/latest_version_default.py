@@ -53,6 +53,14 @@ class LatestVersionDefault(Rule):
         with:
           version: v0.65.0
     ```
+
+    If the action takes a checksum input (jdx/mise-action's `sha256`), pass that too. If it
+    has no way to fix the version, install the tool yourself from a pinned, checksummed
+    release, or ask upstream for a pinned default with embedded hashes.
+
+    References: GitHub's "Metadata syntax for GitHub Actions" (`inputs.<input_id>.default`),
+    and the input's `default:` and `description:` in the action's file (the finding's
+    chain links to it).
     """
 
     id = "latest-version-default"

@@ -63,6 +63,10 @@ class NestedUnverifiedDownload(Rule):
     checked with `sha256sum --check`, and drop the action. Ask the maintainers to embed the
     versions and sha256 hashes of what the action downloads (sigstore/cosign-installer
     does: its bootstrap binary is checked against hashes written into the action).
+
+    References: GitHub's "Security hardening for GitHub Actions" (the risks of third-party
+    actions: audit the source code of the action), and the action's own files, linked
+    from the finding's chain (`via` in JSON, related locations in SARIF).
     """
 
     id = "nested-unverified-download"
