@@ -128,3 +128,24 @@ def test_the_old_comment_does_not_stay_on_the_new_line() -> None:
     assert fix(block, select=RULE).text == expected
     job = _workflow("permissions: {}\n", "    permissions: write-all  # all of it\n", steps)
     assert fix(job, select=RULE).text == expected
+
+
+def test_table_entries_that_depend_on_inputs() -> None:
+    steps = (
+        "      - uses: golangci/golangci-lint-action@v8\n"
+        "        with:\n          only-new-issues: true\n"
+        "      - uses: gradle/actions/setup-gradle@v4\n"
+        "        with:\n          dependency-graph: generate-and-submit\n"
+        "      - uses: PyO3/maturin-action@v1\n        with:\n          command: upload\n"
+    )
+    top = "permissions:\n  contents: write\n  id-token: write\n  issues: write\n"
+    result = fix(_workflow(top, "", steps), select=RULE)
+    assert result.text == _workflow(
+        "permissions: {}\n",
+        "    permissions:\n      contents: write\n      id-token: write\n"
+        "      pull-requests: read\n",
+        steps,
+    )
+    assert [a.note for a in result.applied] == [
+        "job `release`: step 3 runs `maturin upload`, which may use `id-token`; it keeps it."
+    ]

@@ -101,6 +101,11 @@ CONDITIONAL_ACTIONS = {
         "security-events: write, unless `advanced-security: false` (it uploads SARIF)"
     ),
     "ossf/scorecard-action": "id-token: write, with `publish_results: true`",
+    "golangci/golangci-lint-action": "pull-requests: read, with `only-new-issues: true`",
+    "gradle/actions/setup-gradle": (
+        "contents: write, when `dependency-graph` submits (`generate-and-submit`, …)"
+    ),
+    "pyo3/maturin-action": "keeps id-token: write when `command` is `publish` or `upload`",
     "changesets/action": (
         "contents: write, pull-requests: write; keeps id-token: write with a `publish` input"
     ),
@@ -124,6 +129,9 @@ NEEDS_NOTHING = frozenset(
         "swatinem/rust-cache", "dtolnay/rust-toolchain", "dsherret/rust-toolchain-file",
         "pnpm/action-setup", "denoland/setup-deno", "rui314/setup-mold",
         "re-actors/alls-green", "crate-ci/typos",
+        # google-github-actions__setup-gcloud/aa5489c8…: installs gcloud; authentication is
+        # google-github-actions/auth's (in the table above).
+        "google-github-actions/setup-gcloud",
         # A token only to download public releases without rate limits:
         # step-security__harden-runner/0634a267… ("used to avoid github rate limiting"),
         # ruby__setup-ruby/0dafeac9… ("when downloading Ruby release assets"),
@@ -392,6 +400,22 @@ def _action(needs: Needs, step: Step, slug: str, raw: str) -> None:
         # signs the results with the job's OIDC token.
         if value("publish_results").strip().lower() not in ("", "false"):
             needs.add({"id-token": "write"})
+    elif slug == "golangci/golangci-lint-action":
+        # golangci__golangci-lint-action/ba0d7d2e…/action.yml: `only-new-issues` fetches the
+        # pull request's patch with `github-token`.
+        if value("only-new-issues").strip().lower() not in ("", "false"):
+            needs.add({"pull-requests": "read"})
+    elif slug == "gradle/actions/setup-gradle":
+        # gradle__actions/ed408507…/setup-gradle/action.yml: `dependency-graph` (default
+        # 'disabled') submits through the Dependency Submission API with `github-token`.
+        if "submit" in value("dependency-graph"):
+            needs.add({"contents": "write"})
+    elif slug == "pyo3/maturin-action":
+        # PyO3__maturin-action/e83996d1…/action.yml: `command` (default 'build'); `publish`
+        # and `upload` may use trusted publishing; the token only downloads maturin.
+        command = value("command").strip().split()
+        if command and command[0] in ("publish", "upload"):
+            needs.keep({"id-token": "write"}, f"step {_name(step)} runs `maturin {command[0]}`")
     elif slug == "changesets/action":
         # It pushes the version commit and opens the release pull request with the token;
         # its `publish` script (often `npm publish` with provenance) may request OIDC.
