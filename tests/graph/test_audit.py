@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from io import StringIO
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from bastion.cli import main
@@ -29,7 +30,7 @@ from bastion.render import sarif
 from bastion.source.yaml import node_span, parse
 from tests.graph.conftest import World
 from tests.graph.corpus import ACTIONS
-from tests.shared import require
+from tests.shared import SARIF_SCHEMA, require
 
 Target = tuple[str, str, str]
 """``(OWNER__REPO folder, commit prefix, action path)`` in corpus/actions."""
@@ -202,6 +203,9 @@ def test_tanstack_chain_in_json_and_sarif() -> None:
     assert related["physicalLocation"]["artifactLocation"]["uri"].startswith(
         "https://github.com/TanStack/config/blob/e3320dda"
     )
+    schema = json.loads(require(SARIF_SCHEMA).read_text(encoding="utf-8"))
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    assert [error.message for error in validator.iter_errors(sarif.document(report))] == []
     flow = result["codeFlows"][0]["threadFlows"][0]["locations"]
     assert [step["location"]["physicalLocation"]["region"]["startLine"] for step in flow] == [
         12,
