@@ -6,15 +6,22 @@ import argparse
 import difflib
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from bastion.cli.common import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, Commands, add_github_arguments
 from bastion.errors import UsageError
 from bastion.graph.lockfile import LockPlan, plan_lock
-from bastion.model.lockfile import LOCKFILE_PATH, MAX_BYTES, Lockfile, build_lockfile, dump
+from bastion.model.lockfile import (
+    LOCKFILE_PATH,
+    MAX_BYTES,
+    MAX_WORKFLOW_BYTES,
+    Lockfile,
+    build_lockfile,
+    dump,
+)
 from bastion.pinning.ids import RepositoryIds
 from bastion.pinning.resolver import default_resolver
+from bastion.source.files import FileAccessError, TooLarge, read_file, write_atomic
 from bastion.source.yaml import YamlError, parse
 
 
@@ -102,16 +109,17 @@ def _lock(arguments: argparse.Namespace) -> int:
 def _read_existing(target: Path) -> tuple[str | None, Lockfile | None] | str:
     """The existing lockfile's text and view; a message when it exists but GitHub cannot
     read it (never overwrite what cannot be read: it may hold the only record of a pin)."""
-    if not target.is_file():
+    if not os.path.lexists(target):
         return None, None
     try:
-        data = target.read_bytes()
-        if len(data) > MAX_BYTES:
-            return f"{LOCKFILE_PATH} is over 1 MiB; fix or delete it, then run again"
-        text = data.decode("utf-8")
+        text = read_file(target, None, MAX_BYTES).decode("utf-8")
         lock = build_lockfile(LOCKFILE_PATH, parse(text.removeprefix("\ufeff")))
-    except (OSError, UnicodeDecodeError) as error:
+    except TooLarge:
+        return f"{LOCKFILE_PATH} is over 1 MiB; fix or delete it, then run again"
+    except FileAccessError as error:
         return f"cannot read {LOCKFILE_PATH}: {error}"
+    except UnicodeDecodeError:
+        return f"{LOCKFILE_PATH} is not UTF-8; fix or delete it, then run again"
     except YamlError as error:
         return (
             f"{LOCKFILE_PATH}:{error.point.line}: {error.message}; fix or delete the file, "
@@ -130,8 +138,9 @@ def _read_existing(target: Path) -> tuple[str | None, Lockfile | None] | str:
 def _rewrite_workflow(root: Path, path: str, text: str, *, show_diff: bool) -> str | None:
     target = root / path
     try:
-        before = target.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        raw = read_file(target, None, MAX_WORKFLOW_BYTES)
+        before = raw.decode("utf-8")
+    except (FileAccessError, UnicodeDecodeError) as error:
         return f"cannot read {path} again: {error}"
     bom = "\ufeff" if before.startswith("\ufeff") else ""
     if show_diff:
@@ -145,9 +154,9 @@ def _rewrite_workflow(root: Path, path: str, text: str, *, show_diff: bool) -> s
         )
         return None
     try:
-        target.write_bytes((bom + text).encode("utf-8"))
-    except OSError as error:
-        return f"cannot write {path}: {error.strerror or error}"
+        write_atomic(target, (bom + text).encode("utf-8"), expected=raw)
+    except FileAccessError as error:
+        return f"cannot write {path}: {error}"
     return None
 
 
@@ -169,11 +178,9 @@ def _write(target: Path, text: str) -> str | None:
         if not text:
             target.unlink(missing_ok=True)
             return None
-        handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
+        write_atomic(target, text.encode("utf-8"))
     except OSError as error:
-        return f"cannot write {LOCKFILE_PATH}: {error.strerror or error}"
+        return f"cannot remove {LOCKFILE_PATH}: {error.strerror or error}"
+    except FileAccessError as error:
+        return f"cannot write {LOCKFILE_PATH}: {error}"
     return None

@@ -29,11 +29,20 @@ from pathlib import Path
 from bastion.errors import BastionError
 from bastion.github.git import GitError, RefListing
 from bastion.graph.model import Graph, NodeKey, NodeKind
-from bastion.model.lockfile import Locked, Lockfile, Pin, expand_self_actions, parse_pin, pin_of
+from bastion.model.lockfile import (
+    MAX_WORKFLOW_BYTES,
+    Locked,
+    Lockfile,
+    Pin,
+    expand_self_actions,
+    parse_pin,
+    pin_of,
+)
 from bastion.model.uses import Uses, UsesKind
 from bastion.model.workflow import Workflow, build_workflow
 from bastion.pinning.ids import RepositoryIds
 from bastion.pinning.resolver import Reach, Resolver
+from bastion.source.files import FileAccessError, is_directory, read_file, repository_root
 from bastion.source.yaml import YamlError, node_span, parse
 
 WORKFLOWS = ".github/workflows"
@@ -84,15 +93,17 @@ def read_workflows(root: Path, notes: list[Note]) -> list[_Workflow]:
     """The workflows GitHub runs (files directly in ``.github/workflows``), with their pins."""
     found: list[_Workflow] = []
     folder = root / WORKFLOWS
+    boundary = repository_root(root)
     entries = sorted(folder.iterdir()) if folder.is_dir() else []
     for file in entries:
-        if file.suffix not in (".yml", ".yaml") or not file.is_file():
+        if file.suffix not in (".yml", ".yaml") or is_directory(file):
             continue
         path = f"{WORKFLOWS}/{file.name}"
         try:
-            text = file.read_bytes().decode("utf-8").removeprefix("\ufeff")
+            data = read_file(file, boundary, MAX_WORKFLOW_BYTES)
+            text = data.decode("utf-8").removeprefix("\ufeff")
             view = build_workflow(path, parse(text))
-        except (OSError, UnicodeDecodeError, YamlError) as error:
+        except (FileAccessError, UnicodeDecodeError, YamlError) as error:
             reason = error.message if isinstance(error, YamlError) else str(error)
             notes.append(Note(path, f"cannot be read ({reason}); not locked", blocking=True))
             continue

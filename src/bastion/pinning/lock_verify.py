@@ -32,6 +32,7 @@ from bastion.rules.impostor_commit import ImpostorCommit
 from bastion.rules.lock_drift import LockDrift
 from bastion.rules.lock_identity import LockIdentity
 from bastion.rules.unknown_ref import UnknownRef
+from bastion.source.files import FileAccessError, read_file
 from bastion.source.text import LineIndex
 from bastion.source.yaml import YamlError, node_span, parse
 
@@ -89,12 +90,10 @@ def _read(item: Input) -> _File | None:
     if item.kind is not Kind.LOCKFILE or item.path is None:
         return None
     try:
-        data = item.path.read_bytes()
-        if len(data) > MAX_BYTES:
-            return None
+        data = read_file(item.path, item.boundary, MAX_BYTES)
         text = data.decode("utf-8").removeprefix("\ufeff")
         lock = build_lockfile(item.display, parse(text))
-    except (OSError, UnicodeDecodeError, YamlError):
+    except (FileAccessError, UnicodeDecodeError, YamlError):
         return None  # the static check has reported it
     return None if lock.rejected else _File(item.display, lock, LineIndex(text))
 
