@@ -449,3 +449,23 @@ def test_org_releases(sdist_release: Release, capsys: pytest.CaptureFixture[str]
     }
     assert releases == {(SDIST_REPO, "registry-environment", "fail")}
     assert outcome.code == 1
+
+
+def test_sarif_and_merge(
+    sdist_release: Release, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    sarif = run(capsys, "release", "trailofbits/pypi-attestations", "--format", "sarif")
+    assert sarif.code == 1
+    [result] = sarif.json()["runs"][0]["results"]
+    assert (result["ruleId"], result["kind"], result["properties"]["status"]) == (
+        "registry-environment",
+        "fail",
+        "fail",
+    )
+    report = tmp_path / "release.json"
+    written = run(
+        capsys, "release", "trailofbits/pypi-attestations", "--format", "json", "-o", str(report)
+    )
+    assert (written.code, written.out) == (1, "")
+    merged = run(capsys, "merge", str(report), "--format", "json")
+    assert found(merged) == {NO_ENVIRONMENT}

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ from bastion.errors import BastionError
 
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
+    from sigstore.models import Bundle
 
 INSTALL_HINT = (
     "`bastion release` verifies signatures with sigstore and pypi-attestations, which are "
@@ -115,19 +117,28 @@ class Verifier:
             raise BastionError(f"cannot load Sigstore's trust root: {error}") from None
         self.verified = 0
         """Bundles verified, for the bench."""
+        self._lock = threading.Lock()
+        """One verification at a time: pypi-attestations reads (and on first use writes)
+        sigstore-python's trust-root cache, which threads must not race on."""
 
     def bundle(self, document: Any, sha256: str | None, *, sha512: str | None = None) -> Verified:
         """Verify a Sigstore bundle (JSON) for an artifact of that SHA-256 (or SHA-512)."""
         from sigstore.errors import Error as SigstoreError
-        from sigstore.hashes import Hashed
         from sigstore.models import Bundle
-        from sigstore_models.common.v1 import HashAlgorithm
 
         try:
             raw = document if isinstance(document, bytes) else json.dumps(document)
             bundle = Bundle.from_json(raw)
         except (SigstoreError, ValueError, TypeError) as error:
             raise BundleError(f"not a Sigstore bundle: {_first_line(error)}") from None
+        with self._lock:
+            return self._verify_bundle(bundle, sha256, sha512)
+
+    def _verify_bundle(self, bundle: Bundle, sha256: str | None, sha512: str | None) -> Verified:
+        from sigstore.errors import Error as SigstoreError
+        from sigstore.hashes import Hashed
+        from sigstore_models.common.v1 import HashAlgorithm
+
         predicate: str | None = None
         try:
             if bundle._dsse_envelope is not None:  # no public accessor
@@ -155,7 +166,8 @@ class Verifier:
         except (ValidationError, ValueError) as error:
             raise BundleError(f"not a PEP 740 attestation: {_first_line(error)}") from None
         try:
-            predicate, _ = parsed.verify(_ACCEPT, distribution, offline=True)
+            with self._lock:
+                predicate, _ = parsed.verify(_ACCEPT, distribution, offline=True)
         except (AttestationError, ValueError) as error:
             raise BundleError(f"the attestation does not verify: {_first_line(error)}") from None
         self.verified += 1
