@@ -368,3 +368,46 @@ jobs:
     # and matrix values cannot inject.
     assert {finding.span.start.line for finding in found} == {10}
     assert all("`inputs.version`" in finding.message for finding in found)
+
+
+def test_release_cache_in_a_local_composite_of_the_checkout() -> None:
+    """The user's own setup action is checked by the file pass; the graph adds the context:
+    called by a release job, its cache is `release-cache`, at the workflow's `uses:`."""
+    workflow = RELEASE.replace("TanStack/config/.github/setup@main", "./.github/actions/setup")
+    action = (
+        "name: setup\nruns:\n  using: composite\n  steps:\n"
+        "    - uses: actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020\n"
+        "      with:\n        cache: pnpm\n"
+    )
+    graph = Graph()
+    root_path, action_path = ".github/workflows/release.yml", ".github/actions/setup/action.yml"
+    root = Node(NodeKey("", "", root_path, ""), NodeKind.ROOT, root_path)
+    root.view = build_workflow(root_path, parse(workflow))
+    local = Node(NodeKey("", "", ".github/actions/setup", ""), NodeKind.LOCAL, action_path)
+    local.view = build_action(action_path, parse(action))
+    graph.roots.append(root.key)
+    graph.add_node(root)
+    graph.add_node(local)
+    job = root.view.jobs[0]
+    step = job.steps[1]
+    assert step.uses_node is not None
+    assert step.uses is not None
+    span = node_span(step.uses_node)
+    graph.add_edge(
+        Edge(
+            root.key,
+            local.key,
+            step.uses.text,
+            step.uses,
+            root_path,
+            span,
+            f"{step.route}/uses",
+            "publish",
+        )
+    )
+    found = audit(graph, Config())
+    # Only the context finding: the action's own file rules ran in the file pass already.
+    assert [(f.rule, f.span.start.line) for f in found] == [("release-cache", 12)]
+    (place,) = found[0].via
+    assert (place.path, place.span.start.line, place.uri) == (action_path, 7, "")
+    assert "caches with `actions/setup-node` (`cache: pnpm`)" in found[0].message
