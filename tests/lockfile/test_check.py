@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -222,3 +225,28 @@ def test_check_online_reports_a_moved_tag(
     out = capsys.readouterr().out
     assert code == 1
     assert "actions.lock:6:5: medium[lock-drift] the tag `v4` of actions/checkout now names" in out
+
+
+def test_a_fifo_listed_in_the_lock_never_blocks(tmp_path: Path) -> None:
+    """A listed workflow, or the lock itself, that is a FIFO is not read (subprocess with a
+    generous hang guard)."""
+    root = tmp_path / "project"
+    workflows = root / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    lock = _reference_example() + SETUP_GO
+    (workflows / "actions.lock").write_text(lock)
+    os.mkfifo(workflows / "ci.yml")
+    (root / "lock-fifo" / ".github" / "workflows").mkdir(parents=True)
+    os.mkfifo(root / "lock-fifo" / ".github" / "workflows" / "actions.lock")
+    for arguments in (["check", "--no-config", "."], ["lock", "--offline", "lock-fifo"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "bastion", *arguments],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={**os.environ, "BASTION_CACHE_DIR": str(tmp_path / "cache")},
+        )
+        assert "Traceback" not in done.stderr
+        assert done.returncode in (1, 2), done.stderr
