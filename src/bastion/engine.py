@@ -259,7 +259,8 @@ class Checker:
             self._syntax(result, path, problem.span, problem.message, problem.route)
 
     def _problem(self, result: FileResult, path: str, problem: Problem) -> None:
-        self._syntax(result, path, node_span(problem.node), problem.message, route="")
+        span = problem.span or node_span(problem.node)
+        self._syntax(result, path, span, problem.message, route="")
 
     def _syntax(
         self, result: FileResult, path: str, span: Span, message: str, route: str = ""

@@ -43,6 +43,7 @@ __all__ = [
     "Context",
     "ContextPath",
     "Embedded",
+    "EmbeddingError",
     "Expr",
     "ExpressionError",
     "Index",
@@ -54,6 +55,7 @@ __all__ = [
     "context_path",
     "context_paths",
     "find_expressions",
+    "first_embedding_error",
     "is_literal_only",
     "parse_expression",
     "walk",
@@ -709,6 +711,47 @@ def _find_expressions(text: str) -> tuple[Embedded, ...]:
         found.append(Embedded(open_at, close_at + 2, text[inner:close_at]))
         pos = close_at + 2
     return tuple(found)
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddingError:
+    """A ``${{`` in a host string that GitHub refuses; offsets index the host string."""
+
+    opens: int
+    """The ``${{`` of the expression."""
+    offset: int
+    """Where the problem is: the ``${{`` of an unclosed expression, else the syntax error."""
+    message: str
+
+
+def first_embedding_error(text: str) -> EmbeddingError | None:
+    """The first ``${{`` of ``text`` that GitHub would refuse, or None.
+
+    GitHub's template reader goes through a value's expressions in order and stops at the
+    first that is not closed (no ``}}`` outside a string) or does not parse; the whole file
+    is then refused. That first problem is the one returned.
+    """
+    if _OPEN not in text:
+        return None
+    found = find_expressions(text)
+    position = 0
+    for item in found:
+        unclosed = text.find(_OPEN, position, item.start)
+        if unclosed >= 0:  # find_expressions skipped it: no "}}" closes it
+            return _unclosed(unclosed)
+        try:
+            parse_expression(item.source)
+        except ExpressionError as error:
+            message = f"invalid expression: {error.message}"
+            return EmbeddingError(item.start, item.inner_start + error.offset, message)
+        position = item.end
+    unclosed = text.find(_OPEN, position)
+    return _unclosed(unclosed) if unclosed >= 0 else None
+
+
+def _unclosed(offset: int) -> EmbeddingError:
+    message = "an expression opened with `${{` is never closed with `}}`"
+    return EmbeddingError(offset, offset, message)
 
 
 def mask_expressions(text: str, embedded: list[Embedded] | None = None) -> str:

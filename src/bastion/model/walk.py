@@ -24,7 +24,7 @@ from bastion.source.yaml import (
     node_span,
 )
 
-__all__ = ["expression_span", "iter_expressions", "iter_scalars", "locate"]
+__all__ = ["expression_span", "iter_expressions", "iter_scalars", "locate", "value_offset"]
 
 
 def iter_scalars(node: Node, route: str = "") -> Iterator[tuple[str, ScalarNode]]:
@@ -82,6 +82,14 @@ def _starts(value: str, needle: str) -> list[int]:
         found.append(at)
         at = value.find(needle, at + 1)
     return found
+
+
+def value_offset(lines: LineIndex, node: ScalarNode, start: int, end: int) -> int:
+    """The file offset where ``node.value[start:end]`` is written, or -1 when it is not
+    written verbatim (folded, escaped, or broken over indented lines)."""
+    needle = node.value[start:end]
+    occurrence = bisect.bisect_left(_starts(node.value, needle), start)
+    return lines.occurrence(node.start_mark.index, node.end_mark.index, needle, occurrence)
 
 
 def locate(lines: LineIndex, node: Node, needle: str, occurrence: int = 0) -> Span:

@@ -12,8 +12,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
+from bastion.findings import Point, Span
+from bastion.model.expressions import first_embedding_error
 from bastion.model.lockfile import WorkflowLock
 from bastion.model.uses import Uses, parse_uses
+from bastion.model.walk import iter_scalars, value_offset
 from bastion.source.text import LineIndex
 from bastion.source.yaml import (
     Document,
@@ -22,6 +25,7 @@ from bastion.source.yaml import (
     ScalarNode,
     SequenceNode,
     mapping_pairs,
+    node_span,
 )
 
 WORKFLOW_KEYS = frozenset(
@@ -67,6 +71,8 @@ class Problem:
 
     message: str
     node: Node
+    span: Span | None = None
+    """Where exactly, when that is narrower than the node (a point inside an expression)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +237,21 @@ class _Builder:
     def problem(self, message: str, node: Node) -> None:
         self.problems.append(Problem(message, node))
 
+    def expressions(self, document: Document, lines: LineIndex) -> None:
+        """A problem for each value whose ``${{`` GitHub refuses: never closed, or not an
+        expression (GitHub reads expressions in every value of a workflow or an action)."""
+        if "${{" not in document.text:
+            return
+        seen: set[int] = set()
+        for _, scalar in iter_scalars(document.root):
+            if "${{" not in scalar.value or id(scalar) in seen:
+                continue
+            seen.add(id(scalar))
+            error = first_embedding_error(scalar.value)
+            if error is not None:
+                point = _value_point(lines, scalar, error.opens, error.offset)
+                self.problems.append(Problem(error.message, scalar, Span(point, point)))
+
     def unknown_keys(self, fields: Fields, allowed: frozenset[str], what: str) -> None:
         for entry in fields:
             if entry.key.value not in allowed:
@@ -365,6 +386,7 @@ def build_workflow(path: str, document: Document, lines: LineIndex | None = None
     else:
         triggers = builder.triggers(on)
     jobs = builder.jobs(fields.get("jobs"), root)
+    builder.expressions(document, lines)
     return Workflow(path, document, lines, fields, triggers, jobs, builder.problems)
 
 
@@ -390,7 +412,19 @@ def build_action(path: str, document: Document, lines: LineIndex | None = None) 
             if "steps" not in runs:
                 builder.problem("a composite action needs 'steps'", runs.node)
             steps = builder.steps(runs.get("steps"), "runs/steps", composite=True)
+    builder.expressions(document, lines)
     return Action(path, document, lines, fields, using, runs, steps, builder.problems)
+
+
+def _value_point(lines: LineIndex, scalar: ScalarNode, opens: int, offset: int) -> Point:
+    """Where ``scalar.value[offset]`` (inside the expression opened at ``opens``) is written;
+    the ``${{`` when the expression is not written verbatim, else the scalar's start."""
+    end = min(len(scalar.value), offset + 1)
+    written = value_offset(lines, scalar, opens, end)
+    if written >= 0:
+        return lines.point(written + offset - opens)
+    written = value_offset(lines, scalar, opens, opens + 3)
+    return lines.point(written) if written >= 0 else node_span(scalar).start
 
 
 def looks_like_action(document: Document) -> bool:
