@@ -469,3 +469,24 @@ def test_sarif_and_merge(
     assert (written.code, written.out) == (1, "")
     merged = run(capsys, "merge", str(report), "--format", "json")
     assert found(merged) == {NO_ENVIRONMENT}
+
+
+def test_signature_assets_need_no_attestation(
+    wheel_release: Release, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = wheel_release.repo
+    repo.releases.clear()
+    data = corpus("bundle_v3_github.whl")
+    bundle = corpus("bundle_v3_github.whl.sigstore")
+    wheel_release.github.release(repo, "v0.1.2", {WHEEL: data, f"{WHEEL}.sigstore.json": bundle})
+    outcome = run(capsys, "release", "trailofbits/rfc8785.py")
+    titles = [line.split(":")[0].split(maxsplit=1)[1] for line in outcome.out.splitlines()[1:-1]]
+    assert titles == [
+        "tag",
+        "tag protection",
+        "release",
+        "assets",
+        f"attestation of {WHEEL}",
+        "signing workflow",
+        "PyPI provenance of rfc8785 0.1.2",
+    ]

@@ -59,6 +59,8 @@ RULES: dict[str, Severity] = {
 
 SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1"
 _SHA256 = re.compile(r"sha256:([0-9a-f]{64})")
+SIGNATURE_SUFFIXES = (".sigstore", ".sigstore.json", ".intoto.jsonl", ".sig", ".asc", ".pem")
+"""Assets that are signatures or attestations of other assets, not artifacts to attest."""
 _VERIFIED_REGISTRIES = (PYPI, NPM)
 _NOT_REGISTRIES = ("a GitHub release",)
 """Publishing targets that are the release itself, checked by the links above."""
@@ -327,7 +329,7 @@ def _workflows(run: _Run) -> None:
 def _attestations(run: _Run) -> None:
     for asset in run.assets:
         digest = _digest(asset)
-        if digest is None:
+        if digest is None or str(asset.get("name", "")).endswith(SIGNATURE_SUFFIXES):
             continue
         title = f"attestation of {asset.get('name')}"
         route = f"attestations/sha256:{digest}"
