@@ -132,6 +132,13 @@ class _Request:
     context: _Context
     job_level: bool
     """A job's ``uses:`` (a reusable workflow), not a step's."""
+    target: Uses | None = None
+    """What to resolve when it is not ``uses`` as written: a called workflow's
+    ``./.github/workflows/x.yml`` is its own repository at its own commit."""
+
+    @property
+    def resolving(self) -> Uses:
+        return self.target or self.uses
 
 
 @dataclass(slots=True)
@@ -260,7 +267,7 @@ class _Builder:
             if immediate is not None:
                 outcomes[index] = immediate
                 continue
-            uses = request.uses
+            uses = request.resolving
             canonical = self._canonical(uses.owner, uses.repo)
             remote.setdefault((canonical[0].lower(), canonical[1].lower()), []).append(
                 (index, request)
@@ -274,7 +281,7 @@ class _Builder:
             with self._lock:
                 done += 1
                 if self.progress is not None:
-                    uses = group[0][1].uses
+                    uses = group[0][1].resolving
                     self.progress(Progress(level, done, len(groups), f"{uses.owner}/{uses.repo}"))
             return found
 
@@ -465,7 +472,7 @@ class _Builder:
 
     # Local actions ---------------------------------------------------------------------
 
-    def _local(self, request: _Request) -> _Outcome:
+    def _local(self, request: _Request) -> _Outcome | None:
         uses = request.uses
         source = request.source
         relative = posixpath.normpath(uses.text.removeprefix("./").removeprefix("$/") or ".")
@@ -480,10 +487,13 @@ class _Builder:
         remote = not source.key.is_checkout
         if remote and request.job_level:
             # A called workflow's own ./.github/workflows/x.yml: same repository and commit.
-            key = NodeKey(source.key.owner, source.key.repo, relative, source.key.commit)
+            owner, repo, commit = source.key.owner, source.key.repo, source.key.commit
+            key = NodeKey(owner, repo, relative, commit)
             if key in self.graph.nodes:
                 return _Outcome(request, key)
-            return self._remote_local_workflow(request, key)
+            spelled = f"{owner}/{repo}/{relative}@{commit}"
+            request.target = Uses(spelled, UsesKind.REPOSITORY, owner, repo, relative, commit)
+            return None  # fetched with the other requests of its repository
         relative = posixpath.join(request.context.checkout, relative).rstrip("/")
         key = NodeKey("", "", relative, "")
         if key in self.graph.nodes:
@@ -525,27 +535,6 @@ class _Builder:
             (ProblemKind.FILE_MISSING, f"no action.yml or action.yaml in {relative or '.'}"),
         )
 
-    def _remote_local_workflow(self, request: _Request, key: NodeKey) -> _Outcome:
-        source = request.source
-        owner, repo = source.key.owner, source.key.repo
-        try:
-            snapshot = self._snapshots(owner, repo, [key.commit])[key.commit]
-            if isinstance(snapshot, BastionError):
-                raise snapshot
-            blob = snapshot.blob(key.path)
-            if blob is None:
-                return _Outcome(
-                    request,
-                    key,
-                    Node(key, NodeKind.UNRESOLVED),
-                    (ProblemKind.FILE_MISSING, f"{key.path} is not in {owner}/{repo}"),
-                )
-            data = self.resolver.blobs(owner, repo, [blob])[blob]
-        except BastionError as error:
-            return _Outcome(request, key, Node(key, NodeKind.UNRESOLVED), _failure(error))
-        node = Node(key, NodeKind.REUSABLE_WORKFLOW, metadata=key.path, files={key.path: data})
-        return self._decoded(request, node, data, action=False)
-
     def _read_bytes(self, relative: str) -> bytes | None:
         """A file of the checkout through the safe file layer (bounded, regular files only,
         never outside the checkout, even through a symlink); None when it cannot be read."""
@@ -573,14 +562,14 @@ class _Builder:
 
     def _repository(self, group: list[tuple[int, _Request]]) -> list[tuple[int, _Outcome]]:
         """Resolve every request of one repository at this level (see the module docstring)."""
-        first = group[0][1].uses
+        first = group[0][1].resolving
         owner, repo = self._canonical(first.owner, first.repo)
         outcomes: list[tuple[int, _Outcome]] = []
         commits: dict[int, str] = {}
         kinds: dict[int, str] = {}
         listing: RefListing | BastionError | None = None
         for index, request in group:
-            ref = request.uses.ref or ""
+            ref = request.resolving.ref or ""
             if _FULL_SHA.fullmatch(ref):
                 commits[index] = ref
                 kinds[index] = "commit"
@@ -589,7 +578,10 @@ class _Builder:
                 listing = self._listing(owner, repo)
             if isinstance(listing, BastionError):
                 outcomes.append(
-                    (index, _Outcome(request, _unresolved(request.uses), None, _failure(listing)))
+                    (
+                        index,
+                        _Outcome(request, _unresolved(request.resolving), None, _failure(listing)),
+                    )
                 )
                 continue
             # A tag first, then a branch, as git resolves a short name.
@@ -602,7 +594,7 @@ class _Builder:
                         index,
                         _Outcome(
                             request,
-                            _unresolved(request.uses),
+                            _unresolved(request.resolving),
                             None,
                             (ProblemKind.REF_NOT_FOUND, message),
                         ),
@@ -614,7 +606,7 @@ class _Builder:
         for index, request in group:
             if index not in commits:
                 continue
-            key = NodeKey(owner, repo, _target_path(request.uses), commits[index])
+            key = NodeKey(owner, repo, _target_path(request.resolving), commits[index])
             if key in self.graph.nodes:
                 outcomes.append((index, _Outcome(request, key)))
             else:
@@ -671,7 +663,7 @@ class _Builder:
                 error = snapshot or GitError(f"no snapshot of {owner}/{repo}@{asked.commit[:12]}")
                 failure = _Outcome(
                     request,
-                    _unresolved(request.uses),
+                    _unresolved(request.resolving),
                     None,
                     _failure(error, f"{owner}/{repo}@{asked.commit}"),
                 )
@@ -686,7 +678,7 @@ class _Builder:
         wanted: set[str] = set()
         for key, snapshot in found.items():
             request = next(requests[i] for i, k in keys.items() if k == key)
-            workflow = request.uses.is_reusable_workflow
+            workflow = request.resolving.is_reusable_workflow
             path = _metadata_path(key.path, snapshot, workflow=workflow)
             if path is None:
                 what = (
@@ -719,7 +711,7 @@ class _Builder:
             if key in built:
                 continue
             request = next(requests[i] for i, k in keys.items() if k == key)
-            workflow = request.uses.is_reusable_workflow
+            workflow = request.resolving.is_reusable_workflow
             data = blobs[found[key].files[path][1]]
             kind = NodeKind.REUSABLE_WORKFLOW if workflow else NodeKind.UNRESOLVED
             node = Node(key, kind, metadata=path, files={path: data})
