@@ -9,7 +9,21 @@ members and collaborators, and workflow files through the contents API.
 It behaves the way the real service does where a client can get it wrong:
 
 * tokens carry fine-grained permissions; an endpoint the token may not use answers 403 or
-  404 (per endpoint, as GitHub does) with ``X-Accepted-GitHub-Permissions``;
+  404 (per endpoint, as GitHub does); ``X-Accepted-GitHub-Permissions`` names what the
+  endpoint needs on *every* answer to a fine-grained token, success or not (GitHub changelog
+  2023-08-10), and classic tokens (``add_token(..., classic=True)``) get
+  ``X-Accepted-OAuth-Scopes`` instead;
+* enterprise rulesets (``source_type: Enterprise``) apply to every organisation; their
+  bypass actors are shown only with ``enterprise_administration`` write;
+* organisation rulesets accept ``required_deployments`` (GitHub's description lists the
+  rule in ``org-rules``);
+* the environment PUT replaces: a field the body leaves out goes back to its default (the
+  assumption bastion is built for, see docs/settings.md), reviewers are at most six;
+* archived repositories answer 403 to writes; disabled ones 403 to everything but their own
+  object; a renamed repository answers 301 to reads and 307 to writes at its old name, both
+  to ``/repositories/{id}/...``;
+* ``ghes_version`` set: ``GET /meta`` reports ``installed_version`` and, unless
+  ``ghes_immutable_releases``, the immutable-releases endpoints do not exist (404);
 * ``bypass_actors`` is left out of a ruleset for callers without write access to it;
 * lists are paginated with ``per_page``/``page`` and a ``Link`` header of absolute URLs;
 * GET answers carry an ``ETag``; ``If-None-Match`` gets 304, which is not counted against
@@ -37,6 +51,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 JSON = Any
 
 READ, WRITE = "read", "write"
+_REPO_PATTERN = r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"
+"""``GET /repos/{owner}/{repo}``: the one answer a disabled repository still gives."""
 ALL_PERMISSIONS = {
     "metadata": WRITE,
     "administration": WRITE,
@@ -92,6 +108,7 @@ class Repo:
     """Sigstore bundles by the hex SHA-256 of their subject."""
     owner_id: int = 0
     """The numeric id of the owner (``owner.id`` in GitHub's repository object)."""
+    disabled: bool = False
 
     @property
     def full_name(self) -> str:
@@ -125,6 +142,8 @@ class Org:
     immutable_releases: str = "none"
     teams: dict[str, int] = field(default_factory=dict)
     repos: dict[str, Repo] = field(default_factory=dict)
+    enterprise_rulesets: list[dict[str, JSON]] = field(default_factory=list)
+    """The enterprise's rulesets (the server's one list, shared by every organisation)."""
 
 
 @dataclass
@@ -175,8 +194,11 @@ class Call:
     query: dict[str, str]
     body: JSON
     permissions: dict[str, str]
+    required: list[str] = field(default_factory=list)
+    """The permissions the handler asked for, for ``X-Accepted-GitHub-Permissions``."""
 
     def need(self, permission: str, level: str = READ, *, denied: int = 403) -> None:
+        self.required.append(f"{permission}={level}")
         granted = self.permissions.get(permission)
         if granted is None or (level == WRITE and granted != WRITE):
             raise Denied(f"{permission}={level}", denied)
@@ -198,6 +220,10 @@ class Call:
             raise Missing
         if repo.private and not self.permissions:
             raise Missing
+        if repo.disabled and self.match.re.pattern != _REPO_PATTERN:
+            raise Invalid(403, "Repository access blocked")
+        if repo.archived and self.method != "GET":
+            raise Invalid(403, "Repository was archived so is read-only.")
         return repo
 
 
@@ -207,6 +233,15 @@ class GitHub:
     def __init__(self) -> None:
         self.orgs: dict[str, Org] = {}
         self.tokens: dict[str, dict[str, str]] = {}
+        self.classic_tokens: set[str] = set()
+        self.enterprise_rulesets: list[dict[str, JSON]] = []
+        self.renamed: dict[str, Repo] = {}
+        """Old ``owner/name`` -> the repository now answering at another name."""
+        self.ghes_version: str | None = None
+        self.ghes_immutable_releases = False
+        self.org_required_deployments = True
+        """Whether organisation rulesets accept ``required_deployments`` (the description
+        lists it; ``False`` plays a GitHub that refuses it)."""
         self.latency = 0.0
         self.faults: list[Fault] = []
         self.counters = Counters()
@@ -268,6 +303,7 @@ class GitHub:
 
     def add_org(self, login: str, **fields: Any) -> Org:
         org = Org(login, self.new_id(), **fields)
+        org.enterprise_rulesets = self.enterprise_rulesets
         self.orgs[login] = org
         return org
 
@@ -276,9 +312,19 @@ class GitHub:
         org.repos[name] = repo
         return repo
 
-    def add_token(self, value: str, permissions: dict[str, str]) -> str:
+    def add_token(self, value: str, permissions: dict[str, str], *, classic: bool = False) -> str:
         self.tokens[value] = dict(permissions)
+        if classic:
+            self.classic_tokens.add(value)
         return value
+
+    def rename(self, repo: Repo, new_name: str) -> None:
+        """Rename ``repo``; its old name answers with redirects, as GitHub's does."""
+        org = self.orgs[repo.owner]
+        self.renamed[repo.full_name] = repo
+        del org.repos[repo.name]
+        repo.name = new_name
+        org.repos[new_name] = repo
 
     def fail(
         self,
@@ -294,8 +340,9 @@ class GitHub:
         named = {name.replace("_", "-").lower(): value for name, value in headers.items()}
         self.faults.append(Fault(re.compile(path_pattern), status, named, times, method))
 
-    def ruleset(self, owner: Org | Repo, **fields: JSON) -> dict[str, JSON]:
-        """Add a ruleset in GitHub's shape to an organisation or a repository."""
+    def ruleset(self, owner: Org | Repo | None, **fields: JSON) -> dict[str, JSON]:
+        """Add a ruleset in GitHub's shape to an organisation, a repository, or (``None``)
+        the enterprise of every organisation."""
         ruleset: dict[str, JSON] = {
             "id": self.new_id(),
             "name": "ruleset",
@@ -306,7 +353,17 @@ class GitHub:
             "rules": [],
         }
         ruleset.update(fields)
-        if isinstance(owner, Org):
+        if owner is None:
+            ruleset["source_type"] = "Enterprise"
+            ruleset["source"] = "enterprise"
+            ruleset["conditions"].setdefault(
+                "organization_name", {"include": ["~ALL"], "exclude": []}
+            )
+            ruleset["conditions"].setdefault(
+                "repository_name", {"include": ["~ALL"], "exclude": []}
+            )
+            self.enterprise_rulesets.append(ruleset)
+        elif isinstance(owner, Org):
             ruleset["source_type"] = "Organization"
             ruleset["source"] = owner.login
             ruleset["conditions"].setdefault(
@@ -381,6 +438,18 @@ class GitHub:
         length = int(request.headers.get("Content-Length") or 0)
         raw = request.rfile.read(length) if length else b""
         method = request.command
+        moved = self._moved(path)
+        if moved is not None:
+            with self._lock:
+                self.counters.requests += 1
+            location = f"http://{request.headers.get('Host', '127.0.0.1')}/api/v3{moved}"
+            if parts.query:
+                location += f"?{parts.query}"
+            body = {"message": "Moved Permanently", "url": location}
+            status = 301 if method == "GET" else 307
+            self._send(request, status, body, {"location": location})
+            return
+        path = self._by_id(path)
         with self._lock:
             self.counters.requests += 1
             if method != "GET":
@@ -405,18 +474,22 @@ class GitHub:
             return
         authorization = request.headers.get("Authorization", "")
         permissions: dict[str, str] = {}
+        fine_grained = False
         if authorization:
             token = authorization.removeprefix("Bearer ").strip()
             if token not in self.tokens:
                 self._send(request, 401, {"message": "Bad credentials"}, {})
                 return
             permissions = self.tokens[token]
+            fine_grained = token not in self.classic_tokens
         try:
             body_json = json.loads(raw) if raw else None
         except ValueError:
             self._send(request, 400, {"message": "Problems parsing JSON"}, {})
             return
-        status, payload, headers = self._dispatch(method, path, query, body_json, permissions)
+        status, payload, headers = self._dispatch(
+            method, path, query, body_json, permissions, fine_grained=fine_grained
+        )
         if "link" not in headers and isinstance(payload, Paged):
             payload, link = payload.page(request, query)
             if link:
@@ -431,6 +504,27 @@ class GitHub:
                 self._send(request, 304, None, headers, counted=False)
                 return
         self._send(request, status, payload, headers)
+
+    def _moved(self, path: str) -> str | None:
+        """``/repositories/{id}/...`` for a path at a renamed repository's old name."""
+        match = re.fullmatch(r"/repos/([^/]+)/([^/]+)(/.*)?", path)
+        if match is None:
+            return None
+        repo = self.renamed.get(f"{match.group(1)}/{match.group(2)}")
+        if repo is None:
+            return None
+        return f"/repositories/{repo.id}{match.group(3) or ''}"
+
+    def _by_id(self, path: str) -> str:
+        match = re.fullmatch(r"/repositories/(\d+)(/.*)?", path)
+        if match is None:
+            return path
+        number = int(match.group(1))
+        for org in self.orgs.values():
+            for repo in org.repos.values():
+                if repo.id == number:
+                    return f"/repos/{repo.full_name}{match.group(2) or ''}"
+        return path
 
     def _send(
         self,
@@ -469,6 +563,8 @@ class GitHub:
         query: dict[str, str],
         body: JSON,
         permissions: dict[str, str],
+        *,
+        fine_grained: bool = True,
     ) -> tuple[int, JSON, dict[str, str]]:
         for route_method, pattern, handler in self._routes:
             if route_method != method:
@@ -477,26 +573,37 @@ class GitHub:
             if match is None:
                 continue
             call = Call(self, method, match, query, body, permissions)
-            try:
-                with self._lock:
-                    status, payload = handler(call)
-            except Denied as denied:
-                message = (
-                    "Not Found"
-                    if denied.status == 404
-                    else "Resource not accessible by personal access token"
-                )
-                return (
-                    denied.status,
-                    {"message": message, "documentation_url": "https://docs.github.com/rest"},
-                    {"x-accepted-github-permissions": denied.permission},
-                )
-            except Missing:
-                return 404, {"message": "Not Found"}, {}
-            except Invalid as invalid:
-                return invalid.status, {"message": invalid.message}, {}
-            return status, payload, {}
+            status, payload, headers = self._call(handler, call)
+            if permissions and call.required:
+                needed = ", ".join(dict.fromkeys(call.required))
+                if fine_grained:
+                    headers["x-accepted-github-permissions"] = needed
+                else:
+                    headers["x-accepted-oauth-scopes"] = _scopes(call.required)
+            return status, payload, headers
         return 404, {"message": "Not Found"}, {}
+
+    def _call(self, handler: Handler, call: Call) -> tuple[int, JSON, dict[str, str]]:
+        try:
+            with self._lock:
+                status, payload = handler(call)
+        except Denied as denied:
+            message = (
+                "Not Found"
+                if denied.status == 404
+                else "Resource not accessible by personal access token"
+            )
+            del call.required[call.required.index(denied.permission) + 1 :]
+            return (
+                denied.status,
+                {"message": message, "documentation_url": "https://docs.github.com/rest"},
+                {},
+            )
+        except Missing:
+            return 404, {"message": "Not Found"}, {}
+        except Invalid as invalid:
+            return invalid.status, {"message": invalid.message}, {}
+        return status, payload, {}
 
     # Routes -------------------------------------------------------------------------------
 
@@ -519,6 +626,11 @@ class GitHub:
             return handler
 
         return register
+
+    def _immutable_endpoint(self) -> None:
+        """An Enterprise Server without immutable releases has no such endpoint: 404."""
+        if self.ghes_version is not None and not self.ghes_immutable_releases:
+            raise Missing
 
     def _register_routes(self) -> None:
         route = self._route
@@ -623,12 +735,14 @@ class GitHub:
 
         @route("GET", "/orgs/{org}/settings/immutable-releases")
         def org_immutable(call: Call) -> tuple[int, JSON]:
+            self._immutable_endpoint()
             org = call.org()
             call.need("organization_administration")
             return 200, {"enforced_repositories": org.immutable_releases}
 
         @route("PUT", "/orgs/{org}/settings/immutable-releases")
         def set_org_immutable(call: Call) -> tuple[int, JSON]:
+            self._immutable_endpoint()
             org = call.org()
             call.need("organization_administration", WRITE)
             value = (call.body or {}).get("enforced_repositories")
@@ -695,12 +809,11 @@ class GitHub:
             number = int(call.match.group("id"))
             candidates = list(repo.rulesets) + _org_rulesets_for(self.orgs[repo.owner], repo)
             ruleset = dict(_find(candidates, number))
-            writer = call.can(
-                "organization_administration"
-                if ruleset["source_type"] == "Organization"
-                else "administration",
-                WRITE,
-            )
+            editor = {
+                "Enterprise": "enterprise_administration",
+                "Organization": "organization_administration",
+            }.get(ruleset["source_type"], "administration")
+            writer = call.can(editor, WRITE)
             if not writer:
                 ruleset.pop("bypass_actors", None)
             ruleset["current_user_can_bypass"] = "never"
@@ -774,28 +887,29 @@ class GitHub:
             repo = call.repo()
             call.need("administration", WRITE)
             name = call.match.group("env")
-            current = repo.environments.setdefault(
-                name,
-                {
-                    "reviewers": [],
-                    "prevent_self_review": False,
-                    "deployment_branch_policy": None,
-                    "can_admins_bypass": True,
-                },
-            )
-            body = call.body or {}
-            for key in ("prevent_self_review", "can_admins_bypass", "wait_timer"):
-                if key in body:
-                    current[key] = body[key]
-            if "reviewers" in body:
-                current["reviewers"] = list(body["reviewers"] or [])
-            if "deployment_branch_policy" in body:
-                policy = body["deployment_branch_policy"]
-                if policy is not None and policy.get("protected_branches") == policy.get(
-                    "custom_branch_policies"
-                ):
-                    raise Invalid(422, "Only one of protected_branches and custom_branch_policies")
-                current["deployment_branch_policy"] = policy
+            body = call.body if isinstance(call.body, dict) else {}
+            reviewers = list(body.get("reviewers") or [])
+            if len(reviewers) > 6:
+                raise Invalid(422, "Invalid request: reviewers can have at most 6 items")
+            wait = body.get("wait_timer", 0)
+            if not isinstance(wait, int) or not 0 <= wait <= 43200:
+                raise Invalid(422, "Invalid request: wait_timer must be between 0 and 43200")
+            policy = body.get("deployment_branch_policy")
+            if policy is not None and policy.get("protected_branches") == policy.get(
+                "custom_branch_policies"
+            ):
+                raise Invalid(422, "Only one of protected_branches and custom_branch_policies")
+            previous = repo.environments.get(name, {})
+            # Replace: what the body leaves out goes back to its default.
+            repo.environments[name] = {
+                "reviewers": reviewers,
+                "prevent_self_review": bool(body.get("prevent_self_review", False)),
+                "wait_timer": wait,
+                "deployment_branch_policy": policy,
+                "can_admins_bypass": body.get("can_admins_bypass", True),
+            }
+            if "can_admins_bypass" not in previous and "can_admins_bypass" not in body:
+                repo.environments[name].pop("can_admins_bypass")
             return 200, _environment(repo, name, call)
 
         @route("GET", "/repos/{owner}/{repo}/environments/{env}/deployment-branch-policies")
@@ -865,8 +979,18 @@ class GitHub:
             ]
             return 200, Paged([_secret(s["name"]) for s in visible], key="secrets")
 
+        @route("GET", "/meta")
+        def meta(call: Call) -> tuple[int, JSON]:
+            if self.ghes_version is None:
+                return 200, {"verifiable_password_authentication": True, "hooks": []}
+            return 200, {
+                "verifiable_password_authentication": True,
+                "installed_version": self.ghes_version,
+            }
+
         @route("GET", "/repos/{owner}/{repo}/immutable-releases")
         def immutable(call: Call) -> tuple[int, JSON]:
+            self._immutable_endpoint()
             repo = call.repo()
             call.need("administration", denied=404)
             org = self.orgs[repo.owner]
@@ -877,6 +1001,7 @@ class GitHub:
 
         @route("PUT", "/repos/{owner}/{repo}/immutable-releases")
         def set_immutable(call: Call) -> tuple[int, JSON]:
+            self._immutable_endpoint()
             repo = call.repo()
             call.need("administration", WRITE)
             repo.immutable_releases = True
@@ -1024,6 +1149,18 @@ class Paged:
         return {"total_count": len(self.items), self.key: chunk}, link
 
 
+def _scopes(required: list[str]) -> str:
+    """The classic scopes GitHub names for the permissions an endpoint needs."""
+    scopes = {
+        "organization_administration": "admin:org",
+        "members": "read:org",
+        "organization_secrets": "admin:org",
+        "enterprise_administration": "admin:enterprise",
+    }
+    names = {scopes.get(item.split("=", 1)[0], "repo") for item in required}
+    return ", ".join(sorted(names))
+
+
 def _encode(payload: JSON) -> bytes:
     return json.dumps(payload, sort_keys=True).encode("utf-8")
 
@@ -1054,6 +1191,7 @@ def _repo_object(repo: Repo, call: Call) -> dict[str, JSON]:
         "private": repo.private,
         "visibility": "private" if repo.private else "public",
         "archived": repo.archived,
+        "disabled": repo.disabled,
         "fork": False,
         "default_branch": repo.default_branch,
         "permissions": {
@@ -1086,9 +1224,13 @@ def _find(rulesets: list[dict[str, JSON]], number: int) -> dict[str, JSON]:
     raise Missing
 
 
-def _org_rulesets_for(org: Org, repo: Repo) -> list[dict[str, JSON]]:
+def _org_rulesets_for(org: Org, repo: Repo, enterprise: bool = True) -> list[dict[str, JSON]]:
+    """The organisation's rulesets for ``repo``, and the enterprise's (the server's)."""
     found = []
-    for ruleset in org.rulesets:
+    parents = org.rulesets
+    if enterprise:
+        parents = [*org.enterprise_rulesets, *parents]
+    for ruleset in parents:
         names = ruleset["conditions"].get("repository_name")
         if names is None or _name_matches(names, repo.name):
             found.append(ruleset)
@@ -1113,11 +1255,27 @@ def _ref_matches(ruleset: dict[str, JSON], ref: str, repo: Repo) -> bool:
                 if ref == f"refs/heads/{repo.default_branch}":
                     return True
                 continue
-            if fnmatch.fnmatchcase(ref, pattern):
+            if _ref_glob(pattern, ref):
                 return True
         return False
 
     return hit(condition.get("include", [])) and not hit(condition.get("exclude", []))
+
+
+def _ref_glob(pattern: str, ref: str) -> bool:
+    """GitHub's ref patterns: ``fnmatch`` with ``FNM_PATHNAME``, so ``*`` stops at ``/`` and
+    ``**`` crosses it."""
+    regex = ""
+    index = 0
+    while index < len(pattern):
+        if pattern.startswith("**", index):
+            regex += ".*"
+            index += 2
+            continue
+        char = pattern[index]
+        regex += {"*": "[^/]*", "?": "[^/]"}.get(char, re.escape(char))
+        index += 1
+    return re.fullmatch(regex, ref) is not None
 
 
 def _fields(body: JSON, current: dict[str, JSON]) -> dict[str, JSON]:
@@ -1168,10 +1326,10 @@ def _new_ruleset(call: Call, source_type: str, source: str) -> dict[str, JSON]:
         & conditions
     ):
         raise Invalid(422, "Invalid request: a repository condition is required")
-    if source_type == "Organization":
+    if source_type == "Organization" and not call.server.org_required_deployments:
         for rule in ruleset["rules"]:
             if rule["type"] == "required_deployments":
-                raise Invalid(422, "required_deployments is not available at the org level")
+                raise Invalid(422, "Invalid rule 'required_deployments'")
     return ruleset
 
 
@@ -1189,6 +1347,8 @@ def _environment(repo: Repo, name: str, call: Call) -> dict[str, JSON]:
                 ],
             }
         )
+    if state.get("wait_timer"):
+        rules.append({"id": 2, "type": "wait_timer", "wait_timer": state["wait_timer"]})
     if state.get("deployment_branch_policy"):
         rules.append({"id": 3, "type": "branch_policy"})
     data: dict[str, JSON] = {

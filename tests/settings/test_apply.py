@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bastion.settings.apply import TEMPLATES, covers, load_template
+from bastion.settings.apply import DEPLOYMENT_GATE, TEMPLATES, covers, load_template
 from tests.settings.conftest import RELEASE_WORKFLOW, compliant_org, run
 from tests.settings.server import GitHub, Org
 
@@ -108,14 +108,37 @@ def test_organisation_apply_is_idempotent(
     }
 
 
-def test_organisation_tag_gate_needs_the_release_app(
+def test_organisation_tag_gate_is_required_deployments_in_its_own_ruleset(
     github: GitHub, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _bare_org(github)
     outcome = run(capsys, "apply", "--org", "acme", "--no-config", "--yes")
+    assert outcome.code == 0, outcome.out
+    assert "127.0.0.1/acme: ruleset `bastion: release tag deployments`: applied" in outcome.out
+    assert outcome.out.splitlines()[-1] == "7 applied"
+    gate = next(r for r in github.orgs["acme"].rulesets if r["name"] == DEPLOYMENT_GATE)
+    assert gate["rules"] == [
+        {
+            "type": "required_deployments",
+            "parameters": {"required_deployment_environments": ["release"]},
+        }
+    ]
+    audit = run(capsys, "repo", "acme/tool", *AUDIT)
+    assert (TOOL, "mutable-release-tags", "fail") not in audit.findings()
+    assert (TOOL, "mutable-release-tags", "unknown") not in audit.findings()
+
+
+def test_organisation_tag_gate_refused_fails_alone(
+    github: GitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _bare_org(github)
+    github.org_required_deployments = False
+    outcome = run(capsys, "apply", "--org", "acme", "--no-config", "--yes")
     assert outcome.code == 2
-    assert "127.0.0.1/acme: release tag creation gate: blocked" in outcome.out
-    assert outcome.out.splitlines()[-1] == "6 applied, 1 blocked"
+    assert "127.0.0.1/acme: ruleset `bastion: release tags`: applied" in outcome.out
+    assert "127.0.0.1/acme: ruleset `bastion: release tag deployments`: FAILED" in outcome.out
+    assert "422 Invalid rule 'required_deployments'" in outcome.out
+    assert outcome.out.splitlines()[-1] == "5 applied, 1 failed, 1 not attempted"
 
 
 def test_failure_in_the_middle_is_reported(

@@ -114,8 +114,8 @@ def test_read_only_token_gives_unknown_not_pass(
     messages = {(f["path"], f["rule"]): f["message"] for f in outcome.json()["findings"]}
     assert messages[(TOOL, "unprotected-default-branch")] == (
         "cannot tell who may bypass the rules of `main`: GitHub hides the bypass actors of "
-        "ruleset `main` from tokens without write access to it (organisation rulesets need "
-        "organisation administration write)"
+        "organisation ruleset `main` from tokens that cannot edit it (fine-grained: "
+        "Organization Administration write; classic: `admin:org`)"
     )
     assert messages[(ORG, "weak-org-2fa")] == (
         "cannot tell whether 2FA is required: GitHub shows `two_factor_requirement_enabled` to "
@@ -123,7 +123,7 @@ def test_read_only_token_gives_unknown_not_pass(
     )
     assert messages[(ORG, "sha-pinning-not-required")] == (
         "cannot tell whether actions must be pinned: GitHub answered 404 to "
-        "/api/v3/orgs/acme/actions/permissions (the token needs the fine-grained permission "
+        "/api/v3/orgs/acme/actions/permissions (the endpoint needs the fine-grained permission "
         "`organization_administration=read`)"
     )
 
@@ -148,7 +148,7 @@ def test_metadata_only_token_names_the_missing_permissions(
     messages = {f["rule"]: f["message"] for f in outcome.json()["findings"]}
     assert messages["sha-pinning-not-required"] == (
         "cannot tell whether actions must be pinned: GitHub answered 403 to "
-        "/api/v3/repos/acme/tool/actions/permissions (the token needs the fine-grained "
+        "/api/v3/repos/acme/tool/actions/permissions (the endpoint needs the fine-grained "
         "permission `administration=read`)"
     )
     # 404 from immutable-releases means "disabled" only when administration can be read.

@@ -235,7 +235,7 @@ def _run_merge(arguments: argparse.Namespace) -> int:
 def _report(audit: Audit, arguments: argparse.Namespace, client: RestClient) -> int:
     report = audit.report
     write_report(report, arguments)
-    for message in report.errors:
+    for message in (*audit.notes, *report.errors):
         print(f"bastion: {message}", file=sys.stderr)
     counts = audit.counts()
     stats = client.stats

@@ -25,7 +25,9 @@ class Host:
     web_url: str
     """The web base without a trailing slash, e.g. ``https://github.example.com``."""
     api_url: str
-    """``https://api.github.com`` for github.com, ``WEB/api/v3`` for Enterprise Server."""
+    """``https://api.github.com`` for github.com, ``https://api.SUB.ghe.com`` for GitHub
+    Enterprise Cloud with data residency (``SUB.ghe.com``), ``WEB/api/v3`` for Enterprise
+    Server."""
 
     @classmethod
     def from_web_url(cls, url: str) -> Host:
@@ -37,7 +39,17 @@ class Host:
         web = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
         if parts.netloc.lower() in ("github.com", "www.github.com") and not parts.path.strip("/"):
             return cls("https://github.com", "https://api.github.com")
+        host = (parts.hostname or "").lower()
+        if host.endswith(".ghe.com") and host.count(".") == 2 and not parts.path.strip("/"):
+            port = f":{parts.port}" if parts.port else ""
+            return cls(f"https://{host}{port}", f"https://api.{host}{port}")
         return cls(web, f"{web}/api/v3")
+
+    @property
+    def is_server(self) -> bool:
+        """GitHub Enterprise Server (its API under ``/api/v3``), whose features follow its
+        installed version."""
+        return self.api_url.endswith("/api/v3")
 
     @property
     def hostname(self) -> str:

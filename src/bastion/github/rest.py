@@ -8,8 +8,14 @@
   are honoured, but only up to ``max_wait`` seconds; a longer wait raises ``RateLimitError``.
 * A semaphore bounds the requests in flight; callers bring their own threads.
 * Errors are ``ApiError``: status, method, endpoint, GitHub's message and, when GitHub sends
-  ``X-Accepted-GitHub-Permissions``, the permission the endpoint needs. The token is never
+  ``X-Accepted-GitHub-Permissions``, the permissions the endpoint accepts. GitHub sends that
+  header on *every* answer to a fine-grained token or an App (changelog 2023-08-10), so its
+  presence says what the endpoint needs, never that the token lacks it. The token is never
   part of a message, a repr or the cache (only a digest of it names the cache's partition).
+* Only a 2xx answer is a success. GETs follow same-host redirects (a renamed repository
+  answers 301); a write is never redirected (GitHub answers 307 to writes at a renamed
+  repository's old name), so a redirect or any other status raises ``ApiError`` and no
+  caller can count an unwritten change as written.
 """
 
 from __future__ import annotations
@@ -81,7 +87,7 @@ class ApiError(BastionError):
         self.endpoint = endpoint
         self.message = message
         self.permission = permission
-        """The fine-grained permission the endpoint needs, e.g. ``administration=read``."""
+        """GitHub's ``X-Accepted-GitHub-Permissions`` as sent, e.g. ``administration=read``."""
         self.scopes = scopes
         """The classic OAuth scopes GitHub says the endpoint accepts."""
         self.headers: Mapping[str, str] = headers or {}
@@ -94,12 +100,28 @@ class ApiError(BastionError):
         text = f"{where}: {self.status} {self.message}"
         needs = []
         if self.permission:
-            needs.append(f"permission {self.permission}")
+            needs.append(f"permission {describe_permissions(self.permission)}")
         if self.scopes:
             needs.append(f"classic scope {self.scopes}")
         if needs:
             text += f" (the endpoint needs {' or '.join(needs)})"
         return text
+
+
+def permission_sets(header: str) -> list[list[str]]:
+    """``X-Accepted-GitHub-Permissions`` as alternatives: ``;`` separates sets of which any
+    one suffices, ``,`` the permissions a set needs together (changelog 2023-08-10)."""
+    found = []
+    for alternative in header.split(";"):
+        needed = [part.strip() for part in alternative.split(",") if part.strip()]
+        if needed:
+            found.append(needed)
+    return found
+
+
+def describe_permissions(header: str) -> str:
+    """``a=read, b=read`` or ``c=write``: every alternative, each with all it needs."""
+    return " or ".join(" and ".join(needed) for needed in permission_sets(header)) or header
 
 
 class RateLimitError(ApiError):
@@ -150,7 +172,8 @@ def default_cache_dir() -> Path:
 
 
 class _SameHostRedirects(urllib.request.HTTPRedirectHandler):
-    """Follow redirects, but never carry the token to another host."""
+    """Follow redirects of reads, but never carry the token to another host; writes are
+    never redirected (their 3xx answer reaches the caller as an error)."""
 
     def redirect_request(  # noqa: PLR0917 - urllib's signature
         self,
@@ -161,6 +184,8 @@ class _SameHostRedirects(urllib.request.HTTPRedirectHandler):
         headers: HTTPMessage,
         newurl: str,
     ) -> urllib.request.Request | None:
+        if req.get_method() not in ("GET", "HEAD"):
+            return None
         new = super().redirect_request(req, fp, code, msg, headers, newurl)
         if new is not None and urlsplit(newurl).netloc != urlsplit(req.full_url).netloc:
             new.remove_header("Authorization")
@@ -307,7 +332,7 @@ class RestClient:
                 merged = dict(cached.headers)
                 merged.update({k: v for k, v in headers.items() if k.startswith("x-ratelimit")})
                 return _response(cached.status, merged, cached.body, from_cache=True)
-            if status < 400:
+            if 200 <= status < 300:
                 if method == "GET" and "etag" in headers and status == 200:
                     self._store(url, accept, headers, payload, status)
                 return _response(status, headers, payload)
@@ -488,6 +513,15 @@ def _error(
     wait: float | None,
 ) -> ApiError:
     message = _message(payload) or _REASONS.get(status, "error")
+    if 300 <= status < 400:
+        target = headers.get("location", "")
+        message = (
+            f"GitHub redirected the {method} to {_endpoint(target) if target else 'elsewhere'}; "
+            "a write is not resent to another address, so nothing was changed (a renamed "
+            "repository: use its current name)"
+            if method != "GET"
+            else f"GitHub redirected the request to {_endpoint(target) or 'elsewhere'}"
+        )
     if kind is RateLimitError and wait is not None:
         message += f" (GitHub asks to wait {wait:.0f} s)"
     return kind(
@@ -502,6 +536,10 @@ def _error(
 
 
 _REASONS = {
+    301: "Moved Permanently",
+    302: "Found",
+    307: "Temporary Redirect: nothing was written",
+    308: "Permanent Redirect: nothing was written",
     400: "Bad Request",
     401: "Bad credentials",
     403: "Forbidden",

@@ -27,6 +27,11 @@ from bastion.settings.collect import RulesetCache, collect_repo, repository_meta
 from bastion.settings.state import RepoState, Unavailable
 
 TEMPLATES = ("default-branch", "forbidden-branches", "release-tags")
+MAX_REVIEWERS = 6
+"""GitHub's limit of users or teams an environment's reviewers rule may list."""
+DEPLOYMENT_GATE = "bastion: release tag deployments"
+"""The organisation ruleset that holds ``required_deployments`` for release tags, apart from
+the tag ruleset so that GitHub refusing it leaves the tags immutable."""
 RULESET_FIELDS = ("name", "target", "enforcement", "bypass_actors", "conditions", "rules")
 
 ChangeState = Literal["planned", "applied", "failed", "not attempted", "blocked"]
@@ -180,17 +185,40 @@ def _setting_change(
 def plan_repository(
     client: RestClient, config: Config, owner: str, name: str, options: ApplyOptions
 ) -> list[Change]:
-    host = client.host
-    subject = subject_of(host, owner, name)
-    base = f"/repos/{quote(owner, safe='')}/{quote(name, safe='')}"
     try:
         meta = repository_meta(client, owner, name)
     except RateLimitError:
         raise
     except ApiError as error:
         raise UsageError(f"cannot read repository {owner}/{name}: {error}") from None
+    # A renamed or transferred repository: reads follow GitHub's 301, but writes to the old
+    # name get 307 and change nothing, so every write goes to the current name.
+    full_name = str(meta.get("full_name") or f"{owner}/{name}")
+    owner, _, name = full_name.partition("/")
+    if meta.get("disabled"):
+        raise UsageError(
+            f"repository {full_name} is disabled by GitHub: its settings cannot be changed "
+            "until it is re-enabled (see the repository's page)"
+        )
+    subject = subject_of(client.host, owner, name)
+    base = f"/repos/{quote(owner, safe='')}/{quote(name, safe='')}"
     _check_templates(options)
     state = collect_repo(client, subject, meta, options_from(config), cache=RulesetCache())
+    changes = _repository_changes(client, config, state, base, options)
+    if meta.get("archived"):
+        reason = (
+            f"{full_name} is archived: GitHub refuses every write to an archived repository "
+            "(403); unarchive it in its settings, then run again"
+        )
+        for change in changes:
+            change.blocked = reason
+    return changes
+
+
+def _repository_changes(
+    client: RestClient, config: Config, state: RepoState, base: str, options: ApplyOptions
+) -> list[Change]:
+    subject = state.subject
     changes: list[Change] = []
 
     actions = state.actions
@@ -326,6 +354,7 @@ def _one_environment(
     )
     apps = state.protection_apps.get(name)
     has_app = isinstance(apps, list) and any(isinstance(a, dict) for a in apps)
+    wait_timer = _wait_timer(env)
     current = None
     if env is not None:
         current = {
@@ -335,7 +364,6 @@ def _one_environment(
             "deployment_branch_policy": env.get("deployment_branch_policy"),
         }
     desired: dict[str, Any] = {
-        "prevent_self_review": True,
         "can_admins_bypass": False,
         "deployment_branch_policy": {"protected_branches": False, "custom_branch_policies": True},
     }
@@ -343,20 +371,35 @@ def _one_environment(
     if reviewers:
         desired["reviewers"] = reviewers
     elif options.reviewers:
-        try:
-            desired["reviewers"] = [
-                _resolve_reviewer(client, state.owner, r) for r in options.reviewers
-            ]
-        except UsageError as error:
-            blocked = str(error)
+        if len(options.reviewers) > MAX_REVIEWERS:
+            blocked = (
+                f"GitHub accepts at most {MAX_REVIEWERS} reviewers for an environment; "
+                f"{len(options.reviewers)} were given with --release-reviewer (name a team)"
+            )
+        else:
+            try:
+                desired["reviewers"] = [
+                    _resolve_reviewer(client, state.owner, r) for r in options.reviewers
+                ]
+            except UsageError as error:
+                blocked = str(error)
     elif not has_app:
         blocked = (
             "it has no required reviewers and no protection App; name who approves releases "
             "with --release-reviewer team:SLUG or user:LOGIN"
         )
+    if "reviewers" in desired:
+        # Only a reviewers rule has `prevent_self_review`; a protection App gates alone.
+        desired["prevent_self_review"] = True
+    # GitHub's PUT is "create or update"; its description does not say that omitted fields
+    # are kept, so the body repeats every protection the environment has (wait timer
+    # included): a change must never drop one.
+    body = dict(desired)
+    if wait_timer:
+        body["wait_timer"] = wait_timer
     changes: list[Change] = []
     if current is None or not covers(current, desired):
-        change = Change(subject, what, current, desired, [Step("PUT", path, desired)], blocked)
+        change = Change(subject, what, current, desired, [Step("PUT", path, body)], blocked)
         changes.append(change)
     policies = state.branch_policies.get(name) if env is not None else []
     if isinstance(policies, Unavailable):
@@ -396,6 +439,16 @@ def _one_environment(
             )
         )
     return changes
+
+
+def _wait_timer(env: dict[str, Any] | None) -> int:
+    """Minutes of the environment's wait timer (a ``wait_timer`` protection rule), or 0."""
+    for rule in (env or {}).get("protection_rules") or []:
+        if isinstance(rule, dict) and rule.get("type") == "wait_timer":
+            value = rule.get("wait_timer")
+            if isinstance(value, int):
+                return value
+    return 0
 
 
 def _current_reviewers(env: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -468,21 +521,9 @@ def plan_organization(
         ),
     )
     rulesets = [_organization_template(name, options) for name in TEMPLATES]
-    changes.extend(_ruleset_changes(client, subject, base, rulesets))
     if options.release_app_id is None:
-        changes.append(
-            Change(
-                subject,
-                "release tag creation gate",
-                None,
-                {"type": "creation", "bypass": "the release App only"},
-                blocked=(
-                    "`required_deployments` is not available in organisation rulesets: give "
-                    "--release-app-id to let only the release App create tags, or run "
-                    "`bastion apply --repo` on each repository that releases"
-                ),
-            )
-        )
+        rulesets.append(_deployment_gate(rulesets[-1], options))
+    changes.extend(_ruleset_changes(client, subject, base, rulesets))
     immutable = {"enforced_repositories": "all"}
     _add(
         changes,
@@ -499,8 +540,9 @@ def plan_organization(
 
 
 def _organization_template(name: str, options: ApplyOptions) -> dict[str, Any]:
-    """A template made fit for an organisation: all repositories, and no
-    ``required_deployments`` (not available there): the release App gates tag creation."""
+    """A template made fit for an organisation: all repositories, and the tag creation gate
+    apart. With ``--release-app-id`` the gate is ``creation`` that only that App may bypass;
+    else ``required_deployments`` goes into a ruleset of its own (``_deployment_gate``)."""
     ruleset = load_template(name, options.template_dir)
     conditions = ruleset.setdefault("conditions", {})
     if not {"repository_name", "repository_id", "repository_property"} & set(conditions):
@@ -524,6 +566,25 @@ def _organization_template(name: str, options: ApplyOptions) -> dict[str, Any]:
     return copy.deepcopy(ruleset)
 
 
+def _deployment_gate(tags: dict[str, Any], options: ApplyOptions) -> dict[str, Any]:
+    """``required_deployments`` on the release environment for the tags of ``tags``, as an
+    organisation ruleset of its own. GitHub's description lists the rule for organisation
+    rulesets; if GitHub refuses it, only this change fails (see docs/settings.md)."""
+    return {
+        "name": DEPLOYMENT_GATE,
+        "target": "tag",
+        "enforcement": tags.get("enforcement", "active"),
+        "bypass_actors": [],
+        "conditions": copy.deepcopy(tags.get("conditions", {})),
+        "rules": [
+            {
+                "type": "required_deployments",
+                "parameters": {"required_deployment_environments": [options.release_environment]},
+            }
+        ],
+    }
+
+
 # Execution ----------------------------------------------------------------------------------
 
 
@@ -543,6 +604,7 @@ def execute(
                     client.request(step.method, step.path, step.body)
                     change.completed += 1
             except ApiError as error:
+                # Any answer but 2xx (a redirect included) means the change was not made.
                 change.state, change.error, failed = "failed", str(error), True
             else:
                 change.state = "applied"

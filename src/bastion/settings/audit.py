@@ -67,6 +67,8 @@ class Audit:
     report: Report
     outcomes: list[Outcome] = field(default_factory=list)
     repositories: int = 0
+    notes: list[str] = field(default_factory=list)
+    """What the run skipped and why (disabled repositories), for standard error."""
 
     def counts(self) -> Counter[str]:
         return Counter(outcome.status for outcome in self.outcomes)
@@ -104,16 +106,22 @@ def audit_repository(client: RestClient, config: Config, owner: str, name: str) 
                 "(is the name right, and can the token see it?)"
             ) from None
         raise
+    audit = Audit(Report([], 0, []))
+    full_name = str(meta.get("full_name") or f"{owner}/{name}")
+    if meta.get("disabled"):
+        audit.notes.append(_disabled_note(full_name))
+        return audit
+    if full_name.lower() != f"{owner}/{name}".lower():
+        audit.notes.append(f"{owner}/{name} is now {full_name} (renamed or transferred)")
     with ThreadPoolExecutor(max_workers=8) as pool:
         state = collect_repo(
             client,
-            subject_of(host, owner, name),
+            subject_of(host, *full_name.split("/", 1)),
             meta,
             options_from(config),
             cache=RulesetCache(),
             gather=threaded(pool),
         )
-    audit = Audit(Report([], 0, []))
     _judge_repository(audit, state, config)
     _finish(audit, config)
     audit.repositories = 1
@@ -149,6 +157,9 @@ def audit_organization(
     repositories.sort(key=lambda repo: str(repo.get("name", "")).lower())
     if shard is not None:
         repositories = [repo for i, repo in enumerate(repositories) if shard.keeps(i)]
+    for repo in [r for r in repositories if r.get("disabled")]:
+        audit.notes.append(_disabled_note(str(repo.get("full_name") or repo.get("name"))))
+        repositories.remove(repo)
     options = options_from(config)
     cache = RulesetCache()
     organization_subject = subject_of(host, login)
@@ -198,6 +209,13 @@ def audit_organization(
     audit.repositories = len(repositories)
     _finish(audit, config)
     return audit
+
+
+def _disabled_note(full_name: str) -> str:
+    return (
+        f"skipped {full_name}: GitHub has disabled the repository, so its settings cannot be "
+        "read (this is not about the token; see the repository's page)"
+    )
 
 
 _INHERITED = frozenset({"sha-pinning-not-required", "writable-default-token"})

@@ -6,10 +6,10 @@ answered and which permission the endpoint needs.
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from bastion.findings import Severity
@@ -129,18 +129,11 @@ def _bypass(ruleset: Any, *, allowed: frozenset[str] | None = None) -> _Verdict:
         return _Verdict(False, hidden=ruleset)
     if not isinstance(ruleset, dict):
         return _Verdict(False, hidden=Unavailable("the ruleset could not be read"))
-    organization = ruleset.get("source_type") == "Organization"
+    source = ruleset.get("source_type")
+    organization = source in ("Organization", "Enterprise")
     name = f"ruleset `{ruleset.get('name', ruleset.get('id'))}`"
     if "bypass_actors" not in ruleset:
-        return _Verdict(
-            False,
-            hidden=Unavailable(
-                f"GitHub hides the bypass actors of {name} from tokens without write access "
-                "to it (organisation rulesets need organisation administration write)",
-                "organization_administration=write" if organization else "administration=write",
-            ),
-            organization=organization,
-        )
+        return _Verdict(False, hidden=_hidden_bypass(name, source), organization=organization)
     for actor in ruleset.get("bypass_actors") or []:
         if not isinstance(actor, dict):
             continue
@@ -154,6 +147,34 @@ def _bypass(ruleset: Any, *, allowed: frozenset[str] | None = None) -> _Verdict:
         if mode == "exempt" and kind not in RELEASE_IDENTITIES:
             return _Verdict(False, problem=f"{name} exempts a {kind} from it")
     return _Verdict(True, organization=organization)
+
+
+def _hidden_bypass(name: str, source: Any) -> Unavailable:
+    """Why the bypass actors are missing: GitHub shows them only to those who can edit the
+    ruleset, which depends on where it is defined."""
+    if source == "Enterprise":
+        return Unavailable(
+            f"GitHub hides the bypass actors of enterprise {name} from everyone but the "
+            "enterprise's owners (a GitHub App needs the enterprise permission "
+            "Enterprise administration write)",
+            "enterprise_administration=write",
+        )
+    if source == "Organization":
+        return Unavailable(
+            f"GitHub hides the bypass actors of organisation {name} from tokens that cannot "
+            "edit it (fine-grained: Organization Administration write; classic: `admin:org`)",
+            "organization_administration=write",
+        )
+    return Unavailable(
+        f"GitHub hides the bypass actors of {name} from tokens without write access to it "
+        "(fine-grained: repository Administration write; classic: `repo`)",
+        "administration=write",
+    )
+
+
+def _level(ruleset: Any) -> str:
+    source = ruleset.get("source_type") if isinstance(ruleset, dict) else None
+    return "enterprise" if source == "Enterprise" else "organisation"
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +259,14 @@ def default_branch(state: RepoState) -> Outcome:
             route,
             Severity.LOW,
         )
-    level = "organisation" if not coverage.repository_only else "repository"
+    level = "repository"
+    if not coverage.repository_only:
+        levels = {
+            _level(state.ruleset_details.get(_int(rule.get("ruleset_id"))))
+            for rule in rules
+            if isinstance(rule, dict) and rule.get("type") in PROTECTED_TYPES
+        }
+        level = "enterprise" if levels == {"enterprise"} else "organisation"
     return Outcome(
         rule,
         "pass",
@@ -291,13 +319,48 @@ def _ref_covers(ruleset: dict[str, Any], refs: list[str]) -> bool:
     condition = (ruleset.get("conditions") or {}).get("ref_name") or {}
 
     def hit(patterns: list[Any], ref: str) -> bool:
-        return any(
-            pattern == "~ALL" or fnmatch.fnmatchcase(ref, str(pattern)) for pattern in patterns
-        )
+        return any(pattern == "~ALL" or ref_matches(str(pattern), ref) for pattern in patterns)
 
     include = condition.get("include") or []
     exclude = condition.get("exclude") or []
     return any(hit(include, ref) and not hit(exclude, ref) for ref in refs)
+
+
+def ref_matches(pattern: str, ref: str) -> bool:
+    """A ruleset's ref pattern as GitHub reads it (``File.fnmatch`` with ``FNM_PATHNAME``):
+    ``*`` and ``?`` never cross ``/``, ``**`` does, ``[...]`` is a character class."""
+    return _ref_regex(pattern).fullmatch(ref) is not None
+
+
+@lru_cache(maxsize=256)
+def _ref_regex(pattern: str) -> re.Pattern[str]:
+    parts: list[str] = []
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if pattern.startswith("**/", index):
+            parts.append("(?:.*/)?")
+            index += 3
+        elif pattern.startswith("**", index):
+            parts.append(".*")
+            index += 2
+        elif char == "*":
+            parts.append("[^/]*")
+            index += 1
+        elif char == "?":
+            parts.append("[^/]")
+            index += 1
+        elif char == "[" and "]" in pattern[index + 2 :]:
+            end = pattern.index("]", index + 2)
+            body = pattern[index + 1 : end]
+            negate = body.startswith(("!", "^"))
+            body = body[1:] if negate else body
+            parts.append("[" + ("^" if negate else "") + body.replace("\\", "\\\\") + "]")
+            index = end + 1
+        else:
+            parts.append(re.escape(char))
+            index += 1
+    return re.compile("".join(parts), re.DOTALL)
 
 
 def release_tags(state: RepoState, settings: Settings) -> Outcome:
@@ -480,7 +543,12 @@ def _environment_problems(
         problems.append("lets administrators bypass its protection rules")
     elif bypass is None:
         unseen.append(
-            Unavailable(f"GitHub's answer has no `can_admins_bypass` for environment `{name}`")
+            Unavailable(
+                f"GitHub's answer has no `can_admins_bypass` for environment `{name}` (the "
+                "field is not in GitHub's 2022-11-28 API description; check the setting "
+                '"Allow administrators to bypass configured protection rules" in the '
+                "environment's page)"
+            )
         )
     policy = env.get("deployment_branch_policy")
     if not isinstance(policy, dict):
@@ -662,7 +730,7 @@ def two_factor(state: OrgState) -> Outcome:
         ("use an insecure 2FA method (SMS)", state.two_factor_insecure),
     ):
         if isinstance(found, Unavailable):
-            unseen.append(found)
+            unseen.append(_owners_only(found))
         elif found:
             shown = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
             problems.append(f"{len(found)} member(s) {label}: {shown}")
@@ -672,6 +740,19 @@ def two_factor(state: OrgState) -> Outcome:
         return _unknown(rule, state.subject, route, "the members' 2FA methods", unseen[0])
     return Outcome(
         rule, "pass", "2FA is required and every member uses a secure method", state.subject, route
+    )
+
+
+def _owners_only(why: Unavailable) -> Unavailable:
+    """``members?filter=2fa_*`` answers 422 to callers who are not owners: that is about
+    who asks, not about the token's permissions."""
+    if why.status != 422:
+        return why
+    return Unavailable(
+        "GitHub answered 422 to the members' 2FA filter, which it shows to organisation owners "
+        "only: run the audit as an owner",
+        None,
+        422,
     )
 
 

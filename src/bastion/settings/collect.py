@@ -47,14 +47,15 @@ def probe_branch(pattern: str) -> str:
 
 
 class RulesetCache:
-    """Organisation rulesets read once for all repositories (their answer is the same)."""
+    """Answers shared by every repository of a run, read once: organisation and enterprise
+    rulesets (by id) and the server's ``/meta`` (by name)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._found: dict[int, Read] = {}
-        self._pending: dict[int, threading.Event] = {}
+        self._found: dict[int | str, Read] = {}
+        self._pending: dict[int | str, threading.Event] = {}
 
-    def get(self, number: int, fetch: Callable[[], Read]) -> Read:
+    def get(self, number: int | str, fetch: Callable[[], Read]) -> Read:
         with self._lock:
             if number in self._found:
                 return self._found[number]
@@ -128,7 +129,7 @@ def collect_repo(
         ),
         "environments": lambda: read_list(client, f"{base}/environments", key="environments"),
         "secrets": lambda: names(read_list(client, f"{base}/actions/secrets", key="secrets")),
-        "immutable": lambda: _immutable(client, base),
+        "immutable": lambda: _immutable(client, base, cache),
         "admins": lambda: _logins(
             read_list(
                 client, f"{base}/collaborators", {"affiliation": "all", "permission": "admin"}
@@ -238,6 +239,9 @@ def _ruleset_task(
     def fetch() -> Read:
         return read(client, f"{base}/rulesets/{number}", {"includes_parents": "true"})
 
+    if source_type == "Enterprise":
+        # The same ruleset from every repository of the enterprise: read it once.
+        return lambda: cache.get(number, fetch)
     if source_type != "Organization":
         return fetch
 
@@ -270,17 +274,39 @@ def _ruleset_ids(state: RepoState) -> dict[int, str]:
     return found
 
 
-def _immutable(client: RestClient, base: str) -> bool | Unavailable | None:
-    """True when enabled, None for a 404 (disabled or hidden), else Unavailable."""
+def _immutable(client: RestClient, base: str, cache: RulesetCache) -> bool | Unavailable | None:
+    """True when enabled, None for a 404 (disabled or hidden), else Unavailable.
+
+    On Enterprise Server a 404 may also mean that the server has no such endpoint (older
+    versions): that is unknown, and says which version ``/meta`` reports."""
     try:
         data = client.get(f"{base}/immutable-releases").data
     except RateLimitError:
         raise
     except ApiError as error:
+        version = server_version(client, cache) if error.status == 404 else None
+        if version is not None:
+            return Unavailable(
+                f"GitHub Enterprise Server {version} answered 404 "
+                "to immutable-releases: the server may not offer immutable releases, or it "
+                "hides the setting from the token; check the server's release notes",
+                error.permission,
+                404,
+            )
         if error.status == 404:
             return None
         return Unavailable.from_error(error)
     return bool(isinstance(data, dict) and data.get("enabled"))
+
+
+def server_version(client: RestClient, cache: RulesetCache) -> str | None:
+    """``installed_version`` of ``GET /meta``, which only Enterprise Server reports; read
+    once a run, and not asked of github.com or ``*.ghe.com``."""
+    if not client.host.is_server:
+        return None
+    found = cache.get("meta", lambda: read(client, "/meta"))
+    version = found.get("installed_version") if isinstance(found, dict) else None
+    return str(version) if version else None
 
 
 def _logins(items: list[Any] | Unavailable) -> list[str] | Unavailable:
@@ -296,8 +322,11 @@ def _workflows(client: RestClient, base: str, branch: str) -> dict[str, bytes] |
     except RateLimitError:
         raise
     except ApiError as error:
-        if error.status == 404 and not error.permission:
-            return {}  # No workflow directory.
+        if error.status == 404:
+            # No workflow directory (or an empty repository). GitHub sends
+            # X-Accepted-GitHub-Permissions on every answer to fine-grained tokens, so the
+            # header does not mean a denial; a token without Contents read gets 403.
+            return {}
         return Unavailable.from_error(error)
     if not isinstance(listing, list):
         return {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bastion.github.rest import ApiError, RateLimitError, RestClient
+from bastion.github.rest import ApiError, RateLimitError, RestClient, permission_sets
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,20 +19,32 @@ class Unavailable:
 
     @classmethod
     def from_error(cls, error: ApiError) -> Unavailable:
+        """What GitHub answered and what the endpoint needs. GitHub sends
+        ``X-Accepted-GitHub-Permissions`` on every answer to fine-grained tokens, so the
+        header names the requirement; only the status says whether it was refused."""
         if error.status == 0:
             return cls(error.message, None, 0)
         needs = []
         if error.permission:
-            needs.append(f"the fine-grained permission `{error.permission}`")
+            needs.append(f"the fine-grained permission {_permissions(error.permission)}")
         if error.scopes:
             needs.append(f"the classic scope `{error.scopes}`")
         endpoint = error.endpoint.split("?", 1)[0]
         text = f"GitHub answered {error.status} to {endpoint}"
-        if needs:
-            text += f" (the token needs {' or '.join(needs)})"
+        if error.status in (401, 403, 404) and needs:
+            text += f" (the endpoint needs {' or '.join(needs)})"
         elif error.status in (403, 404):
             text += " (the token lacks a permission, or the resource is hidden from it)"
+        elif 300 <= error.status < 400:
+            text += f": {error.message}"
         return cls(text, error.permission, error.status)
+
+
+def _permissions(header: str) -> str:
+    return (
+        " or ".join("`" + ", ".join(needed) + "`" for needed in permission_sets(header))
+        or f"`{header}`"
+    )
 
 
 Read = Any
