@@ -52,9 +52,12 @@ def edge_status(graph: Graph, edge: Edge) -> EdgeStatus:
 
 
 def describe_ref(graph: Graph, edge: Edge) -> str:
-    """``tag v4 -> 11d5960a3267``, ``branch main -> ...``, ``commit`` or ``""``."""
+    """``tag v4 -> 11d5960a3267``, ``branch main -> ...``, ``commit``, ``the caller's commit
+    ...`` (a called workflow's own ``./`` workflow) or ``""``."""
     node = graph.nodes.get(edge.target)
     ref = edge.parsed.ref
+    if node is not None and edge.local and not node.key.is_checkout:
+        return f"the caller's commit {node.key.commit[:12]}"
     if node is None or not ref or not node.key.commit:
         return ""
     kind = node.ref_kinds.get(ref, "")
