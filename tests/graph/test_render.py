@@ -125,3 +125,21 @@ def test_dot_and_mermaid(graph: Graph) -> None:
     assert '  n1[".github/actions/local/action.yml<br/>local composite"]' in mermaid
     assert "  n0 -->|v4| n2" in mermaid
     assert "  class n4 problem" in mermaid
+
+
+def test_a_node_called_twice_is_expanded_once(fresh: World, tmp_path: Path) -> None:
+    uses = f"codecov/codecov-action@{CODECOV}"
+    workflow = (
+        "on: push\njobs:\n"
+        f"  a:\n    runs-on: x\n    steps:\n      - uses: {uses}\n"
+        f"  b:\n    runs-on: x\n    steps:\n      - uses: {uses}\n"
+    )
+    graph = graph_of(fresh, tmp_path, checkout(tmp_path, workflow))
+    assert render_tree(graph).splitlines()[:6] == [
+        ".github/workflows/ci.yml",
+        "├── job a",
+        f"│   └── {uses} · composite · pinned (commit)",
+        "│       └── actions/github-script@v7 · javascript · mutable (tag v7 -> f28e40c7f34b)",
+        "└── job b",
+        f"    └── {uses} · composite · pinned (commit) · (called above)",
+    ]

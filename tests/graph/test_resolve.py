@@ -18,6 +18,7 @@ from bastion.graph.model import (
     Problem,
     ProblemKind,
 )
+from bastion.graph.render import describe_ref
 from bastion.graph.resolve import Limits, Progress, load_roots, resolve_graph
 from tests.graph.conftest import PRIVATE_TOKEN, World
 from tests.graph.corpus import ACTIONS
@@ -192,6 +193,9 @@ def test_nested_reusable_workflows_with_a_local_workflow_and_a_workspace_action(
     assert outer.ref_kinds == {"v1": "tag"}  # an annotated tag, peeled
     inner = node(graph, "graphtest/reusable/.github/workflows/inner.yml")
     assert inner.key.commit == outer.key.commit  # same repository, same commit
+    assert describe_ref(graph, edge_to(graph, "./.github/workflows/inner.yml")) == (
+        f"the caller's commit {outer.key.commit[:12]}"
+    )
     assert inner.kind is NodeKind.REUSABLE_WORKFLOW
     checkout_action = node(graph, "actions/checkout")
     assert [str(c) for c in graph.chains(checkout_action.key)] == [
