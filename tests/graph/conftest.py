@@ -85,7 +85,8 @@ def build_ours(root: Path) -> None:
     import_repository(
         root, "graphtest", "chain", [Snapshot("tip", chain)], [RefSpec("main", "tip")]
     )
-    # A malformed action, an action without runs, and a folder without action.yml.
+    # A malformed action, an action without runs, a folder without action.yml, and a
+    # folder with only a Dockerfile (which the runner builds and runs).
     import_repository(
         root,
         "graphtest",
@@ -97,6 +98,8 @@ def build_ours(root: Path) -> None:
                     "bad-yaml/action.yml": b"name: x\nruns:\n  using: composite\n  steps: [\n",
                     "no-runs/action.yml": b"name: x\n",
                     "empty/README.md": b"nothing here\n",
+                    "bare/Dockerfile": b"FROM alpine:3\nCOPY run.sh /run.sh\n",
+                    "bare/run.sh": b"echo hi\n",
                 },
             )
         ],

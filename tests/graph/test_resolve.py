@@ -177,6 +177,24 @@ def test_docker_action_with_its_dockerfile_and_what_it_copies(fresh: World, tmp_
     assert graph.problems == []
 
 
+def test_a_folder_with_only_a_dockerfile_is_a_docker_action(fresh: World, tmp_path: Path) -> None:
+    root = checkout(
+        tmp_path,
+        steps("graphtest/broken/bare@main", "./docker"),
+        docker__dockerfile="FROM python:3\n",
+    )
+    graph = graph_of(fresh, tmp_path, root)
+    bare = node(graph, "graphtest/broken/bare")
+    assert (bare.kind, bare.metadata, bare.view) == (NodeKind.DOCKER, "bare/Dockerfile", None)
+    assert bare.files == {
+        "bare/Dockerfile": b"FROM alpine:3\nCOPY run.sh /run.sh\n",
+        "bare/run.sh": b"echo hi\n",
+    }
+    local = node(graph, "docker")
+    assert (local.kind, local.metadata) == (NodeKind.LOCAL, "docker/dockerfile")
+    assert graph.problems == []
+
+
 def test_nested_reusable_workflows_with_a_local_workflow_and_a_workspace_action(
     fresh: World, tmp_path: Path
 ) -> None:

@@ -7,7 +7,8 @@ grouped by repository and each repository is handled by one worker (at most
 1. the ref listing (only when some ref is a tag or a branch; full SHAs are taken as is);
 2. one ``fetch`` of the trees of all its commits needed at this level (no blobs);
 3. one ``fetch`` of the blobs named by the trees: each ``action.yml``/``action.yaml`` or
-   reusable workflow file, and the ``Dockerfile`` next to an action when there is one;
+   reusable workflow file, and the ``Dockerfile`` next to an action when there is one (a
+   folder with a Dockerfile and no action file is a docker action to the runner);
 4. when needed, one more ``fetch`` of the blobs the parsed files name: the Dockerfile a
    docker action builds from elsewhere and the single files it copies, and the scripts a
    composite step runs from the action's own tree (``${{ github.action_path }}/x.sh``,
@@ -63,6 +64,8 @@ from bastion.source.text import LineIndex
 from bastion.source.yaml import ScalarNode, YamlError, node_span, parse
 
 ACTION_FILES = ("action.yml", "action.yaml")
+DOCKERFILES = ("Dockerfile", "dockerfile")
+"""What the runner builds when a folder has no action file."""
 MAX_LOCAL_BYTES = 1024 * 1024
 """Largest file read from the checkout."""
 _FULL_SHA = re.compile(r"[0-9a-f]{40}")
@@ -525,6 +528,13 @@ class _Builder:
                     if data is not None:
                         node.files[extra] = data
             return outcome
+        for name in DOCKERFILES:
+            path = posixpath.join(relative, name) if relative else name
+            data = self._read_bytes(path)
+            if data is not None:
+                node.metadata = path
+                node.files[path] = data
+                return _Outcome(request, key, node)
         if remote:
             # Whatever the job checked out; the user's checkout is only a guess.
             return _Outcome(request, key, node)
@@ -680,6 +690,12 @@ class _Builder:
             request = next(requests[i] for i, k in keys.items() if k == key)
             workflow = request.resolving.is_reusable_workflow
             path = _metadata_path(key.path, snapshot, workflow=workflow)
+            if path is None and not workflow:
+                # No metadata but a Dockerfile: the runner builds and runs it as an action.
+                path = next(
+                    (p for p in DOCKERFILES if _inside(key.path, p) in snapshot.files), None
+                )
+                path = _inside(key.path, path) if path is not None else None
             if path is None:
                 what = (
                     key.path
@@ -715,6 +731,11 @@ class _Builder:
             data = blobs[found[key].files[path][1]]
             kind = NodeKind.REUSABLE_WORKFLOW if workflow else NodeKind.UNRESOLVED
             node = Node(key, kind, metadata=path, files={path: data})
+            if posixpath.basename(path) in DOCKERFILES:
+                node.kind = NodeKind.DOCKER
+                built[key] = _Outcome(request, key, node)
+                actions.append((node, found[key]))
+                continue
             outcome = self._decoded(request, node, data, action=not workflow)
             built[key] = outcome
             if outcome.problem is None and node.action is not None:
@@ -913,9 +934,11 @@ def _attach(actions: list[tuple[Node, Snapshot]], blobs: dict[str, bytes]) -> se
 
     for node, snapshot in actions:
         action = node.action
-        assert action is not None
-        take(node, _extra_files(action, node.key.path, snapshot.files), snapshot)
-        dockerfile = _dockerfile(action, node.key.path)
+        if action is not None:
+            take(node, _extra_files(action, node.key.path, snapshot.files), snapshot)
+            dockerfile = _dockerfile(action, node.key.path)
+        else:  # a Dockerfile without metadata
+            dockerfile = node.metadata
         if dockerfile is not None and dockerfile in node.files:
             take(node, _copied_files(node.files[dockerfile], dockerfile, snapshot), snapshot)
     return missing
