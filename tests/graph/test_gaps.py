@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from bastion.config import Config
+from bastion.engine import run
 from bastion.graph.audit import GRAPH_RULES
 from bastion.graph.gaps import (
     Context,
@@ -25,6 +27,7 @@ from bastion.graph.gaps import (
     script_downloads,
 )
 from bastion.graph.model import Chain, Node, NodeKey, NodeKind
+from bastion.inputs import Input, Kind
 from bastion.model.dockerfile import parse_dockerfile
 from bastion.model.workflow import Action, Workflow, build_action, build_workflow
 from bastion.rules import RULES_BY_ID
@@ -396,3 +399,29 @@ def test_gap_rules_over_the_whole_dataset() -> None:
         "nested-mutable-uses": 313,
         "nested-unverified-download": 42,
     }
+
+
+def test_the_shared_download_reader_in_the_file_rule() -> None:
+    """`unverified-download` reads scripts with the same reader, and reports only its kinds."""
+    workflow = b"""\
+on: push
+permissions: {}
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          url="https://github.com/o/t/releases/latest/download/t.tgz"
+          curl -fsSL "$url" -o t.tgz
+          curl -fsSL "$url.sha256" -o t.tgz.sha256
+          sha256sum -c t.tgz.sha256
+      - run: |
+          wget "https://example.com/v1/${NAME}" -O "/tmp/${NAME}"
+          chmod +x "/tmp/${NAME}"
+      - run: curl -sL https://example.com/t.tgz | tar xz
+"""
+    config = Config(select=frozenset({"unverified-download"}))
+    report = run([Input("ci.yml", Kind.WORKFLOW, data=workflow)], config, jobs=1)
+    # 8: a `releases/latest` URL in a variable, "checked" against a checksum fetched from the
+    # same place; 13: `${NAME}` read as one word; 15: unpacking is not this rule's kind.
+    assert [f.span.start.line for f in report.findings] == [8, 13]
