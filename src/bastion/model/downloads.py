@@ -155,7 +155,9 @@ def _through_latest(words: list[str]) -> str:
 
 
 def _branch_install(words: list[str]) -> bool:
-    """`cargo install --git URL --branch B` (or with no `--rev`/`--tag`: the default branch)."""
+    """`cargo install --git URL --branch B` (or with no `--rev`/`--tag`: the default
+    branch). Not `go install pkg@main`: installers offer it when asked for `main` by name
+    (sigstore/cosign-installer), which is the caller's choice."""
     if words[:2] != ["cargo", "install"] or "--git" not in words:
         return False
     return not ({"--rev", "--tag"} & set(words))
