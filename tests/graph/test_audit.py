@@ -411,3 +411,22 @@ def test_release_cache_in_a_local_composite_of_the_checkout() -> None:
     (place,) = found[0].via
     assert (place.path, place.span.start.line, place.uri) == (action_path, 7, "")
     assert "caches with `actions/setup-node` (`cache: pnpm`)" in found[0].message
+
+
+def test_release_cache_follows_the_inputs_a_composite_forwards() -> None:
+    """ultralytics/actions/setup-uv passes `enable-cache: ${{ inputs.enable-cache }}` (its
+    default "false") to astral-sh/setup-uv: judged on what the release job passes."""
+    workflow = RELEASE.replace(
+        "      - uses: TanStack/config/.github/setup@main\n",
+        "      - uses: ultralytics/actions/setup-uv@main\n"
+        "      - uses: ultralytics/actions/setup-uv@main\n"
+        "        with:\n"
+        "          enable-cache: true\n",
+    )
+    target = ("ultralytics__actions", "bcf6ad522321", "setup-uv")
+    graph = graph_of(
+        ".github/workflows/release.yml", workflow, {"ultralytics/actions/setup-uv@main": target}
+    )
+    found = _only(audit(graph, Config()), "release-cache")
+    assert {(f.span.start.line, f.confidence.label) for f in found} == {(13, "high")}
+    assert {f.via[-1].span.start.line for f in found} == {38, 50}

@@ -29,7 +29,7 @@ from pathlib import Path
 from bastion.config import Config
 from bastion.engine import Report, _inline_ignores, _internal_error, _is_suppressed
 from bastion.findings import Finding, Location, Span
-from bastion.graph.gaps import Context, Gap
+from bastion.graph.gaps import INPUT_REFERENCE, Context, Gap, input_defaults
 from bastion.graph.model import (
     SEPARATOR,
     Chain,
@@ -49,7 +49,7 @@ from bastion.model.expressions import (
     find_expressions,
     parse_expression,
 )
-from bastion.model.workflow import Action, Fields, Job, Step, Workflow
+from bastion.model.workflow import Action, Job, Step, Workflow
 from bastion.pinning.resolver import default_resolver
 from bastion.rules import RULES
 from bastion.rules.base import Rule, gap_of
@@ -57,7 +57,7 @@ from bastion.rules.release import release_jobs
 from bastion.rules.syntax_error import SyntaxError_
 from bastion.rules.taint import attacker_source
 from bastion.source.text import LineIndex
-from bastion.source.yaml import MappingNode, ScalarNode
+from bastion.source.yaml import ScalarNode
 
 COVERED: frozenset[str] = frozenset(
     {
@@ -342,37 +342,20 @@ def _passed(graph: Graph, edges: tuple[Edge, ...]) -> dict[str, str]:
         for entry in inputs or ()
         if isinstance(entry.value, ScalarNode)
     }
-    if view is None or not any(_INPUT.fullmatch(value.strip()) for value in passed.values()):
+    if view is None or not any(
+        INPUT_REFERENCE.fullmatch(value.strip()) for value in passed.values()
+    ):
         return passed
     outer = _passed(graph, edges[:-1]) if len(edges) > 1 else {}
-    defaults = _input_defaults(view)
+    defaults = input_defaults(view)
     for name, value in passed.items():
-        match = _INPUT.fullmatch(value.strip())
+        match = INPUT_REFERENCE.fullmatch(value.strip())
         if match is not None:
             forwarded = match.group(1) or match.group(2)
             given = outer.get(forwarded, defaults.get(forwarded))
             if given is not None:
                 passed[name] = given
     return passed
-
-
-_INPUT = re.compile(r"\$\{\{\s*inputs(?:\.([A-Za-z0-9_-]+)|\[\s*'([^']+)'\s*\])\s*\}\}")
-
-
-def _input_defaults(view: Action | Workflow) -> dict[str, str]:
-    if isinstance(view, Action):
-        inputs = view.fields.mapping("inputs")
-    else:
-        trigger = next((t for t in view.triggers if t.event == "workflow_call"), None)
-        config = trigger.config if trigger is not None else None
-        inputs = Fields(config).mapping("inputs") if isinstance(config, MappingNode) else None
-    found: dict[str, str] = {}
-    for entry in inputs or ():
-        spec = Fields(entry.value) if isinstance(entry.value, MappingNode) else None
-        default = spec.text("default") if spec is not None else None
-        if default is not None:
-            found[entry.key.value] = default
-    return found
 
 
 def _owner(view: Action | Workflow, route: str) -> Step | Job | None:

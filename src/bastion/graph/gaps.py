@@ -26,7 +26,7 @@ from bastion.model.uses import UsesKind, parse_uses
 from bastion.model.walk import locate
 from bastion.model.workflow import Action, Fields, Job, Step, Workflow
 from bastion.source.text import LineIndex
-from bastion.source.yaml import MappingNode, ScalarNode, node_span
+from bastion.source.yaml import MappingNode, Node, ScalarNode, node_span
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +56,50 @@ class Context:
     env: Mapping[str, str] = field(default_factory=dict)
     """The ``env`` values the root workflow and job set (scalars as written), by lower-case
     name (GitHub reads names in expressions case-insensitively)."""
+
+
+# ---------------------------------------------------------------- inputs in context
+
+INPUT_REFERENCE = re.compile(r"\$\{\{\s*inputs(?:\.([A-Za-z0-9_-]+)|\[\s*'([^']+)'\s*\])\s*\}\}")
+"""A whole value that is one input: `${{ inputs.name }}` or `${{ inputs['name'] }}`."""
+
+
+def input_defaults(view: Action | Workflow) -> dict[str, str]:
+    """The declared defaults of an action's (or a called workflow's) inputs."""
+    found: dict[str, str] = {}
+    for entry in _inputs(view) or ():
+        spec = Fields(entry.value) if isinstance(entry.value, MappingNode) else None
+        default = spec.text("default") if spec is not None else None
+        if default is not None:
+            found[entry.key.value] = default
+    return found
+
+
+def with_inputs(step: Step, values: Mapping[str, str]) -> Step:
+    """``step`` with each ``with:`` value that is one ``${{ inputs.X }}`` replaced by X's
+    value in ``values`` (what the caller passes, else the default); each replaced node keeps
+    the place of the original, so a finding about it points where it is written."""
+    given = step.with_
+    if given is None:
+        return step
+    pairs: list[tuple[Node, Node]] = []
+    changed = False
+    for key, value in given.node.value:
+        text = value.value.strip() if isinstance(value, ScalarNode) else ""
+        match = INPUT_REFERENCE.fullmatch(text)
+        name = (match.group(1) or match.group(2)) if match else None
+        if name is not None and name in values:
+            replaced = ScalarNode(value.tag, values[name], value.start_mark, value.end_mark)
+            pairs.append((key, replaced))
+            changed = True
+        else:
+            pairs.append((key, value))
+    if not changed:
+        return step
+    inputs = MappingNode(given.node.tag, pairs, given.node.start_mark, given.node.end_mark)
+    items = [(key, inputs if value is given.node else value) for key, value in step.node.value]
+    node = MappingNode(step.node.tag, items, step.node.start_mark, step.node.end_mark)
+    return Step(step.route, step.index, node, Fields(node), step.uses, step.uses_node)
 
 
 # ---------------------------------------------------------------- nested mutable uses

@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterator
 
 from bastion.findings import Area, Confidence, Severity
-from bastion.graph.gaps import Context, Gap
+from bastion.graph.gaps import Context, Gap, input_defaults, with_inputs
 from bastion.graph.model import Node
 from bastion.model.workflow import Action, Step, Workflow
 from bastion.rules.base import Hit, Rule, gap_of
@@ -129,8 +129,10 @@ class ReleaseCache(Rule):
             else [step for job in view.jobs for step in job.steps]
         )
         where = f"job `{context.job.job_id}` {context.release}"
+        values = {**input_defaults(view), **context.inputs}
         for step in steps:
-            for hit in self._step(step, where):
+            # `cache: ${{ inputs.cache }}` is judged on what the caller passes, or the default.
+            for hit in self._step(with_inputs(step, values), where):
                 yield gap_of(hit, node.metadata)
 
     def _step(self, step: Step, context: str) -> Iterator[Hit]:
