@@ -109,3 +109,20 @@ def test_baseline_and_write_baseline_exclude_each_other(
 ) -> None:
     assert main(["check", "--baseline", "a", "--write-baseline", "b"]) == 2
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_a_file_name_that_is_not_utf8_is_escaped_and_still_matched(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    workflows = tmp_path / "repo" / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    with open(bytes(workflows) + b"/\xff.yml", "w", encoding="utf-8") as handle:
+        handle.write(WORKFLOW)
+    baseline = tmp_path / "repo" / "baseline.json"
+    arguments = ["check", str(tmp_path / "repo"), "--no-config", "--select", "unpinned-action"]
+    assert main([*arguments, "--write-baseline", str(baseline)]) == 0
+    entries = json.loads(baseline.read_bytes().decode("utf-8"))["findings"]
+    assert {entry["path"] for entry in entries} == {".github/workflows/\\xff.yml"}
+    capsys.readouterr()
+    assert main([*arguments, "--baseline", str(baseline)]) == 0
+    assert capsys.readouterr().out == "No findings in 1 file\n"

@@ -69,3 +69,27 @@ def test_bad_configuration_names_the_problem(tmp_path: Path, text: str, message:
     path.write_text(text, encoding="utf-8")
     with pytest.raises(UsageError, match=message.replace("(", r"\(").replace(")", r"\)")):
         config.load(path)
+
+
+def test_configuration_that_is_not_utf8_names_the_byte(tmp_path: Path) -> None:
+    path = tmp_path / "bastion.toml"
+    path.write_bytes(b"ignore = []\n# \xc3(\n")
+    with pytest.raises(UsageError) as raised:
+        config.load(path)
+    assert str(raised.value) == (
+        f"{path} is not UTF-8: byte 0xc3 at line 2, byte 3 of the line (offset 14); "
+        "TOML files must be UTF-8"
+    )
+
+
+def test_discovery_reports_a_broken_pyproject_only_when_it_names_bastion(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_bytes(b"[tool.ruff]\nx = '\xff'\n")
+    assert config.discover(tmp_path) is None
+    pyproject.write_bytes(b"[tool.bastion]\nignore = ['\xff']\n")
+    with pytest.raises(UsageError, match="is not UTF-8: byte 0xff at line 2"):
+        config.discover(tmp_path)
+    pyproject.write_text("[tool.bastion\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="is not valid TOML"):
+        config.discover(tmp_path)

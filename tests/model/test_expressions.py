@@ -25,6 +25,7 @@ from bastion.model.expressions import (
     context_path,
     context_paths,
     find_expressions,
+    first_embedding_error,
     is_literal_only,
     parse_expression,
     walk,
@@ -599,3 +600,34 @@ def test_valid_expressions_parse_and_survive_embedding(source: str) -> None:
         assert again.parts == path.parts
     (found,) = find_expressions(f"run: ${{{{{source}}}}} # done")
     assert found.source == source
+
+
+@pytest.mark.parametrize(
+    ("text", "opens", "offset", "message"),
+    [
+        ("echo ${{ github.event.issue.title", 5, 5, "never closed"),
+        ("${{ a }} ${{ 'b }}", 9, 9, "never closed"),
+        ('${{ a }} ${{ b == "c" }}', 9, 18, "strings must be single-quoted"),
+        ("${{ }}", 0, 3, "expected an expression"),
+        ("${{ a. }} ${{ b", 0, 7, "expected a property name"),
+    ],
+)
+def test_first_embedding_error(text: str, opens: int, offset: int, message: str) -> None:
+    error = first_embedding_error(text)
+    assert error is not None
+    assert (error.opens, error.offset) == (opens, offset)
+    assert message in error.message
+
+
+@pytest.mark.parametrize(
+    "text", ["plain", "${{ a }}${{ b }}", "${{ '}}' }}", "$ {{ x", "${ { x }}", "x ${{ a.b[*] }}"]
+)
+def test_no_embedding_error(text: str) -> None:
+    assert first_embedding_error(text) is None
+
+
+def test_integers_past_2_to_the_53_are_doubles() -> None:
+    assert parse_expression("9007199254740993") == Literal(float(2**53), 0, 16)
+    assert parse_expression("0x" + "f" * 5000) == Literal(math.inf, 0, 5002)
+    assert parse_expression("9" * 5000) == Literal(math.inf, 0, 5000)
+    assert paths("a[0x" + "f" * 5000 + "]") == [("a.*", 0, 5005)]

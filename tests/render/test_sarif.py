@@ -131,6 +131,23 @@ def test_artifact_locations() -> None:
     }
     assert sarif.artifact_location("/abs/action.yml") == {"uri": "file:///abs/action.yml"}
     assert sarif.artifact_location("C:\\work\\action.yml") == {"uri": "file:///C:/work/action.yml"}
+    # The bytes of a name that is not UTF-8 are percent-encoded as they are.
+    assert sarif.artifact_location("w/\udcff.yml") == {"uri": "w/%FF.yml", "uriBaseId": "%SRCROOT%"}
+    assert sarif.artifact_location("/a/\udcfe b.yml") == {"uri": "file:///a/%FE%20b.yml"}
+    assert sarif.artifact_location("w/\ud800.yml")["uri"] == "w/%5Cud800.yml"
+
+
+def test_lone_surrogates_are_escaped_in_the_whole_document() -> None:
+    finding = Finding(
+        "rule-id", Severity.HIGH, Confidence.HIGH, "bad \ud800", "w/\udcff.yml", Span.at(1, 1)
+    )
+    out = io.StringIO()
+    sarif.render(Report([finding], 1, ["internal error on w/\udcff.yml"]), out)
+    out.getvalue().encode("utf-8")  # strict
+    run = json.loads(out.getvalue())["runs"][0]
+    assert run["results"][0]["message"]["text"] == "bad \\ud800"
+    notification = run["invocations"][0]["toolExecutionNotifications"][0]
+    assert notification["message"]["text"] == "internal error on w/\\xff.yml"
 
 
 def _fingerprint(finding: Finding) -> str:

@@ -185,3 +185,27 @@ def test_any_text_is_read_or_refused_with_a_position(text: str) -> None:
     if refused is not None:
         assert refused.point.line >= 1
         assert refused.point.column >= 1
+
+
+@pytest.mark.parametrize(
+    ("text", "column", "digits"),
+    [("[" + "9" * 1001 + "]", 2, "1,001"), ("{a: -0x" + "f" * 5000 + "}", 5, "5,000")],
+)
+def test_integers_of_more_than_1000_digits_are_refused_at_their_place(
+    text: str, column: int, digits: str
+) -> None:
+    with pytest.raises(Json5Error) as raised:
+        parse(text)
+    assert raised.value.point == Point(1, column)
+    assert raised.value.message == (
+        f"a number of {digits} digits; bastion reads numbers of at most 1,000 digits"
+    )
+
+
+def test_integers_past_2_to_the_53_are_doubles_as_in_javascript() -> None:
+    root = parse(f"[9007199254740992, 9007199254740993, {'9' * 400}, -0x{'f' * 300}, 0x10]")
+    assert isinstance(root, JsonArray)
+    values = [item.value for item in root.items if isinstance(item, JsonScalar)]
+    assert values == [2**53, float(2**53), math.inf, -math.inf, 16]
+    assert isinstance(values[0], int)
+    assert isinstance(values[1], float)

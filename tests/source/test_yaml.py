@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import time
 
 import pytest
@@ -136,3 +137,33 @@ def test_invalid_yaml_names_the_place(text: str, point: Point, fragment: str) ->
 def test_empty_document_is_an_error() -> None:
     with pytest.raises(YamlError, match="no YAML document"):
         parse("# only a comment\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "column", "digits"),
+    [
+        ("a: " + "9" * 1001, 4, "1,001"),
+        ("a: -" + "9" * 5000, 4, "5,000"),
+        ("a: 0x" + "f" * 4400, 4, "4,400"),
+        ("a: [1, " + "7" * 2000 + "]", 8, "2,000"),
+    ],
+)
+def test_integers_of_more_than_1000_digits_are_refused_at_their_place(
+    text: str, column: int, digits: str
+) -> None:
+    with pytest.raises(YamlError) as raised:
+        parse(text)
+    assert raised.value.point == Point(1, column)
+    assert raised.value.message == (
+        f"a number of {digits} digits; bastion reads numbers of at most 1,000 digits "
+        "(quote it if it is meant as text)"
+    )
+
+
+def test_long_digit_runs_that_are_not_integers_are_read() -> None:
+    document = parse(f"a: '{'9' * 5000}'\nb: x{'9' * 5000}\nc: {'9' * 5000}.5\nd: {'9' * 1000}\n")
+    assert isinstance(document.root, MappingNode)
+    values = [scalar_value(value) for _, value in document.root.value]
+    assert values[:2] == ["9" * 5000, "x" + "9" * 5000]
+    assert values[2] == math.inf
+    assert values[3] == int("9" * 1000)
