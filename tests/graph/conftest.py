@@ -86,7 +86,8 @@ def build_ours(root: Path) -> None:
         root, "graphtest", "chain", [Snapshot("tip", chain)], [RefSpec("main", "tip")]
     )
     # A malformed action, an action without runs, a folder without action.yml, and a
-    # folder with only a Dockerfile (which the runner builds and runs).
+    # folder with only a Dockerfile (which the runner builds and runs), and an action file
+    # that is a symlink to another folder's.
     import_repository(
         root,
         "graphtest",
@@ -100,7 +101,9 @@ def build_ours(root: Path) -> None:
                     "empty/README.md": b"nothing here\n",
                     "bare/Dockerfile": b"FROM alpine:3\nCOPY run.sh /run.sh\n",
                     "bare/run.sh": b"echo hi\n",
+                    "real/action.yml": b"runs:\n  using: node20\n  main: index.js\n",
                 },
+                links={"linked/action.yml": "../real/action.yml"},
             )
         ],
         [RefSpec("main", "tip"), RefSpec("v1", "tip", tag=True)],

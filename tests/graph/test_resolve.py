@@ -195,6 +195,13 @@ def test_a_folder_with_only_a_dockerfile_is_a_docker_action(fresh: World, tmp_pa
     assert graph.problems == []
 
 
+def test_an_action_file_that_is_a_symlink_is_read_through_it(fresh: World, tmp_path: Path) -> None:
+    graph = graph_of(fresh, tmp_path, checkout(tmp_path, steps("graphtest/broken/linked@v1")))
+    linked = node(graph, "graphtest/broken/linked")
+    assert (linked.kind, linked.metadata) == (NodeKind.JAVASCRIPT, "real/action.yml")
+    assert graph.problems == []
+
+
 def test_nested_reusable_workflows_with_a_local_workflow_and_a_workspace_action(
     fresh: World, tmp_path: Path
 ) -> None:

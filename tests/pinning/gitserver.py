@@ -278,6 +278,8 @@ class Snapshot:
     label: str
     files: dict[str, bytes]
     message: str = ""
+    links: dict[str, str] = field(default_factory=dict)
+    """Symbolic links: path -> target."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,6 +332,9 @@ def import_repository(
         for path, content in sorted(snapshot.files.items()):
             stream.extend(f"M 100644 inline {path}\n".encode())
             data(content)
+        for path, target in sorted(snapshot.links.items()):
+            stream.extend(f"M 120000 inline {path}\n".encode())
+            data(target.encode())
         stream.extend(b"\n")
     tag_marks: dict[str, int] = {}
     for ref in refs:

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bastion.errors import BastionError
-from bastion.github.git import GitError, RefListing, Snapshot
+from bastion.github.git import MODE_SYMLINK, GitError, RefListing, Snapshot
 from bastion.graph.model import (
     Edge,
     Graph,
@@ -722,6 +722,7 @@ class _Builder:
             for key in metadata:
                 request = next(requests[i] for i, k in keys.items() if k == key)
                 built[key] = _Outcome(request, key, Node(key, NodeKind.UNRESOLVED), _failure(error))
+        self._follow_symlinks(owner, repo, metadata, found, blobs)
         actions: list[tuple[Node, Snapshot]] = []
         for key, path in metadata.items():
             if key in built:
@@ -753,6 +754,34 @@ class _Builder:
             outcome = built[key]
             outcomes.append((index, _Outcome(requests[index], key, outcome.node, outcome.problem)))
         return outcomes
+
+    def _follow_symlinks(
+        self,
+        owner: str,
+        repo: str,
+        metadata: dict[NodeKey, str],
+        found: dict[NodeKey, Snapshot],
+        blobs: dict[str, bytes],
+    ) -> None:
+        """Where a metadata file is a symlink inside the repository, read its target instead
+        (one more request, for the targets, only when some are)."""
+        targets: dict[NodeKey, str] = {}
+        for key, path in metadata.items():
+            mode, oid = found[key].files[path]
+            if mode != MODE_SYMLINK or oid not in blobs:
+                continue
+            link = blobs[oid].decode("utf-8", "replace")
+            target = _inside(posixpath.dirname(path), link)
+            entry = found[key].files.get(target)
+            if entry is not None and entry[0] != MODE_SYMLINK and not target.startswith(".."):
+                targets[key] = target
+        wanted = {found[key].files[target][1] for key, target in targets.items()}
+        if wanted - blobs.keys():
+            try:
+                blobs.update(self.resolver.blobs(owner, repo, sorted(wanted - blobs.keys())))
+            except BastionError:
+                return
+        metadata.update(targets)
 
     def _decoded(self, request: _Request, node: Node, data: bytes, *, action: bool) -> _Outcome:
         try:
