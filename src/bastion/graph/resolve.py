@@ -23,7 +23,9 @@ remote reusable workflow is the same repository at the same commit, as GitHub re
 Limits are GitHub's (github.com): ten levels of workflows (the caller and nine reusable
 workflows), 50 distinct reusable workflows under one top-level workflow, composite actions
 nested ten deep. Every failure is a :class:`Problem` at the ``uses:`` that brought the node
-in; the rest of the graph still resolves.
+in (once, at its first ``uses:`` in the order of the roots); the rest of the graph still
+resolves. Cycles are found once the graph is built (a ``uses:`` that calls back into a node
+on its own path); an action file that is a symlink is read through it.
 """
 
 from __future__ import annotations
@@ -666,6 +668,7 @@ class _Builder:
         keys: dict[int, NodeKey] = {}
         outcomes: list[tuple[int, _Outcome]] = []
         found: dict[NodeKey, Snapshot] = {}
+        first: dict[NodeKey, _Request] = {}
         for index, asked in fresh.items():
             request = requests[index]
             snapshot = snapshots.get(asked.commit)
@@ -683,19 +686,14 @@ class _Builder:
             key = NodeKey(owner, repo, asked.path, snapshot.commit)
             keys[index] = key
             found.setdefault(key, snapshot)
+            first.setdefault(key, request)
         # First round of blobs: the metadata files, and a Dockerfile beside an action.
         metadata: dict[NodeKey, str] = {}
         wanted: set[str] = set()
         for key, snapshot in found.items():
-            request = next(requests[i] for i, k in keys.items() if k == key)
+            request = first[key]
             workflow = request.resolving.is_reusable_workflow
             path = _metadata_path(key.path, snapshot, workflow=workflow)
-            if path is None and not workflow:
-                # No metadata but a Dockerfile: the runner builds and runs it as an action.
-                path = next(
-                    (p for p in DOCKERFILES if _inside(key.path, p) in snapshot.files), None
-                )
-                path = _inside(key.path, path) if path is not None else None
             if path is None:
                 what = (
                     key.path
@@ -720,14 +718,14 @@ class _Builder:
         except BastionError as error:
             blobs = {}
             for key in metadata:
-                request = next(requests[i] for i, k in keys.items() if k == key)
-                built[key] = _Outcome(request, key, Node(key, NodeKind.UNRESOLVED), _failure(error))
+                node = Node(key, NodeKind.UNRESOLVED)
+                built[key] = _Outcome(first[key], key, node, _failure(error))
         self._follow_symlinks(owner, repo, metadata, found, blobs)
         actions: list[tuple[Node, Snapshot]] = []
         for key, path in metadata.items():
             if key in built:
                 continue
-            request = next(requests[i] for i, k in keys.items() if k == key)
+            request = first[key]
             workflow = request.resolving.is_reusable_workflow
             data = blobs[found[key].files[path][1]]
             kind = NodeKind.REUSABLE_WORKFLOW if workflow else NodeKind.UNRESOLVED
@@ -892,10 +890,12 @@ def _failure(error: BastionError, pin: str = "") -> tuple[ProblemKind, str]:
 
 
 def _metadata_path(path: str, snapshot: Snapshot, *, workflow: bool) -> str | None:
+    """The file a node is read from: the workflow file, else the action file, else (as the
+    runner does) a Dockerfile, which it builds and runs as a docker action."""
     if workflow:
         return path if path in snapshot.files else None
-    for name in ACTION_FILES:
-        candidate = posixpath.join(path, name) if path else name
+    for name in (*ACTION_FILES, *DOCKERFILES):
+        candidate = _inside(path, name)
         if candidate in snapshot.files:
             return candidate
     return None
