@@ -225,7 +225,6 @@ class _Builder:
         self.workers = max(1, workers)
         self.graph = Graph()
         self.spelling: dict[tuple[str, str], tuple[str, str]] = {}
-        self.called: dict[NodeKey, set[NodeKey]] = {}
         self._lock = threading.Lock()
 
     # Roots and levels ------------------------------------------------------------------
