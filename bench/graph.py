@@ -225,6 +225,11 @@ def table(result: dict[str, object]) -> str:
         if number == 0:
             lines.append("  ".join("-" * width for width in widths))
     lines.append("")
+    lines.append(
+        "REST contents without a token: GitHub allows 60 requests an hour, so the REST "
+        f"approach needs a token or {int(str(result['rest_requests'])) / 60:.1f} hours; "
+        "git's endpoints have no such limit"
+    )
     lines.append(f"cold requests by kind: {result['cold_requests_by_kind']}")
     lines.append(f"nodes by kind: {result['node_kinds']}")
     lines.append(f"problems: {result['problems']}")
