@@ -435,3 +435,29 @@ def test_a_crash_anywhere_exits_2_with_one_line(
     assert err.startswith("bastion: internal error: KeyError: 'boom' (test_hostile_input.py:")
     assert err.endswith("); please report this\n")
     assert "Traceback" not in err
+
+
+def test_a_bare_if_that_is_not_an_expression_is_a_syntax_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _write(
+        tmp_path / ".github" / "workflows" / "x.yml",
+        "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: x\n"
+        '    if: github.event_name == "push"\n'
+        "    steps:\n      - run: echo\n        if: success() &&\n"
+        "      - run: echo\n        if: ${{ a }} && b\n"
+        "      - run: echo\n        if: always() || false\n",
+    )
+    code, document, _ = _check_json(monkeypatch, capsys, tmp_path, "--select", "syntax-error")
+    assert code == 1
+    path = ".github/workflows/x.yml"
+    assert _findings(document, "syntax-error") == [
+        (path, 6, 30, "invalid expression in `if`: strings must be single-quoted, found '\"'"),
+        (
+            path,
+            9,
+            25,
+            "invalid expression in `if`: expected a literal, a context, a function call, "
+            "'!' or '(', found end of expression",
+        ),
+    ]

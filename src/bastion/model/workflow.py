@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
 from bastion.findings import Point, Span
-from bastion.model.expressions import first_embedding_error
+from bastion.model.expressions import ExpressionError, first_embedding_error, parse_expression
 from bastion.model.lockfile import WorkflowLock
 from bastion.model.uses import Uses, parse_uses
 from bastion.model.walk import iter_scalars, value_offset
@@ -252,6 +252,20 @@ class _Builder:
                 point = _value_point(lines, scalar, error.opens, error.offset)
                 self.problems.append(Problem(error.message, scalar, Span(point, point)))
 
+    def conditions(self, owners: list[Fields], lines: LineIndex) -> None:
+        """A problem for each ``if:`` of a job or step that GitHub cannot read: without
+        ``${{ }}``, GitHub reads the whole value as one expression."""
+        for fields in owners:
+            condition = fields.scalar("if")
+            if condition is None or "${{" in condition.value or not condition.value.strip():
+                continue
+            try:
+                parse_expression(condition.value)
+            except ExpressionError as error:
+                point = _value_point(lines, condition, 0, error.offset)
+                message = f"invalid expression in `if`: {error.message}"
+                self.problems.append(Problem(message, condition, Span(point, point)))
+
     def unknown_keys(self, fields: Fields, allowed: frozenset[str], what: str) -> None:
         for entry in fields:
             if entry.key.value not in allowed:
@@ -387,6 +401,8 @@ def build_workflow(path: str, document: Document, lines: LineIndex | None = None
         triggers = builder.triggers(on)
     jobs = builder.jobs(fields.get("jobs"), root)
     builder.expressions(document, lines)
+    owners = [job.fields for job in jobs] + [step.fields for job in jobs for step in job.steps]
+    builder.conditions(owners, lines)
     return Workflow(path, document, lines, fields, triggers, jobs, builder.problems)
 
 
@@ -413,6 +429,7 @@ def build_action(path: str, document: Document, lines: LineIndex | None = None) 
                 builder.problem("a composite action needs 'steps'", runs.node)
             steps = builder.steps(runs.get("steps"), "runs/steps", composite=True)
     builder.expressions(document, lines)
+    builder.conditions([step.fields for step in steps], lines)
     return Action(path, document, lines, fields, using, runs, steps, builder.problems)
 
 
