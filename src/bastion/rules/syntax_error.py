@@ -10,11 +10,12 @@ class SyntaxError_(Rule):
     This covers text that is not valid YAML (or JSON5, for Renovate), is not UTF-8, is
     empty, binary or too large, uses duplicate keys or aliases that expand without bound,
     holds a number of more than 1,000 digits or a `${{` that GitHub refuses (never closed
-    by `}}`, or not a valid expression: reported at the `${{` or at the error), and
-    structure that is not a valid workflow or action (a step with neither `uses` nor `run`,
-    an unknown event, a job with no `runs-on`, an input type GitHub does not know, and so
-    on) or Dependabot, Renovate or pre-commit configuration (`updates` that is not a
-    list, an unknown top-level key, a pre-commit repository without `rev`).
+    by `}}`, or not a valid expression: reported at the `${{` or at the error) or an `if:`
+    that is not a valid expression, and structure that is not a valid workflow or action (a
+    step with neither `uses` nor `run`, an unknown event, a job with no `runs-on`, an input
+    type GitHub does not know, and so on) or Dependabot, Renovate or pre-commit configuration
+    (`updates` that is not a list, an unknown top-level key, a pre-commit repository without
+    `rev`).
 
     ## Why it matters
     GitHub refuses such a file, so the workflow silently never runs, and no other rule can
