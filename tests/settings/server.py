@@ -38,15 +38,27 @@ import base64
 import fnmatch
 import hashlib
 import json
+import os
 import re
+import shutil
+import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+gitserver: ModuleType | None
+try:
+    from tests.pinning import gitserver
+except (OSError, subprocess.CalledProcessError):  # No git on this machine.
+    gitserver = None
 
 JSON = Any
 
@@ -160,6 +172,8 @@ class Counters:
     requests: int = 0
     not_modified: int = 0
     writes: int = 0
+    git: int = 0
+    """Git smart-HTTP requests (not counted against the REST rate limit, as on GitHub)."""
     by_path: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -240,6 +254,12 @@ class GitHub:
         self.ghes_version: str | None = None
         self.ghes_immutable_releases = False
         self.org_required_deployments = True
+        self.git_disabled = False
+        """True plays a server with git over HTTP turned off (bastion falls back to the
+        contents API)."""
+        self._git_root: Path | None = None
+        self._git_built: dict[int, tuple[object, ...]] = {}
+        self._git_lock = threading.Lock()
         """Whether organisation rulesets accept ``required_deployments`` (the description
         lists it; ``False`` plays a GitHub that refuses it)."""
         self.latency = 0.0
@@ -286,6 +306,8 @@ class GitHub:
         self._http.shutdown()
         self._http.server_close()
         self._thread.join()
+        if self._git_root is not None:
+            shutil.rmtree(self._git_root, ignore_errors=True)
 
     @property
     def web_url(self) -> str:
@@ -438,6 +460,10 @@ class GitHub:
         length = int(request.headers.get("Content-Length") or 0)
         raw = request.rfile.read(length) if length else b""
         method = request.command
+        git = re.fullmatch(r"/([^/]+)/([^/]+)\.git/git-upload-pack", parts.path)
+        if git is not None and method == "POST":
+            self._git(request, git.group(1), git.group(2), raw)
+            return
         moved = self._moved(path)
         if moved is not None:
             with self._lock:
@@ -504,6 +530,79 @@ class GitHub:
                 self._send(request, 304, None, headers, counted=False)
                 return
         self._send(request, status, payload, headers)
+
+    # Git --------------------------------------------------------------------------------
+
+    def _git(self, request: BaseHTTPRequestHandler, owner: str, name: str, body: bytes) -> None:
+        """``git-upload-pack`` (protocol v2) over a bare repository holding ``repo.files``
+        as one commit on the default branch, served by git's own ``http-backend``."""
+        with self._lock:
+            self.counters.git += 1
+            repo = self._git_repo(owner, name)
+        token = _basic_token(request.headers.get("Authorization", ""))
+        permissions = self.tokens.get(token or "")
+        if repo is None or (repo.private and permissions is None):
+            self._send_raw(request, 404, b"Repository not found", "text/plain")
+            return
+        if repo.disabled or (repo.private and permissions and "contents" not in permissions):
+            self._send_raw(request, 403, b"Forbidden", "text/plain")
+            return
+        if gitserver is None or self.git_disabled:
+            self._send_raw(request, 404, b"Not Found", "text/plain")
+            return
+        with self._git_lock:
+            root = self._git_build(repo)
+        status, content_type, data = _upload_pack(
+            root, f"/{repo.owner}/{repo.name}.git/git-upload-pack", body, request
+        )
+        self._send_raw(request, status, data, content_type)
+
+    def _git_repo(self, owner: str, name: str) -> Repo | None:
+        moved = self.renamed.get(f"{owner}/{name}")
+        if moved is not None:
+            return moved
+        org = self.orgs.get(owner)
+        return org.repos.get(name) if org is not None else None
+
+    def _git_build(self, repo: Repo) -> Path:
+        """The bare repositories' root, with ``repo``'s current files written (again, when
+        they changed since the last request)."""
+        assert gitserver is not None
+        if self._git_root is None:
+            self._git_root = Path(tempfile.mkdtemp(prefix="bastion-settings-git-"))
+        key = (
+            repo.full_name,
+            repo.default_branch,
+            tuple(
+                sorted((path, hashlib.sha1(data).hexdigest()) for path, data in repo.files.items())
+            ),
+        )
+        if self._git_built.get(repo.id) != key:
+            bare = self._git_root / repo.owner / f"{repo.name}.git"
+            shutil.rmtree(bare, ignore_errors=True)
+            snapshots = [gitserver.Snapshot("head", dict(repo.files))] if repo.files else []
+            refs = [gitserver.RefSpec(repo.default_branch, "head")] if repo.files else []
+            gitserver.import_repository(
+                self._git_root,
+                repo.owner,
+                repo.name,
+                snapshots,
+                refs,
+                default_branch=repo.default_branch,
+            )
+            self._git_built[repo.id] = key
+        return self._git_root
+
+    def _send_raw(
+        self, request: BaseHTTPRequestHandler, status: int, data: bytes, content_type: str
+    ) -> None:
+        with self._lock:
+            self.active -= 1
+        request.send_response(status)
+        request.send_header("Content-Type", content_type)
+        request.send_header("Content-Length", str(len(data)))
+        request.end_headers()
+        request.wfile.write(data)
 
     def _moved(self, path: str) -> str | None:
         """``/repositories/{id}/...`` for a path at a renamed repository's old name."""
@@ -1086,12 +1185,16 @@ class GitHub:
             ]
             return 200, Paged(items, key="attestations")
 
+        @route("GET", "/repos/{owner}/{repo}/contents")
+        def root_contents(call: Call) -> tuple[int, JSON]:
+            return contents(call)
+
         @route("GET", "/repos/{owner}/{repo}/contents/{path}")
         def contents(call: Call) -> tuple[int, JSON]:
             repo = call.repo()
             if repo.private:
                 call.need("contents")
-            path = call.match.group("path").strip("/")
+            path = (call.match.groupdict().get("path") or "").strip("/")
             if path in repo.files:
                 data = repo.files[path]
                 return 200, {
@@ -1103,7 +1206,7 @@ class GitHub:
                     "sha": hashlib.sha1(data).hexdigest(),
                     "content": base64.encodebytes(data).decode("ascii"),
                 }
-            prefix = path + "/"
+            prefix = path + "/" if path else ""
             children = sorted(
                 {p[len(prefix) :].split("/", 1)[0] for p in repo.files if p.startswith(prefix)}
             )
@@ -1147,6 +1250,56 @@ class Paged:
         if self.key is None:
             return chunk, link
         return {"total_count": len(self.items), self.key: chunk}, link
+
+
+def _upload_pack(
+    root: Path, path: str, body: bytes, request: BaseHTTPRequestHandler
+) -> tuple[int, str, bytes]:
+    """Run git's ``http-backend`` as a CGI program: (status, content type, body)."""
+    assert gitserver is not None
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "GIT_PROJECT_ROOT": str(root),
+        "GIT_HTTP_EXPORT_ALL": "1",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "CONTENT_TYPE": request.headers.get("Content-Type", ""),
+        "CONTENT_LENGTH": str(len(body)),
+        "REMOTE_ADDR": "127.0.0.1",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "GATEWAY_INTERFACE": "CGI/1.1",
+    }
+    protocol = request.headers.get("Git-Protocol")
+    if protocol:
+        env["HTTP_GIT_PROTOCOL"] = env["GIT_PROTOCOL"] = protocol
+    done = subprocess.run(
+        [str(gitserver.GIT_HTTP_BACKEND)], input=body, capture_output=True, env=env, check=False
+    )
+    head, separator, data = done.stdout.partition(b"\r\n\r\n")
+    if not separator:
+        return 500, "text/plain", done.stderr or b"http-backend gave no answer"
+    status, content_type = 200, "application/octet-stream"
+    for line in head.decode("latin-1").splitlines():
+        name, _, value = line.partition(":")
+        if name.lower() == "status":
+            status = int(value.strip().split()[0])
+        elif name.lower() == "content-type":
+            content_type = value.strip()
+    return status, content_type, data
+
+
+def _basic_token(authorization: str) -> str | None:
+    """The token of git's ``Basic x-access-token:TOKEN`` credentials."""
+    if not authorization.startswith("Basic "):
+        return None
+    try:
+        decoded = base64.b64decode(authorization.removeprefix("Basic ")).decode()
+    except ValueError:
+        return None
+    return decoded.partition(":")[2] or None
 
 
 def _scopes(required: list[str]) -> str:
@@ -1263,14 +1416,14 @@ def _ref_matches(ruleset: dict[str, JSON], ref: str, repo: Repo) -> bool:
 
 
 def _ref_glob(pattern: str, ref: str) -> bool:
-    """GitHub's ref patterns: ``fnmatch`` with ``FNM_PATHNAME``, so ``*`` stops at ``/`` and
-    ``**`` crosses it."""
+    """GitHub's ref patterns: Ruby's ``File.fnmatch`` with ``FNM_PATHNAME``: ``*`` stops at
+    ``/``, ``**/`` spans directories, and a ``**`` before anything but ``/`` is a ``*``."""
     regex = ""
     index = 0
     while index < len(pattern):
-        if pattern.startswith("**", index):
-            regex += ".*"
-            index += 2
+        if pattern.startswith("**/", index):
+            regex += "(?:[^/]*/)*"
+            index += 3
             continue
         char = pattern[index]
         regex += {"*": "[^/]*", "?": "[^/]"}.get(char, re.escape(char))

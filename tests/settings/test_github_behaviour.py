@@ -301,7 +301,10 @@ def test_2fa_filter_refused_to_a_non_owner_says_owners_only() -> None:
     [
         ("refs/heads/advisory-*", "refs/heads/advisory-1", True),
         ("refs/heads/advisory-*", "refs/heads/advisory-1/fix", False),
-        ("refs/heads/**", "refs/heads/a/b/c", True),
+        ("refs/heads/**", "refs/heads/a/b/c", False),
+        ("refs/heads/qa/**/*", "refs/heads/qa/foo/bar/foobar/hello-world", True),
+        ("refs/heads/qa/*", "refs/heads/qa/foo/bar", False),
+        ("refs/tags/v[!0-9]*", "refs/tags/vx", True),
         ("refs/tags/v*", "refs/tags/v1.2.3", True),
         ("refs/tags/*", "refs/tags/release/v1", False),
         ("refs/tags/v?.*", "refs/tags/v1.2", True),
@@ -339,3 +342,73 @@ def test_repository_list_past_one_hundred(
     outcome = run(capsys, "org", "acme", *BASE, "--include-archived", "--shard", "106/106")
     assert "1 repository" in outcome.err
     assert github.counters.by_path["GET /orgs/acme/repos"] == 2
+
+
+# 9. The files of every repository ----------------------------------------------------------
+
+DEPENDABOT = b"""version: 2
+updates:
+  - package-ecosystem: npm
+    directory: /
+    schedule:
+      interval: daily
+"""
+PRE_COMMIT = b"""repos:
+  - repo: https://github.com/pre-commit/pre-commit-hooks
+    rev: v6.0.0
+    hooks:
+      - id: trailing-whitespace
+"""
+RENOVATE = b'{"extends": ["config:recommended"]}\n'
+
+
+def _configured(github: GitHub) -> None:
+    org = compliant_org(github)
+    org.repos["tool"].files.update(
+        {
+            ".github/dependabot.yml": DEPENDABOT,
+            ".pre-commit-config.yaml": PRE_COMMIT,
+            "renovate.json": RENOVATE,
+            "docs/renovate.json": RENOVATE,  # Not where Renovate looks: not read.
+            ".github/workflows/nested/ci.yml": b"not: [a workflow",  # Not run by GitHub.
+        }
+    )
+
+
+def _file_findings(outcome: object) -> set[tuple[str, str, int]]:
+    return {
+        (f["path"], f["rule"], f["line"])
+        for f in outcome.json()["findings"]  # type: ignore[attr-defined]
+    }
+
+
+EXPECTED_FILES = {
+    (f"{TOOL}/.github/dependabot.yml", "updater-cooldown", 3),
+    (f"{TOOL}/.pre-commit-config.yaml", "unpinned-pre-commit", 3),
+    (f"{TOOL}/renovate.json", "updater-cooldown", 1),
+}
+
+
+def test_dependency_files_are_read_through_git_in_three_requests(
+    github: GitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _configured(github)
+    outcome = run(capsys, "repo", "acme/tool", *BASE)
+    assert outcome.code == 1
+    assert _file_findings(outcome) == EXPECTED_FILES
+    assert "4 workflow(s) checked" in outcome.err  # release.yml and the three configurations
+    assert github.counters.git == 3
+    assert not [key for key in github.counters.by_path if "/contents/" in key]
+
+
+def test_without_git_the_contents_api_reads_the_same_files(
+    github: GitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _configured(github)
+    github.git_disabled = True
+    outcome = run(capsys, "repo", "acme/tool", *BASE)
+    assert _file_findings(outcome) == EXPECTED_FILES
+    contents = {k: v for k, v in github.counters.by_path.items() if "/contents" in k}
+    # Listings of .github/workflows, the root, .github and .gitlab; then the four files.
+    assert sum(contents.values()) == 8
+    assert github.counters.git == 1  # The refused ls-refs.

@@ -39,6 +39,7 @@ from urllib.parse import urlencode, urlsplit
 
 from bastion import __version__
 from bastion.errors import BastionError
+from bastion.github.git import GitClient
 from bastion.github.host import Host, Token
 
 API_VERSION = "2022-11-28"
@@ -227,6 +228,9 @@ class RestClient:
         self._sleep = sleep
         self._opener = urllib.request.build_opener(_SameHostRedirects())
         self.stats = Statistics()
+        self.git = GitClient(host, token, timeout)
+        """Git's smart HTTP at the same host with the same token: its requests do not count
+        against the REST rate limit (``git.counter`` counts them)."""
 
     def __repr__(self) -> str:
         return f"RestClient({self._api!r}, token={self._token})"

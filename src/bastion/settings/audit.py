@@ -28,6 +28,7 @@ from bastion.render.json import SCHEMA_VERSION
 from bastion.rules import RULES_BY_ID
 from bastion.settings.checks import Outcome, organization_checks, repository_checks
 from bastion.settings.collect import (
+    CONFIGURATION_KINDS,
     Options,
     RulesetCache,
     collect_org,
@@ -36,7 +37,7 @@ from bastion.settings.collect import (
     sequential,
     threaded,
 )
-from bastion.settings.state import RepoState
+from bastion.settings.state import RepoState, Unavailable
 
 Progress = Callable[[int, int], None]
 
@@ -235,11 +236,24 @@ def _judge_repository(
             if inherited
             else outcome
         )
-    if isinstance(state.workflows, dict) and state.workflows:
+    files = [
+        (path, Kind.WORKFLOW, data)
+        for path, data in (state.workflows if isinstance(state.workflows, dict) else {}).items()
+    ]
+    if isinstance(state.configurations, Unavailable):
+        audit.notes.append(
+            f"the Dependabot, Renovate and pre-commit files of {state.full_name} were not "
+            f"checked: {state.configurations.reason}"
+        )
+    else:
+        files.extend(
+            (path, CONFIGURATION_KINDS[path], data) for path, data in state.configurations.items()
+        )
+    if files:
         checker = Checker(config)
-        for path, data in sorted(state.workflows.items()):
+        for path, kind, data in sorted(files, key=lambda item: item[0]):
             display = f"{state.subject}/{path}"
-            result = checker.check(Input(display, Kind.WORKFLOW, data=data))
+            result = checker.check(Input(display, kind, data=data))
             audit.report.files += 1
             audit.report.findings.extend(result.findings)
             audit.report.errors.extend(result.errors)

@@ -327,8 +327,11 @@ def _ref_covers(ruleset: dict[str, Any], refs: list[str]) -> bool:
 
 
 def ref_matches(pattern: str, ref: str) -> bool:
-    """A ruleset's ref pattern as GitHub reads it (``File.fnmatch`` with ``FNM_PATHNAME``):
-    ``*`` and ``?`` never cross ``/``, ``**`` does, ``[...]`` is a character class."""
+    """A ruleset's ref pattern as GitHub reads it: Ruby's ``File.fnmatch`` with
+    ``FNM_PATHNAME`` (GitHub docs, "Creating rulesets for a repository"). ``*`` and ``?``
+    never cross ``/``; ``**/`` matches any number of directories, a ``**`` not followed by
+    ``/`` is a ``*``; ``[...]`` is a character class (``[!...]`` its complement; GitHub
+    does not support ``[^...]``)."""
     return _ref_regex(pattern).fullmatch(ref) is not None
 
 
@@ -341,9 +344,6 @@ def _ref_regex(pattern: str) -> re.Pattern[str]:
         if pattern.startswith("**/", index):
             parts.append("(?:.*/)?")
             index += 3
-        elif pattern.startswith("**", index):
-            parts.append(".*")
-            index += 2
         elif char == "*":
             parts.append("[^/]*")
             index += 1
@@ -353,7 +353,7 @@ def _ref_regex(pattern: str) -> re.Pattern[str]:
         elif char == "[" and "]" in pattern[index + 2 :]:
             end = pattern.index("]", index + 2)
             body = pattern[index + 1 : end]
-            negate = body.startswith(("!", "^"))
+            negate = body.startswith("!")
             body = body[1:] if negate else body
             parts.append("[" + ("^" if negate else "") + body.replace("\\", "\\\\") + "]")
             index = end + 1

@@ -1,7 +1,12 @@
 """Reading a repository's and an organisation's settings through the REST API.
 
-Each repository costs about fifteen requests plus one per workflow file; the rulesets of the
-organisation, shared by every repository, are read once per run.
+Each repository costs about fifteen REST requests; the rulesets of the organisation, shared
+by every repository, are read once per run. The files bastion checks (workflows, Dependabot,
+Renovate and pre-commit configuration) come through git's smart HTTP in three requests per
+repository whatever their number (ls-refs, the trees of the default branch's head without
+blobs, then exactly the blobs wanted); git requests do not count against the REST rate
+limit. When git cannot be used (a server with git over HTTP turned off, a token without
+Contents read), the contents API is the fallback: one request per directory and per file.
 """
 
 from __future__ import annotations
@@ -15,7 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from bastion.github.git import GitError, fetch_blobs, fetch_trees, list_refs
 from bastion.github.rest import ApiError, RateLimitError, RestClient
+from bastion.inputs import DEPENDABOT_PATHS, PRE_COMMIT_PATHS, RENOVATE_PATHS, Kind
 from bastion.model.workflow import Fields, Workflow, build_workflow
 from bastion.rules.release import job_publishes, release_jobs
 from bastion.settings.state import (
@@ -33,6 +40,13 @@ from bastion.source.yaml import MappingNode, ScalarNode, YamlError, parse
 WORKFLOW_DIRECTORY = ".github/workflows"
 PROTECTED_TYPES = ("non_fast_forward", "deletion", "pull_request")
 MAX_WORKFLOW_BYTES = 1024 * 1024
+CONFIGURATION_KINDS: dict[str, Kind] = {
+    **dict.fromkeys(DEPENDABOT_PATHS, Kind.DEPENDABOT),
+    **dict.fromkeys(RENOVATE_PATHS, Kind.RENOVATE),
+    **dict.fromkeys(PRE_COMMIT_PATHS, Kind.PRE_COMMIT),
+}
+"""The configuration files read besides the workflows, by path from the repository's root."""
+REGULAR_FILE_MODES = ("100644", "100755")
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +149,7 @@ def collect_repo(
                 client, f"{base}/collaborators", {"affiliation": "all", "permission": "admin"}
             )
         ),
-        "workflows": lambda: _workflows(client, base, default),
+        "files": lambda: repository_files(client, owner, name, base, default),
     }
     for branch in (default, *probes.values()):
         tasks[f"rules:{branch}"] = _branch_task(client, base, branch)
@@ -154,7 +168,7 @@ def collect_repo(
     state.environments = found["environments"]
     state.secrets = found["secrets"]
     state.admins = found["admins"]
-    state.workflows = found["workflows"]
+    state.workflows, state.configurations = found["files"]
     state.organization_secrets = found.get("organization_secrets")
     state.owners = found.get("owners", owners)
     state.branch_rules = {
@@ -315,30 +329,104 @@ def _logins(items: list[Any] | Unavailable) -> list[str] | Unavailable:
     return [str(item.get("login")) for item in items if isinstance(item, dict)]
 
 
-def _workflows(client: RestClient, base: str, branch: str) -> dict[str, bytes] | Unavailable:
-    """The workflow files of the default branch, by path, from the contents API."""
+Files = dict[str, bytes] | Unavailable
+
+
+def repository_files(
+    client: RestClient, owner: str, name: str, base: str, branch: str
+) -> tuple[Files, Files]:
+    """The workflows and the configuration files of the default branch, by path."""
     try:
-        listing = client.get(f"{base}/contents/{WORKFLOW_DIRECTORY}", {"ref": branch}).data
+        return _files_by_git(client, owner, name, branch)
+    except GitError:
+        pass  # Git over HTTP refused or unavailable: the contents API can still answer.
+    workflows = _workflows(client, base, branch)
+    return workflows, _configurations(client, base, branch)
+
+
+def _files_by_git(
+    client: RestClient, owner: str, name: str, branch: str
+) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    refs = list_refs(client.git, owner, name)
+    commit = refs.heads.get(branch)
+    if commit is None:
+        return {}, {}  # An empty repository.
+    snapshot = fetch_trees(client.git, owner, name, [commit])[commit]
+    wanted = {
+        path: blob
+        for path, (mode, blob) in snapshot.files.items()
+        if mode in REGULAR_FILE_MODES and (_is_workflow(path) or path in CONFIGURATION_KINDS)
+    }
+    blobs = fetch_blobs(client.git, owner, name, wanted.values())
+    workflows: dict[str, bytes] = {}
+    configurations: dict[str, bytes] = {}
+    for path, blob in sorted(wanted.items()):
+        data = blobs[blob]
+        if len(data) > MAX_WORKFLOW_BYTES:
+            continue
+        (workflows if _is_workflow(path) else configurations)[path] = data
+    return workflows, configurations
+
+
+def _is_workflow(path: str) -> bool:
+    """A file GitHub runs as a workflow: directly in ``.github/workflows``, YAML."""
+    directory, _, file_name = path.rpartition("/")
+    return directory == WORKFLOW_DIRECTORY and file_name.endswith((".yml", ".yaml"))
+
+
+def _workflows(client: RestClient, base: str, branch: str) -> Files:
+    """The workflow files of the default branch, by path, from the contents API."""
+    listing = _listing(client, base, WORKFLOW_DIRECTORY, branch)
+    if isinstance(listing, Unavailable):
+        return listing
+    paths = [path for path, size in listing.items() if _is_workflow(path)]
+    return _contents(client, base, branch, [p for p in paths if listing[p] <= MAX_WORKFLOW_BYTES])
+
+
+def _configurations(client: RestClient, base: str, branch: str) -> Files:
+    """The configuration files, from the listings of the directories that may hold them."""
+    directories = sorted({path.rpartition("/")[0] for path in CONFIGURATION_KINDS})
+    present: list[str] = []
+    for directory in directories:
+        listing = _listing(client, base, directory, branch)
+        if isinstance(listing, Unavailable):
+            return listing
+        present.extend(
+            path
+            for path, size in listing.items()
+            if path in CONFIGURATION_KINDS and size <= MAX_WORKFLOW_BYTES
+        )
+    return _contents(client, base, branch, sorted(present))
+
+
+def _listing(
+    client: RestClient, base: str, directory: str, branch: str
+) -> dict[str, int] | Unavailable:
+    """The files of a directory (path -> size); empty when it does not exist."""
+    try:
+        where = f"{base}/contents" + (f"/{quote(directory)}" if directory else "")
+        listing = client.get(where, {"ref": branch}).data
     except RateLimitError:
         raise
     except ApiError as error:
         if error.status == 404:
-            # No workflow directory (or an empty repository). GitHub sends
+            # No such directory (or an empty repository). GitHub sends
             # X-Accepted-GitHub-Permissions on every answer to fine-grained tokens, so the
             # header does not mean a denial; a token without Contents read gets 403.
             return {}
         return Unavailable.from_error(error)
     if not isinstance(listing, list):
         return {}
+    return {
+        str(entry.get("path", "")): int(entry.get("size") or 0)
+        for entry in listing
+        if isinstance(entry, dict) and entry.get("type") == "file"
+    }
+
+
+def _contents(client: RestClient, base: str, branch: str, paths: list[str]) -> Files:
     files: dict[str, bytes] = {}
-    for entry in listing:
-        if not isinstance(entry, dict) or entry.get("type") != "file":
-            continue
-        path = str(entry.get("path", ""))
-        if not path.endswith((".yml", ".yaml")):
-            continue
-        if int(entry.get("size") or 0) > MAX_WORKFLOW_BYTES:
-            continue
+    for path in paths:
         try:
             data = client.get(f"{base}/contents/{quote(path)}", {"ref": branch}).data
         except RateLimitError:

@@ -114,6 +114,8 @@ class RepoState:
     owners: list[str] | Unavailable | None = None
     """The organisation's owners, not counted as repository admins."""
     workflows: dict[str, bytes] | Unavailable = field(default_factory=dict)
+    configurations: dict[str, bytes] | Unavailable = field(default_factory=dict)
+    """Dependabot, Renovate and pre-commit configuration files, by path."""
     release_environments: dict[str, list[str]] = field(default_factory=dict)
     """Environments named by publishing jobs, with the jobs (``workflow.yml: job``)."""
 
