@@ -3,11 +3,13 @@
 Usage: python bench/settings.py [--repos N] [--latency SECONDS] [--concurrency N,N,...] [--json]
 
 The server of the tests (tests/settings/server.py) holds an organisation whose repositories
-mix compliant and non-compliant settings, each with a release workflow; every answer is
+mix compliant and non-compliant settings, each with a release workflow, a Dependabot and a
+pre-commit configuration (read through git, three requests a repository); every answer is
 delayed by the latency (50 ms by default, about a round trip to api.github.com). For each
 concurrency, the audit runs twice with a fresh ETag cache: the first run fills it, the second
-is answered with 304s. Reported: wall time, requests per repository, and the requests of
-each run that count against the primary rate limit (GitHub does not count a 304).
+is answered with 304s. Reported: wall time, REST and git requests per repository, and the
+requests of each run that count against the primary rate limit (GitHub counts neither a 304
+nor a git request).
 """
 
 from __future__ import annotations
@@ -32,6 +34,21 @@ from bastion.github.rest import RestClient  # noqa: E402
 from bastion.settings.audit import audit_organization  # noqa: E402
 
 TOKEN = "bench-token"
+DEPENDABOT = b"""version: 2
+updates:
+  - package-ecosystem: github-actions
+    directory: /
+    schedule:
+      interval: weekly
+    cooldown:
+      default-days: 7
+"""
+PRE_COMMIT = b"""repos:
+  - repo: https://github.com/pre-commit/pre-commit-hooks
+    rev: 3e8a8703264a2f4a69428a0aa4dcb512790b2c8c  # v6.0.0
+    hooks:
+      - id: trailing-whitespace
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +61,8 @@ class Run:
     counted: int
     """Requests that count against the primary rate limit (not 304)."""
     findings: int
+    git: int = 0
+    """Git smart-HTTP requests (the files of the repositories)."""
 
     def per_repository(self, repos: int) -> float:
         return self.requests / repos
@@ -52,6 +71,8 @@ class Run:
 def build(github: GitHub, repos: int) -> None:
     org = compliant_org(github, repos=repos)
     for number, repo in enumerate(sorted(org.repos.values(), key=lambda r: r.name)):
+        repo.files[".github/dependabot.yml"] = DEPENDABOT
+        repo.files[".pre-commit-config.yaml"] = PRE_COMMIT
         # A third keep the defaults GitHub gives a new repository, a third have a publishing
         # secret, the rest comply.
         if number % 3 == 0:
@@ -89,6 +110,7 @@ def measure(github: GitHub, concurrency: int, repos: int) -> list[Run]:
                     client.stats.requests,
                     github.counters.counted - before,
                     len(audit.report.findings),
+                    client.git.counter.requests,
                 )
             )
             print(f"  concurrency {concurrency}, run {number}: {seconds:.1f} s", file=sys.stderr)
@@ -99,15 +121,16 @@ def table(runs: list[Run], repos: int, latency: float) -> str:
     lines = [
         f"Organisation of {repos} repositories, {latency * 1000:.0f} ms added to every answer.",
         "",
-        "| Concurrency | Run | Wall time | Requests | Per repository | Counted against "
-        "the rate limit | Findings |",
-        "|---:|---|---:|---:|---:|---:|---:|",
+        "| Concurrency | Run | Wall time | REST requests | Per repository | Counted against "
+        "the rate limit | Git requests | Findings |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for run in runs:
         label = "first (empty cache)" if run.run == 1 else "second (ETag cache)"
         lines.append(
             f"| {run.concurrency} | {label} | {run.seconds:.1f} s | {run.requests} | "
-            f"{run.per_repository(repos):.1f} | {run.counted} | {run.findings} |"
+            f"{run.per_repository(repos):.1f} | {run.counted} ({run.counted / run.requests:.0%}) | "
+            f"{run.git} | {run.findings} |"
         )
     return "\n".join(lines)
 

@@ -24,7 +24,7 @@ def test_compliant_organisation_passes_every_check(
     outcome = run(capsys, "org", "acme", *BASE)
     assert outcome.findings() == set()
     assert outcome.code == 0
-    assert "1 repository, 15 checks: 15 pass, 0 fail, 0 unknown; 1 workflow(s)" in outcome.err
+    assert "1 repository, 15 checks: 15 pass, 0 fail, 0 unknown; 1 file(s)" in outcome.err
 
 
 def test_compliant_repository_passes_every_check(

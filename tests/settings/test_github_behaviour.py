@@ -396,7 +396,7 @@ def test_dependency_files_are_read_through_git_in_three_requests(
     outcome = run(capsys, "repo", "acme/tool", *BASE)
     assert outcome.code == 1
     assert _file_findings(outcome) == EXPECTED_FILES
-    assert "4 workflow(s) checked" in outcome.err  # release.yml and the three configurations
+    assert "4 file(s) checked" in outcome.err  # release.yml and the three configurations
     assert github.counters.git == 3
     assert not [key for key in github.counters.by_path if "/contents/" in key]
 

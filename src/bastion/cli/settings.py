@@ -242,8 +242,9 @@ def _report(audit: Audit, arguments: argparse.Namespace, client: RestClient) -> 
     print(
         f"bastion: {audit.repositories} repositor{'y' if audit.repositories == 1 else 'ies'}, "
         f"{len(audit.outcomes)} checks: {counts['pass']} pass, {counts['fail']} fail, "
-        f"{counts['unknown']} unknown; {report.files} workflow(s) checked; "
-        f"{stats.requests} requests ({stats.not_modified} answered from the cache)",
+        f"{counts['unknown']} unknown; {report.files} file(s) checked; "
+        f"{stats.requests} requests ({stats.not_modified} answered from the cache), "
+        f"{client.git.counter.requests} git",
         file=sys.stderr,
     )
     return exit_code(report)
