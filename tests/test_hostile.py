@@ -412,3 +412,29 @@ def test_a_temporary_file_left_by_a_killed_run_is_removed_by_the_next_write(
     assert code == 0
     assert f"bastion: note: removed {leftover.resolve()}, a temporary file an earlier " in err
     assert sorted(p.name for p in workflows.iterdir()) == [unrelated.name, "ci.yml"]
+
+
+@pytest.mark.parametrize(
+    ("command", "status"), [(["check", "."], 1), (["graph", "--offline", "."], 0)]
+)
+def test_a_report_file_planted_as_a_symlink_is_replaced_not_written_through(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+    status: int,
+) -> None:
+    repository = tmp_path / "repository"
+    _repository(repository, {"ci.yml": TARGET})
+    victim = tmp_path / "victim"
+    victim.write_text(SECRET, encoding="utf-8")
+    (repository / "results.json").symlink_to(victim)
+    code, _, err = _run(
+        monkeypatch, capsys, repository, *command, "--format", "json", "--output", "results.json"
+    )
+    assert code == status, err
+    assert victim.read_text(encoding="utf-8") == SECRET
+    written = repository / "results.json"
+    assert not written.is_symlink()
+    assert json.loads(written.read_text(encoding="utf-8"))
+    assert not [p for p in repository.iterdir() if p.name.endswith(TEMPORARY_SUFFIX)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from bastion.engine import Report
 from bastion.errors import UsageError
 from bastion.findings import Confidence, Severity, escape_text
 from bastion.render import render
+from bastion.source import files
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -112,13 +114,20 @@ def add_github_arguments(parser: argparse.ArgumentParser) -> None:
 def write_report(report: Report, arguments: argparse.Namespace) -> None:
     """Render the report in ``--format`` to ``--output``, or to standard output."""
     if arguments.output:
-        try:
-            with open(arguments.output, "w", encoding="utf-8") as out:
-                render(report, arguments.format, out, color=False)
-        except OSError as error:
-            raise UsageError(f"cannot write {arguments.output}: {error.strerror}") from None
+        text = io.StringIO()
+        render(report, arguments.format, text, color=False)
+        write_output(text.getvalue(), arguments.output)
     else:
         render(report, arguments.format, sys.stdout, color=use_color(sys.stdout))
+
+
+def write_output(text: str, output: str) -> None:
+    """Write ``text`` to the file ``--output`` names, replacing a symlink found there rather
+    than writing through it."""
+    try:
+        files.write_report(Path(output), text.encode("utf-8"))
+    except files.FileAccessError as error:
+        raise UsageError(f"cannot write {output}: {error.reason}") from None
 
 
 def exit_code(report: Report) -> int:

@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from bastion.cli.common import EXIT_CLEAN, EXIT_FINDINGS, Commands, add_github_arguments
+from bastion.cli.common import (
+    EXIT_CLEAN,
+    EXIT_FINDINGS,
+    Commands,
+    add_github_arguments,
+    write_output,
+)
 from bastion.errors import UsageError
 from bastion.graph import audit
 from bastion.graph.model import Graph
@@ -83,11 +89,8 @@ def _has_findings(graph: Graph) -> bool:
 def _write(text: str, output: str | None) -> None:
     if output is None:
         sys.stdout.write(text)
-        return
-    try:
-        Path(output).write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise UsageError(f"cannot write {output}: {error.strerror}") from None
+    else:
+        write_output(text, output)
 
 
 class _Progress:

@@ -303,6 +303,39 @@ def write_atomic(
     return removed
 
 
+def write_report(path: Path, data: bytes) -> None:
+    """Write a report (``--output FILE``) that the user named, wherever it is.
+
+    The file is replaced, never written through: a symlink planted at that name (a pull
+    request can add ``results.sarif -> ~/.bashrc``) becomes a regular file holding the
+    report, and its target is left alone. Raises WriteError.
+    """
+    try:
+        current = os.lstat(path)
+    except FileNotFoundError:
+        current = None
+    except OSError as error:
+        raise _write_error(path, error) from None
+    if current is not None and stat.S_ISDIR(current.st_mode):
+        raise NotRegularFile(path, "the path is a directory and was not written")
+    temporary, descriptor = _create_temporary(path)
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(descriptor, view)
+            view = view[written:]
+        os.close(descriptor)
+        descriptor = -1
+        os.replace(temporary, path)
+    except OSError as error:
+        if descriptor >= 0:
+            with contextlib.suppress(OSError):
+                os.close(descriptor)
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise _write_error(path, error) from None
+
+
 def _create_temporary(real: Path) -> tuple[Path, int]:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     flags |= getattr(os, "O_CLOEXEC", 0)
