@@ -167,3 +167,18 @@ def test_long_digit_runs_that_are_not_integers_are_read() -> None:
     assert values[:2] == ["9" * 5000, "x" + "9" * 5000]
     assert values[2] == math.inf
     assert values[3] == int("9" * 1000)
+
+
+def test_many_duplicate_keys_are_found_in_linear_time() -> None:
+    keys = "".join(f"  k{number}: 1\n" for number in range(100_000))
+    started = time.perf_counter()
+    document = parse("env:\n" + keys + keys)
+    # Generous: this takes about a second; finding each first key by a scan took minutes.
+    assert time.perf_counter() - started < 60
+    assert len(document.duplicates) == 100_000
+    last = document.duplicates[-1]
+    assert (last.key, node_span(last.first).start, node_span(last.second).start) == (
+        "k99999",
+        Point(100_001, 3),
+        Point(200_001, 3),
+    )

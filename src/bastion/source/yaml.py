@@ -234,14 +234,13 @@ def _inspect(root: Node) -> tuple[list[Duplicate], bool]:
             continue
         seen.add(id(node))
         if type(node) is MappingNode:
-            keys: set[str] = set()
+            keys: dict[str, Node] = {}
             for key, value in node.value:
                 if type(key) is ScalarNode:
                     name = key.value
-                    if name in keys and not _is_merge_key(key):
-                        first = next(k for k, _ in node.value if k.value == name)
+                    first = keys.setdefault(name, key)
+                    if first is not key and not _is_merge_key(key):
                         duplicates.append(Duplicate(name, first, key))
-                    keys.add(name)
                 else:
                     stack.append(key)
                 if type(value) is not ScalarNode:
