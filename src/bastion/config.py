@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import os
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,10 @@ from bastion.errors import UsageError
 from bastion.findings import Confidence, Severity, escape_text
 from bastion.rules import RULES_BY_ID
 from bastion.rules.base import OptionValue
+from bastion.source import files
+
+MAX_CONFIG_BYTES = 1024 * 1024
+"""A configuration file larger than this is refused (bastion's own keys fit in a few KiB)."""
 
 Level = TypeVar("Level", Severity, Confidence)
 
@@ -106,9 +111,12 @@ def _has_tool_section(pyproject: Path) -> bool:
         tool = _read_toml(pyproject).get("tool")
     except UsageError:
         try:
-            mentions = b"tool.bastion" in pyproject.read_bytes()
-        except OSError:
+            data = files.read_file(
+                pyproject, Path(os.path.realpath(pyproject)).parent, MAX_CONFIG_BYTES
+            )
+        except files.FileAccessError:
             return False
+        mentions = b"tool.bastion" in data
         if mentions:
             raise
         return False
@@ -118,9 +126,10 @@ def _has_tool_section(pyproject: Path) -> bool:
 def _read_toml(path: Path) -> dict[str, object]:
     shown = escape_text(str(path))
     try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise UsageError(f"cannot read {shown}: {error.strerror}") from None
+        # Bounded and regular files only; the file may lie anywhere (``--config FILE``).
+        data = files.read_file(path, Path(os.path.realpath(path)).parent, MAX_CONFIG_BYTES)
+    except files.FileAccessError as error:
+        raise UsageError(f"cannot read {shown}: {error.reason}") from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:

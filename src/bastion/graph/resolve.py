@@ -168,9 +168,9 @@ def load_roots(target: Path) -> tuple[list[RootFile], Path, list[str]]:
             continue
         display = item.path.resolve().relative_to(checkout.resolve()).as_posix()
         try:
-            data = item.path.read_bytes()
-        except OSError as error:
-            errors.append(f"cannot read {item.display}: {error.strerror}")
+            data = read_file(item.path, checkout.resolve(), MAX_LOCAL_BYTES)
+        except FileAccessError as error:
+            errors.append(f"{item.display}: {error.reason}; skipped")
             continue
         try:
             text = data.decode("utf-8-sig")
