@@ -189,6 +189,43 @@ def test_enterprise_server_without_immutable_releases_is_unknown_with_its_versio
     assert github.counters.by_path["GET /meta"] == 1
 
 
+def test_enterprise_server_organisation_without_immutable_releases_is_unknown(
+    github: GitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    compliant_org(github)
+    github.ghes_version = "3.14.2"
+    outcome = run(capsys, "org", "acme", *BASE, "--select", "mutable-releases")
+    assert outcome.findings() == {
+        ("127.0.0.1/acme", "mutable-releases", "unknown"),
+        (TOOL, "mutable-releases", "unknown"),
+    }
+    assert _messages(outcome)["mutable-releases"].startswith(
+        "cannot tell whether releases are immutable: GitHub Enterprise Server 3.14.2 answered "
+        "404 to "
+    )
+
+
+def test_classic_token_names_any_of_the_accepted_scopes(
+    github: GitHub, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compliant_org(github)
+    monkeypatch.setenv(
+        "GH_TOKEN", github.add_token("ghp_member", {"metadata": "read"}, classic=True)
+    )
+    outcome = run(capsys, "repo", "acme/tool", *BASE, "--select", "sha-pinning-not-required")
+    assert _messages(outcome)["sha-pinning-not-required"] == (
+        "cannot tell whether actions must be pinned: GitHub answered 403 to "
+        "/api/v3/repos/acme/tool/actions/permissions (the endpoint needs the classic scope "
+        "`repo`)"
+    )
+    assert "ghp_member" not in outcome.out + outcome.err
+    error = ApiError(404, "GET", "/orgs/acme/members", "Not Found", scopes="admin:org, read:org")
+    assert Unavailable.from_error(error).reason == (
+        "GitHub answered 404 to /orgs/acme/members (the endpoint needs one of the classic scopes "
+        "`admin:org`, `read:org`)"
+    )
+
+
 def test_a_404_on_a_server_without_a_version_is_still_disabled(
     github: GitHub, capsys: pytest.CaptureFixture[str]
 ) -> None:

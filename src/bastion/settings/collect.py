@@ -336,10 +336,13 @@ def repository_files(
     client: RestClient, owner: str, name: str, base: str, branch: str
 ) -> tuple[Files, Files]:
     """The workflows and the configuration files of the default branch, by path."""
-    try:
-        return _files_by_git(client, owner, name, branch)
-    except GitError:
-        pass  # Git over HTTP refused or unavailable: the contents API can still answer.
+    for attempt in (1, 2):
+        try:
+            return _files_by_git(client, owner, name, branch)
+        except GitError as error:
+            if error.status != 0 or attempt == 2:
+                break  # Git over HTTP refused or unavailable: the contents API can answer.
+            # No HTTP answer at all (a reset connection): once more before falling back.
     workflows = _workflows(client, base, branch)
     return workflows, _configurations(client, base, branch)
 
@@ -508,6 +511,16 @@ def collect_org(client: RestClient, login: str, subject: str, gather: Gather) ->
     state.actions = found["actions"]
     state.workflow_permissions = found["workflow"]
     state.immutable = found["immutable"]
+    if isinstance(state.immutable, Unavailable) and state.immutable.status == 404:
+        version = server_version(client, RulesetCache())
+        if version is not None:
+            state.immutable = Unavailable(
+                f"GitHub Enterprise Server {version} answered 404 to "
+                "settings/immutable-releases: the server may not offer immutable releases, "
+                "or it hides the setting from the token; check the server's release notes",
+                state.immutable.permission,
+                404,
+            )
     state.secrets = found["secrets"]
     state.owners = found["owners"]
     state.two_factor_disabled = found["2fa_disabled"]

@@ -28,7 +28,14 @@ class Unavailable:
         if error.permission:
             needs.append(f"the fine-grained permission {_permissions(error.permission)}")
         if error.scopes:
-            needs.append(f"the classic scope `{error.scopes}`")
+            # X-Accepted-OAuth-Scopes lists the scopes of which any one is accepted.
+            scopes = [scope.strip() for scope in error.scopes.split(",") if scope.strip()]
+            named = ", ".join(f"`{scope}`" for scope in scopes)
+            needs.append(
+                f"the classic scope {named}"
+                if len(scopes) == 1
+                else f"one of the classic scopes {named}"
+            )
         endpoint = error.endpoint.split("?", 1)[0]
         text = f"GitHub answered {error.status} to {endpoint}"
         if error.status in (401, 403, 404) and needs:
