@@ -85,9 +85,10 @@ class UnprotectedDefaultBranch(SettingsRule):
     The effective rules come from `GET /repos/{owner}/{repo}/rules/branches/{branch}` (rules
     of every level, active only), and the bypass actors from each ruleset that provides them.
     Bypass by `OrganizationAdmin`, `RepositoryRole`, `EnterpriseOwner` or `EnterpriseRole`, or in
-    `exempt` mode, defeats the rule. Protection by repository rulesets only is reported with low
-    severity when the owner is an organisation: repository admins can edit those. Classic branch
-    protection alone fails: repository admins can change it.
+    `exempt` mode, defeats the rule. Enterprise and organisation rulesets count alike;
+    protection by repository rulesets only is reported with low severity when the owner is an
+    organisation: repository admins can edit those. Classic branch protection alone fails:
+    repository admins can change it. Ref patterns match as GitHub's do (`*` stops at `/`).
 
     ## Why it matters
     The playbook (R3, R7) forbids force pushes to `main` and requires every change to go through
@@ -167,8 +168,9 @@ class MutableReleaseTags(SettingsRule):
     ## How to fix
     A tag ruleset over `~ALL` tags (or your release pattern) with `update`, `deletion` and
     `required_deployments: ["release"]`: `bastion apply --repo` creates it from
-    `release-tags.json`. At the organisation level, `required_deployments` is not available; use
-    `creation` with the release App as the only bypass actor (`--release-app-id`).
+    `release-tags.json`. `bastion apply --org` puts `required_deployments` in an organisation
+    ruleset of its own (GitHub's API description lists the rule for organisation rulesets), or,
+    with `--release-app-id`, uses `creation` with the release App as the only bypass actor.
     """
 
     id = "mutable-release-tags"
@@ -280,7 +282,9 @@ class MutableReleases(SettingsRule):
 
     Read from `GET /repos/{owner}/{repo}/immutable-releases` (404 means disabled, but only
     when the token can read the repository's administration settings; otherwise the check is
-    unknown) and `GET /orgs/{org}/settings/immutable-releases` (`enforced_repositories`).
+    unknown) and `GET /orgs/{org}/settings/immutable-releases` (`enforced_repositories`). On
+    GitHub Enterprise Server a 404 may mean that the server has no such endpoint: the check is
+    then unknown and names the version `GET /meta` reports.
 
     ## Why it matters
     An immutable release cannot have its assets replaced or its tag moved, and GitHub attests
