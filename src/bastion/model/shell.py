@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from bastion.findings import Span
 from bastion.model.expressions import mask_expressions
-from bastion.model.walk import locate
+from bastion.model.walk import locate, value_span
 from bastion.source.text import LineIndex
 from bastion.source.yaml import ScalarNode
 
@@ -94,6 +94,9 @@ def commands(masked_line: str) -> list[list[str]]:
 def line_span(lines: LineIndex, run: ScalarNode, script: str, line: ScriptLine) -> Span:
     """Where the first physical line of ``line`` is written in the file."""
     text = line.first.strip()
+    if script is run.value:
+        start = line.start + len(line.first) - len(line.first.lstrip())
+        return value_span(lines, run, start, start + len(text))
     return locate(lines, run, text, script.count(text, 0, line.start))
 
 

@@ -24,7 +24,14 @@ from bastion.source.yaml import (
     node_span,
 )
 
-__all__ = ["expression_span", "iter_expressions", "iter_scalars", "locate", "value_offset"]
+__all__ = [
+    "expression_span",
+    "iter_expressions",
+    "iter_scalars",
+    "locate",
+    "value_offset",
+    "value_span",
+]
 
 
 def iter_scalars(node: Node, route: str = "") -> Iterator[tuple[str, ScalarNode]]:
@@ -67,9 +74,14 @@ def expression_span(lines: LineIndex, scalar: ScalarNode, embedded: Embedded) ->
     Falls back to the scalar's own span when the expression is not written verbatim (a
     folded line break or an escape inside it).
     """
-    text = scalar.value[embedded.start : embedded.end]
-    occurrence = bisect.bisect_left(_starts(scalar.value, text), embedded.start)
-    return locate(lines, scalar, text, occurrence)
+    return value_span(lines, scalar, embedded.start, embedded.end)
+
+
+def value_span(lines: LineIndex, node: ScalarNode, start: int, end: int) -> Span:
+    """Where ``node.value[start:end]`` is written; the node's own span when it is not
+    written verbatim."""
+    written = value_offset(lines, node, start, end)
+    return lines.span(written, written + end - start) if written >= 0 else node_span(node)
 
 
 @functools.lru_cache(maxsize=256)
@@ -87,9 +99,44 @@ def _starts(value: str, needle: str) -> list[int]:
 def value_offset(lines: LineIndex, node: ScalarNode, start: int, end: int) -> int:
     """The file offset where ``node.value[start:end]`` is written, or -1 when it is not
     written verbatim (folded, escaped, or broken over indented lines)."""
+    written = _literal_offset(lines, node, start, end)
+    if written >= 0:
+        return written
     needle = node.value[start:end]
     occurrence = bisect.bisect_left(_starts(node.value, needle), start)
     return lines.occurrence(node.start_mark.index, node.end_mark.index, needle, occurrence)
+
+
+def _literal_offset(lines: LineIndex, node: ScalarNode, start: int, end: int) -> int:
+    """For a literal block scalar (``run: |``), where ``value[start:end]`` is written,
+    computed from its line and column: the value's lines are the file's lines after the
+    header, less a fixed indentation. -1 for other scalars, for a piece that spans lines,
+    or when the file's text there is not the piece."""
+    piece = node.value[start:end]
+    if node.style != "|" or "\n" in piece:
+        return -1
+    value_lines = _block_lines(node.value)
+    if value_lines is None:
+        return -1
+    first_line = node.start_mark.line + 2  # the line after the header, 1-based
+    blank = len(node.value) - len(node.value.lstrip("\n"))  # leading empty lines
+    sample = value_lines.line_text(blank + 1)
+    raw = lines.line_text(first_line + blank)
+    indent = (len(raw) - len(raw.lstrip(" "))) - (len(sample) - len(sample.lstrip(" ")))
+    point = value_lines.point(start)
+    written = lines.offset(first_line + point.line - 1, indent + point.column)
+    if indent < 0 or written < 0 or lines.text[written : written + len(piece)] != piece:
+        return -1
+    return written
+
+
+@functools.lru_cache(maxsize=64)
+def _block_lines(value: str) -> LineIndex | None:
+    """The lines of a block scalar's value; None when it holds a line break other than
+    ``\n`` (its lines might not be the file's)."""
+    if "\r" in value or "\x85" in value or "\u2028" in value or "\u2029" in value:
+        return None
+    return LineIndex(value)
 
 
 def locate(lines: LineIndex, node: Node, needle: str, occurrence: int = 0) -> Span:

@@ -41,6 +41,12 @@ class LineIndex:
         line = bisect.bisect_right(self._starts, offset) - 1
         return Point(line + 1, offset - self._starts[line] + 1)
 
+    def offset(self, line: int, column: int) -> int:
+        """The character offset of a 1-based line and column (-1 past the last line)."""
+        if not 1 <= line <= len(self._starts):
+            return -1
+        return self._starts[line - 1] + column - 1
+
     def span(self, start: int, end: int) -> Span:
         return Span(self.point(start), self.point(end))
 
