@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
+from bastion import knowledge
 from bastion.findings import Finding
 from bastion.fix.base import Fix, Fixer, NoFix, Target, set_input
 from bastion.fix.edits import Edit
 from bastion.fix.yaml_edit import content_end, remove_entry
 from bastion.model.workflow import Fields, Step
-from bastion.rules.release_cache import CACHE_ACTIONS
 from bastion.source.yaml import MappingNode
 
 OFF_VALUES = {
@@ -42,7 +42,8 @@ class ReleaseCache(Fixer):
         if step is None or step.uses is None:
             return NoFix("the caching step was not found")
         slug = step.uses.slug.lower()
-        if slug in CACHE_ACTIONS:
+        info = knowledge.lookup(step.uses)
+        if info is not None and any(use.when == "always" for use in info.cache):
             return NoFix(
                 f"`{step.uses.slug}` exists to use the cache: remove the step (and whatever "
                 "depends on it) by hand"

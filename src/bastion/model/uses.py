@@ -1,7 +1,17 @@
-"""The target of a ``uses:``: a local action, a Docker image, or a repository at a ref."""
+"""The target of a ``uses:``: a local action, a Docker image, or a repository at a ref.
+
+A repository target is kept in one canonical form, so that every spelling GitHub runs the
+same way names the same action: the runner downloads ``owner/repo`` at the ref and joins
+the path to the folder it unpacked it into (a path join), so empty segments, ``.`` and
+``..`` inside the repository do not change which action runs
+(``actions/checkout////@v4``, ``actions/cache/save/../save@v4``), and owner and
+repository names are case-insensitive on GitHub. ``slug`` keeps the case written (for
+messages); ``name`` is lower case (for comparisons).
+"""
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -34,6 +44,11 @@ class Uses:
         return f"{base}/{self.path}" if self.path else base
 
     @property
+    def name(self) -> str:
+        """The canonical name: ``owner/repo[/path]`` in lower case (compare with this)."""
+        return self.slug.lower()
+
+    @property
     def is_sha_pinned(self) -> bool:
         return self.ref is not None and _FULL_SHA.fullmatch(self.ref) is not None
 
@@ -43,7 +58,7 @@ class Uses:
 
     def is_action(self, slug: str) -> bool:
         """Whether this names the action ``slug`` (case-insensitive, any ref)."""
-        return self.kind is UsesKind.REPOSITORY and self.slug.lower() == slug
+        return self.kind is UsesKind.REPOSITORY and self.name == slug
 
 
 def parse_uses(text: str) -> Uses:
@@ -55,7 +70,20 @@ def parse_uses(text: str) -> Uses:
     name, at, ref = text.partition("@")
     owner, _, rest = name.partition("/")
     repo, _, path = rest.partition("/")
-    return Uses(text, UsesKind.REPOSITORY, owner, repo, path, ref if at else None)
+    return Uses(text, UsesKind.REPOSITORY, owner, repo, canonical_path(path), ref if at else None)
+
+
+def canonical_path(path: str) -> str:
+    """``path`` inside the repository with empty segments, ``.`` and ``..`` resolved; a path
+    that climbs out of the repository is kept as written (GitHub refuses it)."""
+    if not path or ("//" not in path and "." not in path and not path.endswith("/")):
+        return path
+    joined = posixpath.normpath(path.strip("/") or ".")
+    if joined == ".":
+        return ""
+    if joined == ".." or joined.startswith("../"):
+        return path
+    return joined
 
 
 def image_is_digest_pinned(image: str) -> bool:

@@ -1,43 +1,33 @@
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
+from bastion import knowledge
 from bastion.findings import Area, Confidence, Severity
 from bastion.graph.gaps import Context, Gap, input_defaults, with_inputs
 from bastion.graph.model import Node
-from bastion.model.workflow import Action, Step, Workflow
+from bastion.model.workflow import Action, Fields, Step, Workflow
 from bastion.rules.base import Hit, Rule, gap_of
 from bastion.rules.release import release_jobs
+from bastion.source.yaml import MappingNode
 
-CACHE_ACTIONS = frozenset(
-    {
-        "actions/cache", "actions/cache/restore", "actions/cache/save", "swatinem/rust-cache",
-        "hendrikmuhs/ccache-action", "determinatesystems/magic-nix-cache-action",
-        "nix-community/cache-nix-action",
-    }
-)  # fmt: skip
-"""Actions whose whole purpose is to save or restore the Actions cache."""
-CACHE_INPUTS = {
-    "actions/setup-python": "cache",
-    "actions/setup-node": "cache",
-    "actions/setup-java": "cache",
-    "actions/setup-dotnet": "cache",
-    "ruby/setup-ruby": "bundler-cache",
-}
-"""Setup actions that cache only when an input asks for it."""
-_MAJOR = re.compile(r"v(\d+)")
 _FALSE = ("false", "")
+_CONFIDENCE = {"medium": Confidence.MEDIUM, "low": Confidence.LOW}
+
+
+def _events(workflow: Workflow) -> frozenset[str]:
+    """The workflow's triggers, a push of tags only as ``tag-push``."""
+    found: set[str] = set()
+    for trigger in workflow.triggers:
+        config = trigger.config
+        fields = Fields(config) if isinstance(config, MappingNode) else None
+        tags_only = fields is not None and "tags" in fields and "branches" not in fields
+        found.add("tag-push" if trigger.event == "push" and tags_only else trigger.event)
+    return frozenset(found)
 
 
 def _off(text: str) -> bool:
     return text.strip().lower() in _FALSE
-
-
-def _major(step: Step) -> int | None:
-    ref = step.uses.ref if step.uses else None
-    match = _MAJOR.match(ref or "")
-    return int(match.group(1)) if match else None
 
 
 class ReleaseCache(Rule):
@@ -114,9 +104,11 @@ class ReleaseCache(Rule):
     area = Area.RELEASE
 
     def check_workflow(self, workflow: Workflow) -> Iterator[Hit]:
+        events = _events(workflow)
         for release in release_jobs(workflow):
             for step in release.job.steps:
-                yield from self._step(step, f"job `{release.job.job_id}` {release.why}")
+                context = f"job `{release.job.job_id}` {release.why}"
+                yield from self._step(step, context, workflow.document.text, events)
 
     def check_node(self, node: Node, context: Context) -> Iterator[Gap]:
         """In the graph: the steps of a called action or workflow, run by a release job."""
@@ -132,92 +124,84 @@ class ReleaseCache(Rule):
         values = {**input_defaults(view), **context.inputs}
         for step in steps:
             # `cache: ${{ inputs.cache }}` is judged on what the caller passes, or the default.
-            for hit in self._step(with_inputs(step, values), where):
+            for hit in self._step(with_inputs(step, values), where, view.document.text):
                 yield gap_of(hit, node.metadata)
 
-    def _step(self, step: Step, context: str) -> Iterator[Hit]:
+    def _step(
+        self, step: Step, context: str, text: str, events: frozenset[str] = frozenset()
+    ) -> Iterator[Hit]:
+        """The cache ``step`` uses (``text`` is its file; ``events``, what starts the job)."""
         uses, uses_node = step.uses, step.uses_node
-        if uses is None or uses_node is None:
+        info = knowledge.lookup(uses)
+        if uses is None or uses_node is None or info is None or not info.cache:
             return
-        slug = uses.slug.lower()
         tail = (
             "a cache entry written by any other job on the repository can poison what it "
             "builds and publishes; build releases without a cache"
         )
-        if slug in CACHE_ACTIONS:
-            yield Hit(
-                f"{context} and restores or saves the Actions cache with `{uses.slug}`: {tail}",
-                uses_node,
-                f"{step.route}/uses",
-            )
-            return
-        name = CACHE_INPUTS.get(slug)
-        if name is not None:
-            value = step.input(name)
-            if value is None or _off(value.value):
+        major = knowledge.major_version(uses, text, uses_node.end_mark.index)
+        for use in info.cache_uses(major):
+            confidence = _CONFIDENCE[use.confidence] if use.confidence != "high" else None
+            if major is None and use.versions.low > 0 and confidence is None:
+                confidence = Confidence.MEDIUM  # the version is not known here
+            if use.when == "always":
+                yield Hit(
+                    f"{context} and restores or saves the Actions cache with `{uses.slug}`: {tail}",
+                    uses_node,
+                    f"{step.route}/uses",
+                    confidence=confidence,
+                )
                 return
-            explicit = value.value.strip().lower() == "true" or "${{" in value.value
-            if slug == "ruby/setup-ruby" and not explicit:
+            value = step.input(use.input)
+            name = value_name = use.input
+            if value is not None:
+                value_name = next(
+                    (e.key.value for e in step.with_ or () if e.key.value.lower() == name), name
+                )
+            expression = value is not None and "${{" in value.value
+            if use.when in ("set", "true", "contains"):
+                if value is None or (not expression and _off(value.value)):
+                    continue
+                text = value.value.strip()
+                if use.when == "true" and not expression and text.lower() != "true":
+                    continue
+                if use.when == "contains":
+                    if use.value not in value.value.replace(" ", ""):
+                        continue
+                    yield Hit(
+                        f"{context} and builds with the Actions cache (`{value_name}: "
+                        f"{use.value}`): {tail}; remove `{value_name}`",
+                        value,
+                        f"{step.route}/with/{value_name}",
+                    )
+                    continue
+                yield Hit(
+                    f"{context} and caches with `{uses.slug}` (`{value_name}: {text}`): "
+                    f"{tail}; remove the `{value_name}` input",
+                    value,
+                    f"{step.route}/with/{value_name}",
+                    confidence=Confidence.LOW if expression else None,
+                )
                 return
+            # Caches by default, unless the input turns it off.
+            off = use.off[0] if use.off else "false"
+            if value is not None and not expression:
+                setting = value.value.strip().lower()
+                if setting in use.off:
+                    continue
+                if setting not in use.auto:
+                    confidence = None
+            if expression:
+                confidence = Confidence.LOW
+            by_default = value is None or value.value.strip().lower() in use.auto
+            if by_default and major is not None and events and events <= set(use.skipped_on):
+                continue  # the action's own default leaves the cache alone on these events
+            note = f" ({use.note})" if use.note else ""
             yield Hit(
-                f"{context} and caches with `{uses.slug}` (`{name}: {value.value.strip()}`): "
-                f"{tail}; remove the `{name}` input",
-                value,
-                f"{step.route}/with/{name}",
-                confidence=Confidence.LOW if "${{" in value.value else None,
-            )
-            return
-        default = self._default_on(step, slug)
-        if default is not None:
-            name, confidence = default
-            value = step.input(name)
-            node = value if value is not None else uses_node
-            route = f"{step.route}/with/{name}" if value is not None else f"{step.route}/uses"
-            off = "true" if name == "cache-disabled" else "false"
-            yield Hit(
-                f"{context} and caches with `{uses.slug}`, which caches unless "
-                f"`{name}: {off}`: {tail}; set `{name}: {off}`",
-                node,
-                route,
+                f"{context} and caches with `{uses.slug}`, which caches{note} unless "
+                f"`{value_name}: {off}`: {tail}; set `{value_name}: {off}`",
+                value if value is not None else uses_node,
+                f"{step.route}/with/{value_name}" if value is not None else f"{step.route}/uses",
                 confidence=confidence,
             )
             return
-        if slug in ("docker/build-push-action", "docker/bake-action"):
-            for name in ("cache-from", "cache-to"):
-                value = step.input(name)
-                if value is not None and "type=gha" in value.value.replace(" ", ""):
-                    yield Hit(
-                        f"{context} and builds with the Actions cache (`{name}: type=gha`): "
-                        f"{tail}; remove `{name}`",
-                        value,
-                        f"{step.route}/with/{name}",
-                    )
-
-    @staticmethod
-    def _default_on(step: Step, slug: str) -> tuple[str, Confidence | None] | None:
-        """For actions that cache by default: the input that turns it off, and confidence."""
-        if slug == "actions/setup-go":
-            value = step.input("cache")
-            if value is not None:
-                if "${{" in value.value:
-                    return "cache", Confidence.LOW
-                return None if _off(value.value) else ("cache", None)
-            major = _major(step)
-            if major is None:
-                return "cache", Confidence.MEDIUM
-            return ("cache", None) if major >= 4 else None
-        if slug == "astral-sh/setup-uv":
-            value = step.input("enable-cache")
-            if value is None or value.value.strip().lower() == "auto":
-                return "enable-cache", Confidence.MEDIUM
-            if "${{" in value.value:
-                return "enable-cache", Confidence.LOW
-            return None if _off(value.value) else ("enable-cache", None)
-        if slug in ("gradle/actions/setup-gradle", "gradle/gradle-build-action"):
-            value = step.input("cache-disabled")
-            if value is None:
-                return "cache-disabled", None
-            if "${{" in value.value:
-                return "cache-disabled", Confidence.LOW
-            return None if value.value.strip().lower() == "true" else ("cache-disabled", None)
-        return None
