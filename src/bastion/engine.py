@@ -17,6 +17,7 @@ from bastion.config import Config
 from bastion.findings import Finding, Point, Span
 from bastion.inputs import PACKAGE_JSON, Input, Kind
 from bastion.model import lockfile as lockfiles
+from bastion.model import triggers
 from bastion.model.updaters import (
     ConfigProblem,
     Dependabot,
@@ -168,6 +169,8 @@ class Checker:
             if isinstance(model, Workflow):
                 workflow = model
                 workflow.lock = self._lock_for(item)
+                if workflow.has_trigger("workflow_run"):
+                    workflow.siblings = _siblings_of(item)
                 self._run_rules(result, path, lambda rule: rule.check_workflow(workflow))
             else:
                 action = model
@@ -226,10 +229,13 @@ class Checker:
     ) -> None:
         for rule in self.rules:
             try:
-                for hit in check(rule):
-                    result.findings.append(_finding(rule, hit, path))
+                found = [_finding(rule, hit, path) for hit in check(rule)]
             except Exception:
                 result.errors.append(_internal_error(rule, path))
+                continue
+            # A YAML anchor's alias shows a rule the same node twice: one finding per place.
+            unique = {(f.rule, f.span, f.message): f for f in reversed(found)}
+            result.findings.extend(reversed(unique.values()))
 
     def check_repository(
         self, repository: Repository, read: Callable[[str], str | None]
@@ -522,6 +528,14 @@ def _read_text(item: Input | None) -> str | None:
         return data.decode("utf-8").removeprefix("\ufeff") if data is not None else None
     except (FileAccessError, UnicodeDecodeError):
         return None
+
+
+def _siblings_of(item: Input) -> dict[str, triggers.Sibling] | None:
+    """The workflows beside a workflow of ``.github/workflows``, by name (what a
+    ``workflow_run`` trigger names); None for a file elsewhere or given as text."""
+    if item.path is None or item.path.parent.name != "workflows":
+        return None
+    return triggers.sibling_workflows(item.path.parent, item.boundary)
 
 
 def _start_methods() -> list[str]:

@@ -8,13 +8,14 @@ on; whatever GitHub would refuse is recorded in ``problems`` and reported as
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
 from bastion.findings import Point, Span
 from bastion.model.expressions import ExpressionError, first_embedding_error, parse_expression
 from bastion.model.lockfile import WorkflowLock
+from bastion.model.triggers import CACHE_MODES, Sibling
 from bastion.model.uses import Uses, parse_uses
 from bastion.model.walk import iter_scalars, value_offset
 from bastion.source.text import LineIndex
@@ -29,13 +30,17 @@ from bastion.source.yaml import (
 )
 
 WORKFLOW_KEYS = frozenset(
-    {"name", "run-name", "on", "permissions", "env", "defaults", "concurrency", "jobs"}
-)
+    {
+        "name", "run-name", "on", "permissions", "env", "defaults", "concurrency", "jobs",
+        "cache-mode",
+    }
+)  # fmt: skip
 JOB_KEYS = frozenset(
     {
         "name", "needs", "permissions", "if", "runs-on", "environment", "concurrency",
         "outputs", "env", "defaults", "steps", "timeout-minutes", "strategy",
         "continue-on-error", "container", "services", "uses", "with", "secrets", "snapshot",
+        "cache-mode",
     }
 )  # fmt: skip
 STEP_KEYS = frozenset(
@@ -198,6 +203,9 @@ class Workflow:
     lock: WorkflowLock | None = None
     """The repository's lockfile entry for this workflow, when it is listed there (set by
     the engine)."""
+    siblings: Mapping[str, Sibling] | None = None
+    """The workflows of the same ``.github/workflows``, by lowercase name, when the engine
+    looked them up (a workflow with a ``workflow_run`` trigger); None when not known."""
     _analyses: dict[Callable[[Workflow], object], object] = field(default_factory=dict)
 
     def has_trigger(self, *events: str) -> bool:
@@ -265,6 +273,18 @@ class _Builder:
                 point = _value_point(lines, condition, 0, error.offset)
                 message = f"invalid expression in `if`: {error.message}"
                 self.problems.append(Problem(message, condition, Span(point, point)))
+
+    def cache_modes(self, owners: list[Fields]) -> None:
+        """A problem for each ``cache-mode:`` (workflow or job, 2026-09) that is not one of
+        GitHub's modes."""
+        for fields in owners:
+            value = fields.get("cache-mode")
+            if value is None:
+                continue
+            text = value.value if isinstance(value, ScalarNode) else None
+            if text is None or (text not in CACHE_MODES and "${{" not in text):
+                allowed = ", ".join(CACHE_MODES)
+                self.problem(f"'cache-mode' must be one of {allowed}", value)
 
     def unknown_keys(self, fields: Fields, allowed: frozenset[str], what: str) -> None:
         for entry in fields:
@@ -403,6 +423,7 @@ def build_workflow(path: str, document: Document, lines: LineIndex | None = None
     builder.expressions(document, lines)
     owners = [job.fields for job in jobs] + [step.fields for job in jobs for step in job.steps]
     builder.conditions(owners, lines)
+    builder.cache_modes([fields, *(job.fields for job in jobs)])
     return Workflow(path, document, lines, fields, triggers, jobs, builder.problems)
 
 

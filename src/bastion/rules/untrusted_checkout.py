@@ -6,18 +6,13 @@ from dataclasses import dataclass
 
 from bastion.findings import Confidence, Severity
 from bastion.model.expressions import (
-    Binary,
-    Call,
     Embedded,
-    Expr,
     ExpressionError,
-    Literal,
-    context_path,
     find_expressions,
     mask_expressions,
     parse_expression,
-    walk,
 )
+from bastion.model.guards import Guards, Reach, Reachability, privileged_events
 from bastion.model.shell import Command, command_words, simple_commands
 from bastion.model.walk import iter_scalars, locate
 from bastion.model.workflow import Job, Step, Workflow
@@ -33,11 +28,10 @@ from bastion.rules.taint import (
     names_pr_head_repository,
     names_pr_number,
     pr_ref_literal,
-    privileged_events,
     string_literals,
     value_flows,
 )
-from bastion.source.yaml import ScalarNode, SequenceNode
+from bastion.source.yaml import ScalarNode
 
 MAX_DEPTH = 6
 """How many hops (env variable, step output, job output) a value is followed through."""
@@ -313,71 +307,43 @@ def _assigns(line: str, word: str, *, shell: bool) -> bool:
     )
 
 
-# --- Conditions ------------------------------------------------------------------------------
+# --- Who reaches a step, and what checkout refuses --------------------------------------------
 
-_MERGED = ("github", "event", "pull_request", "merged")
-_UNCONDITIONAL_CALLS = frozenset({"always", "failure", "cancelled"})
-"""Status functions that let a job run when a job it needs did not succeed or was skipped."""
+_REFUSING_EVENTS = frozenset({"pull_request_target", "workflow_run"})
+"""The events under which actions/checkout refuses a fork's pull request code (v7, and the
+`v6` and `v5` tags since July 2026) unless ``allow-unsafe-pr-checkout: true``."""
+_VERSION = re.compile(r"v?(\d+)(?:\.(\d+))?(?:\.\d+)?$")
+_COMMENT_VERSION = re.compile(r"#\s*(?:pin@|tag=)?(v?\d+(?:\.\d+){0,2})\b")
 
 
-def _condition(text: str | None) -> Expr | None:
-    """An ``if:`` condition parsed, whether or not it is wrapped in ``${{ }}``."""
-    if not text or not text.strip():
+def checkout_version(step: Step, workflow: Workflow) -> str | None:
+    """The version of an actions/checkout step: its ref, or the ``# vX`` comment of a SHA."""
+    uses, node = step.uses, step.uses_node
+    if uses is None or node is None or uses.ref is None:
         return None
-    source = text.strip()
-    embedded = find_expressions(source)
-    if embedded:
-        if len(embedded) > 1 or embedded[0].start != 0 or embedded[0].end != len(source):
-            return None  # text around an expression: a non-empty string, always true
-        source = embedded[0].source
-    try:
-        return parse_expression(source)
-    except ExpressionError:
-        return None
+    if not uses.is_sha_pinned:
+        return uses.ref
+    line = workflow.lines.line_text(node.end_mark.line + 1)
+    found = _COMMENT_VERSION.search(line[node.end_mark.column :])
+    return found.group(1) if found else None
 
 
-def _requires_merge(text: str | None) -> bool:
-    """Whether an ``if:`` only holds once the pull request is merged."""
-    expr = _condition(text)
-    stack = [expr] if expr is not None else []
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Binary) and node.op == "&&":
-            stack.extend((node.left, node.right))
-            continue
-        if isinstance(node, Binary) and node.op == "==":
-            sides = (node.left, node.right)
-            others = [side for side in sides if not isinstance(side, Literal)]
-            if len(others) == 1 and any(
-                isinstance(side, Literal) and side.value is True for side in sides
-            ):
-                node = others[0]
-        path = context_path(node)
-        if path is not None and path.parts == _MERGED:
-            return True
-    return False
-
-
-def _after_merge(job: Job, jobs: dict[str, Job], seen: set[str]) -> bool:
-    """Whether ``job`` only runs for a merged pull request (itself or through ``needs``)."""
-    seen.add(job.job_id)
-    text = job.fields.text("if")
-    if _requires_merge(text):
-        return True
-    expr = _condition(text)
-    if expr is not None and any(
-        isinstance(node, Call) and node.lower_name in _UNCONDITIONAL_CALLS for node in walk(expr)
-    ):
+def refuses_fork_code(version: str | None) -> bool:
+    """Whether this checkout version refuses a fork's code under `pull_request_target` and
+    `workflow_run`: v7 and later, v6.1 and later, and the moving `v6` and `v5` tags."""
+    found = _VERSION.match(version or "")
+    if found is None:
         return False
-    needs = job.fields.get("needs")
-    names: list[str] = []
-    if isinstance(needs, ScalarNode):
-        names = [needs.value]
-    elif isinstance(needs, SequenceNode):
-        names = [item.value for item in needs.value if isinstance(item, ScalarNode)]
-    return any(
-        _after_merge(jobs[name], jobs, seen) for name in names if name in jobs and name not in seen
-    )
+    major, minor = int(found.group(1)), found.group(2)
+    if major >= 7:
+        return True
+    if minor is None:
+        return major in (5, 6) and "." not in (version or "")
+    return major == 6 and int(minor) >= 1
+
+
+def _is_true(node: ScalarNode | None) -> bool:
+    return node is not None and node.value.strip().lower() == "true"
 
 
 def _fetches_code(words: list[str]) -> str | None:
@@ -395,6 +361,18 @@ def _fetches_code(words: list[str]) -> str | None:
         elif not part.startswith("-"):
             return f"git {part}" if part in _GIT_SUBCOMMANDS else None
     return None
+
+
+def _gated(hits: Iterator[Hit], reach: Reachability) -> Iterator[Hit]:
+    """``hits`` as they are when an outsider reaches the step; one confidence level lower,
+    with the reason, when only a maintainer's action does."""
+    for hit in hits:
+        if reach.reach is Reach.OUTSIDER:
+            yield hit
+            continue
+        confidence = Confidence(max(Confidence.LOW, (hit.confidence or Confidence.HIGH) - 1))
+        message = f"{hit.message} (the step runs only after {reach.why})"
+        yield Hit(message, hit.node, hit.route, hit.severity, confidence, hit.span)
 
 
 class UntrustedCheckout(Rule):
@@ -465,22 +443,37 @@ class UntrustedCheckout(Rule):
         resolver = _Resolver(workflow)
         named = [f"`{event}`" for event in events]
         trigger = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
-        jobs = {job.job_id: job for job in workflow.jobs}
+        guards = Guards(workflow, events)
+        refusing = set(events) <= _REFUSING_EVENTS
         for job in workflow.jobs:
-            if _after_merge(job, jobs, set()):
-                continue  # a merged pull request's code is the base repository's code
-            yield from self._call(resolver, job, trigger=trigger)
+            reach = guards.job(job)
+            if reach.reach is Reach.NOBODY:
+                continue
+            yield from _gated(self._call(resolver, job, trigger=trigger), reach)
             for position, step in enumerate(job.steps):
-                scope = Scope(job, job.steps, position)
-                if _requires_merge(step.fields.text("if")):
+                reach = guards.step(job, step)
+                if reach.reach is Reach.NOBODY:
                     continue
+                scope = Scope(job, job.steps, position)
                 if step.uses is not None and step.uses.is_action("actions/checkout"):
-                    yield from self._checkout(resolver, job, step, scope, trigger=trigger)
+                    found = self._checkout(
+                        resolver, job, step, scope, trigger=trigger, refusing=refusing
+                    )
                 elif step.run is not None:
-                    yield from self._script(resolver, job, step, scope, trigger=trigger)
+                    found = self._script(resolver, job, step, scope, trigger=trigger)
+                else:
+                    continue
+                yield from _gated(found, reach)
 
     def _checkout(
-        self, resolver: _Resolver, job: Job, step: Step, scope: Scope, *, trigger: str
+        self,
+        resolver: _Resolver,
+        job: Job,
+        step: Step,
+        scope: Scope,
+        *,
+        trigger: str,
+        refusing: bool,
     ) -> Iterator[Hit]:
         found: list[tuple[str, ScalarNode, Verdict]] = []
         for name in ("ref", "repository"):
@@ -491,17 +484,42 @@ class UntrustedCheckout(Rule):
             verdict = _best(resolver.verdicts(value.value, scope), *wanted)
             if verdict is not None:
                 found.append((name, value, verdict))
+        unsafe = step.input("allow-unsafe-pr-checkout")
+        if _is_true(unsafe) and unsafe is not None:
+            what = ""
+            if found:
+                name, _, verdict = max(found, key=lambda item: item[2].confidence)
+                what = f" (`{name}:` is {verdict.why})"
+            yield Hit(
+                f"job `{job.job_id}` sets `allow-unsafe-pr-checkout: true`, which tells "
+                f"actions/checkout to check out a fork's pull request code{what} in a workflow "
+                f"run by {trigger}, with the base repository's token and secrets: this is the "
+                "step the attack needs. Test pull requests in a `pull_request` workflow instead",
+                unsafe,
+                f"{step.route}/with/allow-unsafe-pr-checkout",
+                confidence=Confidence.HIGH,
+            )
+            return
         if not found:
             return
         name, node, verdict = max(found, key=lambda item: item[2].confidence)
+        confidence, refused = verdict.confidence, ""
+        version = checkout_version(step, resolver.workflow)
+        if refusing and refuses_fork_code(version):
+            confidence = Confidence.LOW
+            refused = (
+                f"; actions/checkout {version} refuses a fork's code here unless "
+                "`allow-unsafe-pr-checkout: true`, so only pull requests from the repository's "
+                "own branches are checked out today"
+            )
         yield Hit(
             f"job `{job.job_id}` checks out pull request code (`{name}:` is {verdict.why}) "
             f"in a workflow run by {trigger}, with the base repository's token and secrets; "
-            "anything that runs from that checkout can use them. Test pull requests in a "
-            "`pull_request` workflow instead",
+            f"anything that runs from that checkout can use them{refused}. Test pull requests "
+            "in a `pull_request` workflow instead",
             node,
             f"{step.route}/with/{name}",
-            confidence=verdict.confidence,
+            confidence=confidence,
         )
 
     def _call(self, resolver: _Resolver, job: Job, *, trigger: str) -> Iterator[Hit]:
