@@ -264,6 +264,7 @@ def test_archived_repository_apply_says_so_and_writes_nothing(
     ) in outcome.out
     assert "would change" not in outcome.out
     assert "applied" not in outcome.out
+    assert TOKEN not in outcome.out + outcome.err
 
 
 def test_disabled_repository_is_skipped_with_a_note(
@@ -314,6 +315,7 @@ def test_apply_on_a_renamed_repository_writes_to_its_current_name(
     audit = run(capsys, "repo", "acme/tool", *BASE)
     assert "acme/tool is now acme/tool-next" in audit.err
     assert audit.findings() == set()
+    assert TOKEN not in outcome.out + outcome.err + audit.out + audit.err
 
 
 # 7. Messages -------------------------------------------------------------------------------
