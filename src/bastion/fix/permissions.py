@@ -1,11 +1,10 @@
 """What a job's ``GITHUB_TOKEN`` needs, from the actions it uses and the commands it runs.
 
-The table is deliberately small and explicit: an action it does not know, and a script
-given the token that runs no command it knows, make the job's needs *unknown*, never
-guessed; the fix then keeps what the job had. docs/fixes.md shows the same table; a test
-keeps the two in step. Each entry comes from the action's own ``action.yml`` (the copies in
-the shared corpus, ``corpus/actions/OWNER__REPO/COMMIT/action.yml``, are named in the
-comments) or its documentation.
+What each action needs is in the knowledge base (src/bastion/knowledge/actions.toml, with
+the source of every entry); the commands are here. The table is deliberately small and
+explicit: an action it does not know, and a script given the token that runs no command it
+knows, make the job's needs *unknown*, never guessed; the fix then keeps what the job had.
+docs/fixes.md shows the same table; a test keeps the two in step.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bastion import knowledge
 from bastion.model.workflow import Job, Step, Workflow
 from bastion.source.yaml import Node
 
@@ -31,118 +31,24 @@ def _scopes(text: str) -> Scopes:
 
 
 ACTIONS: dict[str, Scopes] = {
-    slug: _scopes(scopes)
-    for slug, scopes in {
-        "actions/checkout": "contents: read",
-        "actions/attest-build-provenance": "id-token: write, attestations: write",
-        "actions/attest-sbom": "id-token: write, attestations: write",
-        "actions/attest": "id-token: write, attestations: write",
-        "actions/configure-pages": "pages: read",
-        "actions/deploy-pages": "pages: write, id-token: write",
-        "actions/labeler": "contents: read, pull-requests: write",
-        "actions/stale": "actions: write, issues: write, pull-requests: write",
-        "actions/first-interaction": "issues: write, pull-requests: write",
-        "actions/delete-package-versions": "packages: write",
-        "github/codeql-action/analyze": "security-events: write, actions: read, contents: read",
-        "github/codeql-action/upload-sarif": (
-            "security-events: write, actions: read, contents: read"
-        ),
-        "softprops/action-gh-release": "contents: write",
-        "ncipollo/release-action": "contents: write",
-        "googleapis/release-please-action": (
-            "contents: write, pull-requests: write, issues: write"
-        ),
-        "google-github-actions/release-please-action": (
-            "contents: write, pull-requests: write, issues: write"
-        ),
-        "release-drafter/release-drafter": "contents: write, pull-requests: write",
-        "peter-evans/create-pull-request": "contents: write, pull-requests: write",
-        "peter-evans/create-or-update-comment": "issues: write, pull-requests: write",
-        "peter-evans/find-comment": "issues: read, pull-requests: read",
-        "marocchino/sticky-pull-request-comment": "pull-requests: write",
-        "thollander/actions-comment-pull-request": "pull-requests: write",
-        "stefanzweifel/git-auto-commit-action": "contents: write",
-        "endbug/add-and-commit": "contents: write",
-        "ad-m/github-push-action": "contents: write",
-        "jamesives/github-pages-deploy-action": "contents: write",
-        "amannn/action-semantic-pull-request": "pull-requests: read",
-        "dependabot/fetch-metadata": "pull-requests: read",
-        "tj-actions/changed-files": "pull-requests: read",
-        "dorny/paths-filter": "pull-requests: read",
-        "enricomi/publish-unit-test-result-action": "checks: write, pull-requests: write",
-        "dorny/test-reporter": "checks: write, actions: read",
-        "mikepenz/action-junit-report": "checks: write",
-        "rust-lang/crates-io-auth-action": "id-token: write",
-        # dessant__lock-threads/be8aa5be…/action.yml: locks issues, pull requests and
-        # discussions with `github-token` (default: the job's token).
-        "dessant/lock-threads": "issues: write, pull-requests: write, discussions: write",
-        # actions__publish-immutable-action/4bc8754f…/action.yml: publishes the action as an
-        # OCI package with the job's token, signed through the job's OIDC token.
-        "actions/publish-immutable-action": "contents: read, packages: write, id-token: write",
-    }.items()
+    name: dict(info.permissions)
+    for name, info in knowledge.entries().items()
+    if info.permissions and not info.permissions_when
 }
-"""Actions whose needs do not depend on their inputs: slug (lower case) -> scopes."""
+"""Actions whose needs do not depend on their inputs: canonical name -> scopes (the
+``permissions`` of the knowledge base, src/bastion/knowledge/actions.toml)."""
 
 CONDITIONAL_ACTIONS = {
-    "pypa/gh-action-pypi-publish": "id-token: write, unless a `password` input is given",
-    "docker/login-action": "packages: write, when the `password` is the GITHUB_TOKEN",
-    "aws-actions/configure-aws-credentials": (
-        "id-token: write, with `role-to-assume` and no `aws-access-key-id`"
-    ),
-    "google-github-actions/auth": "id-token: write, with `workload_identity_provider`",
-    "azure/login": "id-token: write, with `client-id` and no `creds`",
-    "codecov/codecov-action": "id-token: write, with `use_oidc` (`true` or an expression)",
-    "actions/download-artifact": "actions: read, with `github-token` (another run's artifacts)",
-    "peaceiris/actions-gh-pages": "contents: write, unless a `deploy_key` input is given",
-    "actions/dependency-review-action": (
-        "contents: read; also pull-requests: write with `comment-summary-in-pr`"
-    ),
-    "zizmorcore/zizmor-action": (
-        "security-events: write, unless `advanced-security: false` (it uploads SARIF)"
-    ),
-    "ossf/scorecard-action": "id-token: write, with `publish_results: true`",
-    "golangci/golangci-lint-action": "pull-requests: read, with `only-new-issues: true`",
-    "gradle/actions/setup-gradle": (
-        "contents: write, when `dependency-graph` submits (`generate-and-submit`, …)"
-    ),
-    "pyo3/maturin-action": "keeps id-token: write when `command` is `publish` or `upload`",
-    "changesets/action": (
-        "contents: write, pull-requests: write; keeps id-token: write with a `publish` input"
-    ),
+    name: info.permissions_when
+    for name, info in knowledge.entries().items()
+    if info.permissions_when
 }
-"""Actions whose needs depend on their inputs (documentation; the logic is in ``_action``)."""
+"""Actions whose needs depend on their inputs (``permissions-when`` in the knowledge base,
+for documentation; the logic is in ``_action``)."""
 
-NEEDS_NOTHING = frozenset(
-    {
-        "actions/upload-artifact", "actions/cache", "actions/cache/restore",
-        "actions/cache/save", "actions/setup-python", "actions/setup-node", "actions/setup-go",
-        "actions/setup-java", "actions/setup-dotnet", "actions/upload-pages-artifact",
-        "actions/create-github-app-token", "astral-sh/setup-uv", "docker/setup-buildx-action",
-        "docker/setup-qemu-action", "docker/build-push-action", "docker/metadata-action",
-        "sigstore/cosign-installer", "github/codeql-action/init",
-        "github/codeql-action/autobuild",
-        # No token input at all (corpus/actions/<repo>/<commit>/action.yml):
-        # Swatinem__rust-cache/6323deb1…, dtolnay__rust-toolchain/29eef336…,
-        # dsherret__rust-toolchain-file/3551321a…, pnpm__action-setup/a3252b78…,
-        # denoland__setup-deno/667a34cd…, rui314__setup-mold/725a8794…,
-        # re-actors__alls-green/05ac9388…, crate-ci__typos/3bc303c2….
-        "swatinem/rust-cache", "dtolnay/rust-toolchain", "dsherret/rust-toolchain-file",
-        "pnpm/action-setup", "denoland/setup-deno", "rui314/setup-mold",
-        "re-actors/alls-green", "crate-ci/typos",
-        # google-github-actions__setup-gcloud/aa5489c8…: installs gcloud; authentication is
-        # google-github-actions/auth's (in the table above).
-        "google-github-actions/setup-gcloud",
-        # A token only to download public releases without rate limits:
-        # step-security__harden-runner/0634a267… ("used to avoid github rate limiting"),
-        # ruby__setup-ruby/0dafeac9… ("when downloading Ruby release assets"),
-        # taiki-e__install-action/16b05812… (cargo-binstall downloads),
-        # pnpm__setup/84cb39b2… ("no longer used").
-        "step-security/harden-runner", "ruby/setup-ruby", "taiki-e/install-action",
-        "pnpm/setup",
-    }
-)  # fmt: skip
+NEEDS_NOTHING = frozenset(name for name, info in knowledge.entries().items() if info.needs_no_token)
 """Actions that use no GITHUB_TOKEN scope (the token they may read only raises rate limits
-on public data)."""
+on public data): ``needs-no-token`` in the knowledge base."""
 
 GH_COMMANDS: dict[str, Scopes] = {
     command: _scopes(scopes)
@@ -324,7 +230,7 @@ def job_needs(workflow: Workflow, job: Job) -> Needs:
     for step in job.steps:
         raw = _raw(text, step.node)
         if step.uses is not None:
-            slug = step.uses.slug.lower()
+            slug = step.uses.name
             if slug == "actions/checkout":
                 given = step.input("token")
                 checkout_token = given is None or mentions_token(given.value)

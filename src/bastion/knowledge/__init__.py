@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import functools
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
+from pathlib import Path
 
 from bastion.model.uses import Uses, UsesKind
 
@@ -159,7 +158,9 @@ _extra: tuple[tuple[str, ActionInfo], ...] = ()
 
 @functools.cache
 def _table() -> dict[str, ActionInfo]:
-    data = tomllib.loads(resources.files(__package__).joinpath(_FILE).read_text("utf-8"))
+    import tomllib  # only when a rule first asks (start-up stays as it was)
+
+    data = tomllib.loads(Path(__file__).with_name(_FILE).read_text("utf-8"))
     actions = data.get("actions", {})
     table = {_canonical(name): _action(name, value, _FILE) for name, value in actions.items()}
     table.update(_extra)
