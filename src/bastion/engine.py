@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import re
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -389,6 +387,17 @@ def _is_suppressed(finding: Finding, suppressed: dict[int, set[str]]) -> bool:
     return False
 
 
+Task = tuple[bool, Sequence[Input]]
+"""Work for one call: a run of files to check (False), or the files of one repository for
+the repository-level checks (True)."""
+TaskResult = list[tuple[str, FileResult]]
+"""What a task found, by the path it points at; a file's result is reduced to its findings
+(and the lines they cover) as soon as it is checked."""
+
+CHUNKS_PER_WORKER = 4
+"""File tasks per worker: enough to balance uneven files, few enough to keep the cost of
+each round trip (pickling, waking a worker) small next to the work."""
+
 # Worker processes each build one Checker from the configuration they are given.
 _worker: Checker | None = None
 
@@ -410,48 +419,78 @@ def _collect_less() -> None:
     gc.set_threshold(100_000, 50, 1000)
 
 
-def _check_in_worker(item: Input) -> FileResult:
+def _run_task(checker: Checker, task: Task) -> TaskResult:
+    repository, items = task
+    if not repository:
+        return [(item.display, checker.check(item)) for item in items]
+    texts = {item.display: item for item in items}
+    found = checker.check_repository(_repository(items), lambda path: _read_text(texts.get(path)))
+    return list(found.items())
+
+
+def _task_in_worker(task: Task) -> TaskResult:
     assert _worker is not None
-    return _worker.check(item)
+    return _run_task(_worker, task)
+
+
+def default_jobs() -> int:
+    """One worker per CPU this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
+
+def _tasks(inputs: Sequence[Input], workers: int) -> list[Task]:
+    """The file tasks, in order, then one repository task per repository."""
+    size = max(1, -(-len(inputs) // (workers * CHUNKS_PER_WORKER)))
+    files: list[Task] = [(False, inputs[at : at + size]) for at in range(0, len(inputs), size)]
+    return files + [(True, items) for items in _repository_groups(inputs)]
+
+
+def _results(
+    tasks: list[Task], config: Config, workers: int, parallel: bool
+) -> Iterator[TaskResult]:
+    """Each task's result, in the order of the tasks, from worker processes when
+    ``parallel`` (else in this one)."""
+    if parallel:
+        import multiprocessing  # only a parallel run needs it
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, context, _start_worker, (config,)) as pool:
+            yield from pool.map(_task_in_worker, tasks)
+        return
+    checker = Checker(config)
+    for task in tasks:
+        yield _run_task(checker, task)
 
 
 def run(inputs: Sequence[Input], config: Config, *, jobs: int | None = None) -> Report:
-    """Check every input; findings come back sorted by path, line, column and rule."""
-    workers = jobs if jobs is not None else (os.cpu_count() or 1)
-    results: Iterable[FileResult]
-    if workers > 1 and len(inputs) >= PARALLEL_THRESHOLD and "fork" in _start_methods():
-        context = multiprocessing.get_context("fork")
-        chunk = max(1, len(inputs) // (workers * 8))
-        with ProcessPoolExecutor(workers, context, _start_worker, (config,)) as pool:
-            results = list(pool.map(_check_in_worker, inputs, chunksize=chunk))
-    else:
-        checker = Checker(config)
-        threshold = gc.get_threshold()
-        _collect_less()
-        try:
-            results = [checker.check(item) for item in inputs]
-        finally:
-            gc.set_threshold(*threshold)
-            gc.unfreeze()
+    """Check every input; findings come back sorted by path, line, column and rule.
+
+    Below ``PARALLEL_THRESHOLD`` files, or with one CPU, everything runs in this process;
+    else worker processes check the files and the repositories, and this process only
+    merges what each task found as it arrives.
+    """
+    workers = jobs if jobs is not None else default_jobs()
+    parallel = workers > 1 and len(inputs) >= PARALLEL_THRESHOLD and _can_fork()
     report = Report([], len(inputs), [])
-    for item, result in zip(inputs, results, strict=True):
-        report.findings.extend(result.findings)
-        report.errors.extend(result.errors)
-        if result.source_lines:
-            report.source_lines[item.display] = result.source_lines
-    found = repositories(inputs)
-    if found:
-        checker = Checker(config)
-        texts = {item.display: item for item in inputs}
-        for repository in found:
-            for path, result in checker.check_repository(
-                repository, lambda path: _read_text(texts.get(path))
-            ).items():
+    threshold = gc.get_threshold()
+    _collect_less()
+    try:
+        for found in _results(
+            _tasks(inputs, workers if parallel else 1), config, workers, parallel
+        ):
+            for path, result in found:
                 report.findings.extend(result.findings)
                 report.errors.extend(result.errors)
                 if result.source_lines:
                     report.source_lines.setdefault(path, {}).update(result.source_lines)
-    report.findings.sort(key=lambda f: f.sort_key)
+        report.findings.sort(key=lambda f: f.sort_key)
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
     return report
 
 
@@ -463,35 +502,42 @@ def repositories(inputs: Sequence[Input]) -> list[Repository]:
     ``actions-not-updated`` works on a named file while ``no-dependency-updater``, which
     needs workflows, does not fire).
     """
+    return [_repository(items) for items in _repository_groups(inputs)]
+
+
+def _repository_groups(inputs: Sequence[Input]) -> list[list[Input]]:
+    """The inputs of each repository (see :func:`repositories`), in order of appearance."""
     grouped: dict[tuple[bool, str], list[Input]] = {}
     for item in inputs:
         if item.root is not None:
             grouped.setdefault((True, item.root), []).append(item)
         elif item.kind in (Kind.DEPENDABOT, Kind.RENOVATE):
             grouped.setdefault((False, item.display), []).append(item)
-    found: list[Repository] = []
-    for (_, root), items in grouped.items():
+    return list(grouped.values())
 
-        def displays(kind: Kind, items: list[Input] = items) -> tuple[str, ...]:
-            return tuple(item.display for item in items if item.kind is kind)
 
-        configs = tuple(
-            config
-            for item in items
-            if item.kind in (Kind.DEPENDABOT, Kind.RENOVATE)
-            and (config := _updater_view(item)) is not None
-        )
-        found.append(
-            Repository(
-                root,
-                displays(Kind.WORKFLOW),
-                displays(Kind.DEPENDABOT),
-                displays(Kind.RENOVATE),
-                displays(Kind.PRE_COMMIT),
-                configs,
-            )
-        )
-    return found
+def _repository(items: Sequence[Input]) -> Repository:
+    """The repository of one group of inputs, its updater configurations read."""
+    first = items[0]
+    root = first.root if first.root is not None else first.display
+
+    def displays(kind: Kind) -> tuple[str, ...]:
+        return tuple(item.display for item in items if item.kind is kind)
+
+    configs = tuple(
+        config
+        for item in items
+        if item.kind in (Kind.DEPENDABOT, Kind.RENOVATE)
+        and (config := _updater_view(item)) is not None
+    )
+    return Repository(
+        root,
+        displays(Kind.WORKFLOW),
+        displays(Kind.DEPENDABOT),
+        displays(Kind.RENOVATE),
+        displays(Kind.PRE_COMMIT),
+        configs,
+    )
 
 
 def _updater_view(item: Input) -> Dependabot | Renovate | None:
@@ -538,5 +584,7 @@ def _siblings_of(item: Input) -> dict[str, triggers.Sibling] | None:
     return triggers.sibling_workflows(item.path.parent, item.boundary)
 
 
-def _start_methods() -> list[str]:
-    return multiprocessing.get_all_start_methods()
+def _can_fork() -> bool:
+    import multiprocessing  # only a parallel run needs it
+
+    return "fork" in multiprocessing.get_all_start_methods()

@@ -1,40 +1,68 @@
 """The command line: one module per command, each adding its parser and the function it runs.
 
 A command module has ``register(commands)``, which adds a sub-parser and sets its ``run``
-default to a function taking the parsed arguments and returning the exit code.
+default to a function taking the parsed arguments and returning the exit code. Only the
+module of the command being run is imported (start-up is most of a small run); ``--help``,
+``--version`` and a mistyped command register every command.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
 from collections.abc import Sequence
 
 from bastion import __version__
-from bastion.cli import check, docs, fix, graph, lock, pin, release, settings
 from bastion.cli.common import EXIT_ERROR, Parser
 from bastion.errors import BastionError, UsageError
 from bastion.findings import escape_text
 
-COMMANDS = (check, docs, fix, pin, lock, graph, settings, release)
+MODULES = ("check", "docs", "fix", "pin", "lock", "graph", "settings", "release")
+"""The command modules, in the order ``--help`` lists their commands."""
+COMMAND_MODULES = {
+    "check": "check",
+    "rules": "docs",
+    "explain": "docs",
+    "fix": "fix",
+    "pin": "pin",
+    "update": "pin",
+    "lock": "lock",
+    "graph": "graph",
+    "repo": "settings",
+    "org": "settings",
+    "apply": "settings",
+    "merge": "settings",
+    "release": "release",
+}
+"""The module that registers each command (tests/test_cli.py checks it against them)."""
 
 
-def _parser() -> Parser:
+def _parser(command: str | None = None) -> Parser:
+    """The parser, with only ``command``'s module registered when it names one."""
     parser = Parser(
         prog="bastion",
         description="Audit, fix and enforce a supply-chain security playbook for GitHub.",
     )
     parser.add_argument("--version", action="version", version=f"bastion {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for command in COMMANDS:
-        command.register(commands)
+    module = COMMAND_MODULES.get(command or "")
+    for name in (module,) if module else MODULES:
+        importlib.import_module(f"bastion.cli.{name}").register(commands)
     return parser
+
+
+def _command(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` names: its first word that is not an option (the top level
+    has no option taking a value)."""
+    return next((word for word in argv if not word.startswith("-")), None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        arguments = _parser().parse_args(argv)
+        words = sys.argv[1:] if argv is None else argv
+        arguments = _parser(_command(words)).parse_args(words)
         status: int = arguments.run(arguments)
         return status
     except UsageError as error:
