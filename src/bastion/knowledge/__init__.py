@@ -84,7 +84,8 @@ class ActionInfo:
     index_inputs: tuple[str, ...] = ()
     """Inputs that point it at another index than the registry's own."""
     default_index: tuple[str, ...] = ()
-    """Hosts an index input may name and still be the registry's."""
+    """Labels of the host names of the registry's own indexes: an index input whose host has
+    none of them points at another index."""
     oidc: bool = False
     """It exchanges the job's OIDC token for a short-lived credential."""
     attests: bool = False

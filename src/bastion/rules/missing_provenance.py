@@ -3,8 +3,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from bastion import knowledge
 from bastion.findings import Area, Confidence, Severity
 from bastion.model.shell import commands, script_lines
+from bastion.model.uses import UsesKind
 from bastion.model.workflow import Job, Workflow
 from bastion.rules.base import Hit, Rule
 from bastion.rules.release import (
@@ -18,10 +20,6 @@ from bastion.rules.release import (
 from bastion.rules.taint import Scope, env_entry, env_levels
 from bastion.source.yaml import ScalarNode
 
-ATTESTING_ACTIONS = frozenset(
-    {"actions/attest-build-provenance", "actions/attest", "slsa-framework/slsa-github-generator"}
-)
-"""Actions (or reusable workflows, by repository) that attest what the workflow built."""
 ATTESTABLE = (PYPI, NPM, CONTAINER, GITHUB_RELEASE)
 """Where an attestation can be published beside the artifact."""
 _TRUE = re.compile(r"\s*true\s*", re.IGNORECASE)
@@ -29,12 +27,14 @@ _TRUE = re.compile(r"\s*true\s*", re.IGNORECASE)
 
 def _attests(workflow: Workflow) -> bool:
     for job in workflow.jobs:
-        if job.uses is not None and job.uses.slug.lower().startswith(
-            "slsa-framework/slsa-github-generator"
-        ):
-            return True
+        if job.uses is not None and job.uses.kind is UsesKind.REPOSITORY:
+            # `attests-whole-repository`: every reusable workflow of the generator attests.
+            repository = knowledge.named(f"{job.uses.owner}/{job.uses.repo}".lower())
+            if repository is not None and repository.attests_whole_repository:
+                return True
         for step in job.steps:
-            if step.uses is not None and step.uses.slug.lower() in ATTESTING_ACTIONS:
+            info = knowledge.lookup(step.uses)
+            if info is not None and info.attests:
                 return True
             run = step.run
             if run is not None and any(
@@ -74,9 +74,9 @@ class MissingProvenance(Rule):
     to PyPI, npm, a container registry or a GitHub release is flagged at its `uses:` or its
     command's line, unless:
 
-    - the workflow attests what it builds anywhere: `actions/attest-build-provenance`,
-      `actions/attest`, the SLSA generator (`slsa-framework/slsa-github-generator`), or
-      `cosign attest` / `cosign sign`;
+    - the workflow attests what it builds anywhere: an action the knowledge base says
+      `attests` (`actions/attest-build-provenance`, `actions/attest`), the SLSA generator
+      (`slsa-framework/slsa-github-generator`), or `cosign attest` / `cosign sign`;
     - it is `pypa/gh-action-pypi-publish` under Trusted Publishing (no `password:`) with
       `attestations:` left on, its default;
     - it is `npm publish --provenance`, `JS-DevTools/npm-publish` with `provenance: true`,

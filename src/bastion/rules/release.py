@@ -2,7 +2,8 @@
 
 A *publishing step* is one of:
 
-- a `uses:` of an action that publishes: `pypa/gh-action-pypi-publish` (PyPI),
+- a `uses:` of an action that publishes (`publishes` in the knowledge base, see
+  docs/knowledge.md): `pypa/gh-action-pypi-publish` (PyPI), `rubygems/release-gem` (RubyGems),
   `JS-DevTools/npm-publish` (npm), `softprops/action-gh-release`, `ncipollo/release-action`,
   `actions/create-release`, `actions/upload-release-asset`,
   `svenstaro/upload-release-action`, `marvinpinto/action-automatic-releases`,
@@ -12,11 +13,12 @@ A *publishing step* is one of:
   expression (container images);
 - a `run:` script with a command that publishes: `uv publish`, `twine upload`,
   `poetry publish`, `flit publish`, `hatch publish`, `npm publish`, `pnpm publish`,
-  `yarn npm publish`, `yarn publish`, `cargo publish`, `gem push`, `dotnet nuget push`,
-  `nuget push`, `dart pub publish`, `flutter pub publish`, `docker push`, `podman push`,
-  `gh release create` and `gh release upload`. A command with `--dry-run` does not
-  publish. Commands are read at the start of a line or after `;`, `&&`, `||`, `|`,
-  `then`, `do` or `else`, past `sudo`, `env` and variable assignments, so an `echo` that
+  `yarn npm publish`, `yarn publish`, `bun publish`, `cargo publish`, `gem push`,
+  `dotnet nuget push`, `nuget push`, `dart pub publish`, `flutter pub publish`,
+  `docker push`, `podman push`, `gh release create` and `gh release upload`. A command
+  with `--dry-run` does not publish. Commands are read at the start of a line or after
+  `;`, `&&`, `||`, `|`, `then`, `do` or `else`, past `sudo`, `env` and variable
+  assignments, so an `echo` that
   mentions `npm publish` is not one.
 
 A job is a *release job* when it has a publishing step, or when its workflow is triggered by
@@ -43,6 +45,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from bastion import knowledge
 from bastion.findings import Span
 from bastion.model.expressions import (
     ExpressionError,
@@ -65,19 +68,6 @@ PYPI, NPM, CRATES, RUBYGEMS, NUGET, PUBDEV = (
 )
 CONTAINER, GITHUB_RELEASE = "a container registry", "a GitHub release"
 
-_PUBLISH_ACTIONS: dict[str, str] = {
-    "pypa/gh-action-pypi-publish": PYPI,
-    "js-devtools/npm-publish": NPM,
-    "softprops/action-gh-release": GITHUB_RELEASE,
-    "ncipollo/release-action": GITHUB_RELEASE,
-    "actions/create-release": GITHUB_RELEASE,
-    "actions/upload-release-asset": GITHUB_RELEASE,
-    "svenstaro/upload-release-action": GITHUB_RELEASE,
-    "marvinpinto/action-automatic-releases": GITHUB_RELEASE,
-    "goreleaser/goreleaser-action": GITHUB_RELEASE,
-}
-_PUSH_ACTIONS = ("docker/build-push-action", "docker/bake-action")
-
 _PUBLISH_COMMANDS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("uv", "publish"), PYPI),
     (("twine", "upload"), PYPI),
@@ -88,6 +78,7 @@ _PUBLISH_COMMANDS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("pnpm", "publish"), NPM),
     (("yarn", "npm", "publish"), NPM),
     (("yarn", "publish"), NPM),
+    (("bun", "publish"), NPM),
     (("cargo", "publish"), CRATES),
     (("gem", "push"), RUBYGEMS),
     (("dotnet", "nuget", "push"), NUGET),
@@ -158,13 +149,13 @@ def publishing(lines: LineIndex, step: Step) -> Publish | None:
     """How ``step`` publishes (its first publishing command), if it does."""
     uses, uses_node = step.uses, step.uses_node
     if uses is not None and uses_node is not None:
-        slug = uses.slug.lower()
-        registry = _PUBLISH_ACTIONS.get(slug)
-        if registry is None and slug in _PUSH_ACTIONS and _pushes(step):
-            registry = CONTAINER
-        if slug == "goreleaser/goreleaser-action" and not _goreleaser_publishes(step):
-            registry = None
-        if registry is None:
+        info = knowledge.lookup(uses)  # `publishes` in src/bastion/knowledge/actions.toml
+        registry = info.publishes if info is not None else ""
+        if info is not None and info.publishes_when == "push" and not _pushes(step):
+            registry = ""
+        if info is not None and info.publishes_when == "goreleaser":
+            registry = registry if _goreleaser_publishes(step) else ""
+        if not registry:
             return None
         what = f"`{uses.slug}`"
         return Publish(step, registry, what, uses_node, f"{step.route}/uses", node_span(uses_node))
@@ -275,8 +266,7 @@ def _feeders(workflow: Workflow, publishers: list[Job]) -> dict[str, str]:
 
 def _uploads_artifact(job: Job) -> bool:
     return any(
-        step.uses is not None and step.uses.slug.lower() == "actions/upload-artifact"
-        for step in job.steps
+        step.uses is not None and step.uses.name == "actions/upload-artifact" for step in job.steps
     )
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from bastion import knowledge
 from bastion.findings import Area, Confidence, Severity
 from bastion.model.expressions import find_expressions
 from bastion.model.shell import script_lines
@@ -27,14 +28,16 @@ TRUSTED_PUBLISHING = frozenset({PYPI, NPM, CRATES, RUBYGEMS, NUGET, PUBDEV})
 CREDENTIAL_VARIABLES = {
     "TWINE_PASSWORD": PYPI, "UV_PUBLISH_TOKEN": PYPI, "UV_PUBLISH_PASSWORD": PYPI,
     "POETRY_PYPI_TOKEN_PYPI": PYPI, "FLIT_PASSWORD": PYPI, "HATCH_INDEX_AUTH": PYPI,
-    "NODE_AUTH_TOKEN": NPM, "NPM_TOKEN": NPM, "NPM_AUTH_TOKEN": NPM,
+    "NODE_AUTH_TOKEN": NPM, "NPM_TOKEN": NPM, "NPM_AUTH_TOKEN": NPM, "NPM_CONFIG_TOKEN": NPM,
     "CARGO_REGISTRY_TOKEN": CRATES, "CARGO_REGISTRIES_CRATES_IO_TOKEN": CRATES,
     "GEM_HOST_API_KEY": RUBYGEMS, "RUBYGEMS_API_KEY": RUBYGEMS,
     "NUGET_API_KEY": NUGET, "NUGET_AUTH_TOKEN": NUGET,
     "PUB_TOKEN": PUBDEV,
 }  # fmt: skip
 """Environment variables the publishing tools read a registry credential from."""
-SHARED_VARIABLES = frozenset({"NODE_AUTH_TOKEN", "NPM_TOKEN", "NPM_AUTH_TOKEN", "NUGET_AUTH_TOKEN"})
+SHARED_VARIABLES = frozenset(
+    {"NODE_AUTH_TOKEN", "NPM_TOKEN", "NPM_AUTH_TOKEN", "NPM_CONFIG_TOKEN", "NUGET_AUTH_TOKEN"}
+)
 """Variables also used to install private packages: reported only beside a publishing step."""
 _CREDENTIAL_FLAG = re.compile(
     r"(?:^|\s)(--token|--api-key|-k|--password|-p)(?:[=\s]|$)|_authToken|token add"
@@ -48,8 +51,9 @@ class StoredPublishCredential(Rule):
     (see `bastion explain publish-outside-environment` for the steps recognised), a
     credential read from the `secrets` context is flagged at its `${{ }}`:
 
-    - the `password:` input of `pypa/gh-action-pypi-publish` or `token:` of
-      `JS-DevTools/npm-publish`;
+    - a credential input of a publishing action (`credential-inputs` in the knowledge base:
+      the `password:` of `pypa/gh-action-pypi-publish`, `token:` of
+      `JS-DevTools/npm-publish`);
     - a credential variable (`TWINE_PASSWORD`, `UV_PUBLISH_TOKEN`, `POETRY_PYPI_TOKEN_PYPI`,
       `NODE_AUTH_TOKEN`, `NPM_TOKEN`, `CARGO_REGISTRY_TOKEN`, `GEM_HOST_API_KEY`,
       `NUGET_API_KEY`, and a few more) in the `env:` of any step of the job, of the job or
@@ -61,7 +65,10 @@ class StoredPublishCredential(Rule):
       `-k`, `--password` or `-p` (`uv publish --token ...`, `cargo publish --token ...`,
       `dotnet nuget push --api-key ...`), or that writes an npm `_authToken`.
 
-    `GITHUB_TOKEN` is not a stored credential, and a token exchanged for the job's OIDC
+    A job whose only publishing step is `pypa/gh-action-pypi-publish` with a
+    `repository-url` of a private index (not PyPI's or TestPyPI's) is not checked: whether
+    that index has Trusted Publishing is not known. `GITHUB_TOKEN` is not a stored
+    credential, and a token exchanged for the job's OIDC
     identity in an earlier step (`${{ steps.auth.outputs.token }}`) is what is wanted.
 
     ## Why it matters
@@ -112,9 +119,12 @@ class StoredPublishCredential(Rule):
     def check_workflow(self, workflow: Workflow) -> Iterator[Hit]:
         seen: set[tuple[int, int, int, int]] = set()
         for job in workflow.jobs:
+            found = job_publishes(workflow, job)
             publishes = [
-                p for p in job_publishes(workflow, job) if p.registry in TRUSTED_PUBLISHING
+                p for p in found if p.registry in TRUSTED_PUBLISHING and not _private_index(p)
             ]
+            if found and not publishes and any(_private_index(p) for p in found):
+                continue  # a private index: whether it has Trusted Publishing is not known
             registries = {p.registry for p in publishes}
             if publishes:
                 context = f"job `{job.job_id}` publishes to {_names(registries)}"
@@ -150,7 +160,8 @@ class StoredPublishCredential(Rule):
         hits: list[Hit] = []
         for publish in publishes:
             step = publish.step
-            for name in ("password", "token"):
+            info = knowledge.lookup(step.uses)
+            for name in info.credential_inputs if info is not None else ():
                 value = step.input(name)
                 if value is None or publish.line is not None:
                     continue
@@ -209,6 +220,24 @@ class StoredPublishCredential(Rule):
                 workflow, entry.value, f"{route}/{entry.key.value}", message
             ):
                 yield Hit(hit.message, hit.node, hit.route, confidence=confidence, span=hit.span)
+
+
+def _private_index(publish: Publish) -> bool:
+    """Whether a publishing action is pointed at another index than its registry's own
+    (`repository-url` of `pypa/gh-action-pypi-publish` naming a private index)."""
+    info = knowledge.lookup(publish.step.uses)
+    if info is None or publish.line is not None:
+        return False
+    for name in info.index_inputs:
+        value = publish.step.input(name)
+        if value is None or not value.value.strip():
+            continue
+        url = value.value.strip().lower()
+        if "${{" in url:
+            return False  # may be the registry's own; judged as it
+        host = url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+        return not set(host.split(".")) & set(info.default_index)
+    return False
 
 
 def _names(registries: set[str]) -> str:

