@@ -1,113 +1,64 @@
-"""release-cache: switch the cache off in the caching action's own input."""
+"""release-cache: `cache-mode: none` on the release job, which the cache service enforces.
+
+GitHub's `cache-mode:` (2026-09) is a job key; `none` refuses every restore and save
+(https://github.blog/changelog/2026-09-10-control-github-actions-cache-access-with-cache-mode).
+The fix is safe: a restore that finds nothing is a cache miss, which every job using a cache
+already handles (entries are evicted at any time), so the job does the same work, slower.
+The exception is a step that fails on a miss (`fail-on-cache-miss: true`): no fix then.
+"""
 
 from __future__ import annotations
 
-import re
-
-from bastion import knowledge
 from bastion.findings import Finding
-from bastion.fix.base import Fix, Fixer, NoFix, Target, set_input
+from bastion.fix.base import Fix, Fixer, NoFix, Target
 from bastion.fix.edits import Edit
-from bastion.fix.yaml_edit import content_end, remove_entry
-from bastion.model.workflow import Fields, Step
-from bastion.source.yaml import MappingNode
+from bastion.fix.yaml_edit import insert_entries, set_value
+from bastion.model.workflow import Job
 
-OFF_VALUES = {
-    "actions/setup-go": ("cache", "false"),
-    "astral-sh/setup-uv": ("enable-cache", "false"),
-    "ruby/setup-ruby": ("bundler-cache", "false"),
-    "gradle/actions/setup-gradle": ("cache-disabled", "true"),
-    "gradle/gradle-build-action": ("cache-disabled", "true"),
-}
-"""Actions whose cache is switched off by setting an input: slug -> (input, value)."""
-REMOVED_INPUTS = {
-    "actions/setup-python": "cache",
-    "actions/setup-node": "cache",
-    "actions/setup-java": "cache",
-    "actions/setup-dotnet": "cache",
-}
-"""Actions that cache only when an input names what to cache: the input is removed (or set
-to the empty string, its default, where it cannot be removed)."""
-DOCKER_ACTIONS = frozenset({"docker/build-push-action", "docker/bake-action"})
-_MAJOR = re.compile(r"v(\d+)")
+MODE = "none"
 
 
 class ReleaseCache(Fixer):
     rule = "release-cache"
-    safe = False
-    why_unsafe = "the release build gets slower and may behave differently without the cache"
+    safe = True
 
     def fix(self, target: Target, finding: Finding) -> Fix | NoFix:
-        step = target.step(finding.route)
-        if step is None or step.uses is None:
-            return NoFix("the caching step was not found")
-        slug = step.uses.slug.lower()
-        info = knowledge.lookup(step.uses)
-        if info is not None and any(use.when == "always" for use in info.cache):
-            return NoFix(
-                f"`{step.uses.slug}` exists to use the cache: remove the step (and whatever "
-                "depends on it) by hand"
-            )
-        if slug in OFF_VALUES:
-            name, value = OFF_VALUES[slug]
-            edit = set_input(target, step, name, value)
-            if isinstance(edit, NoFix):
-                return edit
-            return Fix(f"set `{name}: {value}` on {step.uses.slug}", (edit,))
-        if slug in REMOVED_INPUTS:
-            return _remove_cache_input(target, step, slug, REMOVED_INPUTS[slug])
-        if slug in DOCKER_ACTIONS:
-            name = finding.route.rsplit("/", 1)[-1]
-            node = step.input(name)
-            if node is None or "\n" in node.value.strip():
-                return NoFix(f"`{name}` lists several caches: remove the `type=gha` one by hand")
-            return _remove_input(target, step, name, f"remove `{name}` from {step.uses.slug}")
-        return NoFix(f"no fix knows how to switch off the cache of `{step.uses.slug}`")
+        workflow = target.workflow
+        job = _job(target, finding.route)
+        if workflow is None or job is None:
+            return NoFix("the release job was not found")
+        for step in job.steps:
+            miss = step.input("fail-on-cache-miss")
+            if miss is not None and miss.value.strip().lower() != "false":
+                return NoFix(
+                    f"step {step.index + 1} of job `{job.job_id}` fails on a cache miss: "
+                    "remove the cache from the job by hand"
+                )
+        edit = _set_mode(target, job)
+        if isinstance(edit, NoFix):
+            return edit
+        return Fix(f"set `cache-mode: {MODE}` on job `{job.job_id}`", (edit,))
 
 
-def _remove_cache_input(target: Target, step: Step, slug: str, name: str) -> Fix | NoFix:
-    assert step.uses is not None
-    message = f"remove `{name}` from {step.uses.slug}"
-    if slug == "actions/setup-node" and _caches_on_its_own(step):
-        # From v5, setup-node caches npm by itself when package.json names a package
-        # manager: the `cache` entry becomes `package-manager-cache: false`.
-        inputs = step.with_
-        entry = inputs.entry(name) if inputs is not None else None
-        if entry is not None and target.owns(step.node, entry.key):
-            end = content_end(target.text, entry.value)
-            if end > entry.key.end_mark.index:
-                edit = Edit(entry.key.start_mark.index, end, "package-manager-cache: false")
-                return Fix(f"{message} and set `package-manager-cache: false`", (edit,))
-    return _remove_input(target, step, name, message)
+def _job(target: Target, route: str) -> Job | None:
+    workflow = target.workflow
+    jobs = workflow.jobs if workflow is not None else []
+    return next((j for j in jobs if route == j.route or route.startswith(f"{j.route}/")), None)
 
 
-def _caches_on_its_own(step: Step) -> bool:
-    """Whether this setup-node may cache without being asked (v5 and later, or unknown)."""
-    assert step.uses is not None
-    major = _MAJOR.match(step.uses.ref or "")
-    if major and int(major.group(1)) < 5:
-        return False
-    return step.input("package-manager-cache") is None
-
-
-def _remove_input(target: Target, step: Step, name: str, message: str) -> Fix | NoFix:
-    """Remove input ``name``; remove ``with:`` when it is the only input; set it to the empty
-    string where the layout allows neither."""
-    assert step.uses is not None
-    inputs = step.fields.entry("with")
-    if inputs is None or not isinstance(inputs.value, MappingNode):
-        return NoFix(f"the step has no `{name}` input")
-    current = Fields(inputs.value).entry(name)
-    if current is None:
-        return NoFix(f"the step has no `{name}` input")
-    if not (target.owns(step.node, inputs.key) and target.owns(inputs.value, current.key)):
-        return NoFix(f"`{name}` is merged in from an anchor other steps share")
-    edit = remove_entry(target.text, inputs.value, current.key, current.value)
-    if edit is None and len(inputs.value.value) == 1:
-        edit = remove_entry(target.text, step.node, inputs.key, inputs.value)
-    if edit is not None:
-        return Fix(message, (edit,))
-    emptied = set_input(target, step, name, '""')
-    if isinstance(emptied, NoFix):
-        return emptied
-    return Fix(f"set `{name}` to the empty string (no cache) on {step.uses.slug}", (emptied,))
+def _set_mode(target: Target, job: Job) -> Edit | NoFix:
+    current = job.fields.entry("cache-mode")
+    if current is not None:
+        if not target.owns(job.node, current.key):
+            return NoFix("the job's `cache-mode:` is merged in from an anchor other jobs share")
+        flow = bool(job.node.flow_style)
+        edit = set_value(target.text, target.layout, current.key, current.value, MODE, flow=flow)
+    else:
+        anchor = job.fields.entry("runs-on") or job.fields.entry("uses")
+        after = anchor.key if anchor is not None and target.owns(job.node, anchor.key) else None
+        edit = insert_entries(
+            target.text, target.layout, job.node, (("cache-mode", MODE),), after=after
+        )
+    if edit is None:
+        return NoFix("the job is written in a way this fix does not edit")
+    return edit

@@ -3,6 +3,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bastion.findings import Confidence, Severity
+from bastion.model import triggers
+from bastion.model.guards import workflow_run_upstream
 from bastion.model.workflow import Workflow
 from bastion.rules.base import Hit, Rule
 
@@ -20,6 +22,12 @@ BANNED = {
 
 class DangerousTrigger(Rule):
     """Flags workflows triggered by `pull_request_target` or `workflow_run`.
+
+    A `workflow_run` whose upstream workflows (by `workflows:` name, in the same
+    `.github/workflows`) only people with write access can start (`push`,
+    `workflow_dispatch`, `schedule`...; the events table of `model/triggers.py`, from
+    GitHub's "Events that trigger workflows") is reported with low severity: it is not an
+    outsider's today.
 
     ## Why it matters
     Both triggers run in the privileged context of the base repository (a token that can
@@ -57,5 +65,19 @@ class DangerousTrigger(Rule):
     def check_workflow(self, workflow: Workflow) -> Iterator[Hit]:
         for trigger in workflow.triggers:
             why = BANNED.get(trigger.event)
-            if why is not None:
-                yield Hit(f"`{trigger.event}` {why}", trigger.node, f"on/{trigger.event}")
+            if why is None:
+                continue
+            upstream = workflow_run_upstream(workflow) if trigger.event == "workflow_run" else None
+            if upstream is not None and not triggers.outsider_started(upstream):
+                events = ", ".join(f"`{e}`" for e in sorted(upstream))
+                yield Hit(
+                    f"`workflow_run` runs with a write token and secrets; today its upstream "
+                    f"workflows in this repository only run on {events}, which outsiders "
+                    "cannot start, but adding a pull request trigger to one of them would "
+                    "make this workflow an outsider's",
+                    trigger.node,
+                    f"on/{trigger.event}",
+                    severity=Severity.LOW,
+                )
+                continue
+            yield Hit(f"`{trigger.event}` {why}", trigger.node, f"on/{trigger.event}")

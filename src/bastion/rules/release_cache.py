@@ -6,12 +6,30 @@ from bastion import knowledge
 from bastion.findings import Area, Confidence, Severity
 from bastion.graph.gaps import Context, Gap, input_defaults, with_inputs
 from bastion.graph.model import Node
-from bastion.model.workflow import Action, Fields, Step, Workflow
+from bastion.model import triggers
+from bastion.model.workflow import Action, Fields, Job, Step, Workflow
 from bastion.rules.base import Hit, Rule, gap_of
 from bastion.rules.release import release_jobs
 from bastion.source.yaml import MappingNode
 
 _FALSE = ("false", "")
+NO_RESTORE_MODES = frozenset({"none", "write-only"})
+"""Cache modes under which a job restores nothing, so nothing planted can reach it."""
+
+
+def cache_mode(job: Job, workflow: Workflow | None) -> tuple[str, str]:
+    """The cache mode GitHub gives ``job``, and where it comes from: the job's
+    ``cache-mode:``, else the workflow's, else the default of its triggers."""
+    owners = (("job", job.fields), ("workflow", workflow.fields if workflow else None))
+    for owner, fields in owners:
+        value = fields.text("cache-mode") if fields is not None else None
+        if value is not None and value.strip():
+            return value.strip().lower(), f"the {owner}'s `cache-mode: {value.strip()}`"
+    names = [t.event for t in workflow.triggers] if workflow is not None else ["push"]
+    mode = triggers.default_cache_mode(names)
+    return mode, f"`{mode}`, the default of its triggers"
+
+
 _CONFIDENCE = {"medium": Confidence.MEDIUM, "low": Confidence.LOW}
 
 
@@ -82,19 +100,27 @@ class ReleaseCache(Rule):
           - uses: astral-sh/setup-uv@<sha>   # flagged
     ```
 
+    Not reported: a release job whose effective cache mode restores nothing. GitHub's
+    `cache-mode:` (2026-09; a workflow or job key: `read` restores only, `write` restores
+    and saves, `write-only` saves only, `none` no cache) is enforced by the cache service;
+    the job's value wins over the workflow's, and without either a run gets its trigger's
+    default (`read` for untrusted events such as `pull_request_target` since 2026-06,
+    `write` for trusted ones such as `push`). `none` and `write-only` leave nothing to
+    restore; `read` still restores, so it is reported, saying so. In `check --graph`, only
+    the root job's own `cache-mode:` is read. Source:
+    https://github.blog/changelog/2026-09-10-control-github-actions-cache-access-with-cache-mode
+
     ## How to fix
-    Remove the cache from release jobs, or turn it off explicitly:
+    Turn the cache off for the whole job, where the cache service enforces it (`bastion fix`
+    does this):
 
     ```yaml
-          - uses: actions/setup-python@<sha>
-          - uses: astral-sh/setup-uv@<sha>
-            with:
-              enable-cache: false
+      release:
+        runs-on: ubuntu-latest
+        cache-mode: none
     ```
 
-    Setting `ACTIONS_CACHE_MODE: none` in the release workflow's `env` also asks recent
-    cache clients to stay away from the cache, but it is honoured by the client, not
-    enforced, so keep the inputs explicit too.
+    Switching off each caching input also works, but misses actions that cache on their own.
     """
 
     id = "release-cache"
@@ -106,8 +132,13 @@ class ReleaseCache(Rule):
     def check_workflow(self, workflow: Workflow) -> Iterator[Hit]:
         events = _events(workflow)
         for release in release_jobs(workflow):
+            mode, source = cache_mode(release.job, workflow)
+            if mode in NO_RESTORE_MODES:
+                continue  # the cache service refuses every restore
+            context = f"job `{release.job.job_id}` {release.why}"
+            if mode == "read":
+                context = f"{context} (cache mode {source}, which still restores)"
             for step in release.job.steps:
-                context = f"job `{release.job.job_id}` {release.why}"
                 yield from self._step(step, context, workflow.document.text, events)
 
     def check_node(self, node: Node, context: Context) -> Iterator[Gap]:
@@ -120,6 +151,8 @@ class ReleaseCache(Rule):
             if isinstance(view, Action)
             else [step for job in view.jobs for step in job.steps]
         )
+        if cache_mode(context.job, None)[0] in NO_RESTORE_MODES:
+            return
         where = f"job `{context.job.job_id}` {context.release}"
         values = {**input_defaults(view), **context.inputs}
         for step in steps:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 from bastion import knowledge
 from bastion.findings import Confidence, Severity
+from bastion.model import triggers
 from bastion.model.expressions import (
     ContextPath,
     ExpressionError,
@@ -13,24 +14,24 @@ from bastion.model.expressions import (
     mask_expressions,
     parse_expression,
 )
+from bastion.model.guards import Guards, Reach, privileged_events
 from bastion.model.walk import expression_span, iter_expressions
 from bastion.model.workflow import Action, Fields, Job, Step, Workflow
 from bastion.rules.base import Hit, Rule
 from bastion.rules.taint import (
     ATTACKER_OUTPUTS,
-    PRIVILEGED_TRIGGERS,
     Flow,
     Scope,
     attacker_source,
     env_entry,
     env_levels,
     known_outputs,
-    privileged_events,
     value_flows,
 )
 from bastion.source.yaml import MappingNode, ScalarNode
 
 # --- Sinks -----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class Sink:
@@ -283,7 +284,7 @@ class Analysis:
                 confidence = known.confidence(step)
                 if confidence is None:
                     return None
-                severity, event = self._under(PRIVILEGED_TRIGGERS)
+                severity, event = self._under(frozenset(self.privileged))
                 who = f"whoever opens the pull request ({known.holds})"
                 json = known.is_json(step)
                 return Taint(context, who, severity, confidence, event=event, json=json)
@@ -438,13 +439,22 @@ class TemplateInjection(Rule):
     notes, label names, pushed branch and tag names).
 
     Severity is high when a privileged trigger (`pull_request_target`, `workflow_run`,
-    `issue_comment`, `issues`, `pull_request_review(_comment)`, `discussion(_comment)`)
-    delivers the value, with its write token and secrets; medium otherwise (and in
+    `issue_comment`, `issues`, `discussion(_comment)`: events an outsider starts whose run
+    gets the base repository's write token and secrets, from the table in
+    `model/triggers.py`) delivers the value; medium otherwise (`pull_request_review` and
+    `pull_request_review_comment` from a fork get a read-only token and no secrets, as
+    `pull_request` does; a `workflow_run` whose upstream workflows, found by name in the same
+    repository, only people with write access can start is not privileged) (and in
     actions and reusable workflows, whose event is the caller's); low, with low confidence,
     for a field that no trigger of the workflow delivers. A JSON-encoded value
     (`toJSON(...)`) in a JavaScript sink is reported with low confidence, since JavaScript
     reads JSON as a literal; so are the file lists of tj-actions/changed-files, which it
     shell-escapes unless `safe_output: false`.
+
+    A step that no outsider's run reaches (its job's or its own `if:`, the jobs it needs,
+    or an earlier step that exits for a fork's run; see `bastion explain untrusted-checkout`)
+    is not reported; one that only a maintainer's action reaches (a label, the author
+    association, the actor) is reported one confidence level lower, saying which action.
 
     ## Why it matters
     Script injection is the most common way into a CI job; under a privileged trigger it
@@ -481,18 +491,33 @@ class TemplateInjection(Rule):
 
     def check_workflow(self, workflow: Workflow) -> Iterator[Hit]:
         analysis = Analysis(workflow)
+        outsiders = [
+            t.event
+            for t in workflow.triggers
+            if triggers.event(t.event).outsider or t.event in analysis.privileged
+        ]
+        call = workflow.has_trigger("workflow_call")
+        guards = Guards(workflow, outsiders) if outsiders and not call else None
         for job in workflow.jobs:
-            yield from self._steps(analysis, job, job.steps, workflow)
+            yield from self._steps(analysis, job, job.steps, workflow, guards)
 
     def check_action(self, action: Action) -> Iterator[Hit]:
         if action.is_composite:
-            yield from self._steps(Analysis(action), None, action.steps, action)
+            yield from self._steps(Analysis(action), None, action.steps, action, None)
 
     def _steps(
-        self, analysis: Analysis, job: Job | None, steps: list[Step], model: Workflow | Action
+        self,
+        analysis: Analysis,
+        job: Job | None,
+        steps: list[Step],
+        model: Workflow | Action,
+        guards: Guards | None,
     ) -> Iterator[Hit]:
         for position, step in enumerate(steps):
             scope = Scope(job, steps, position)
+            reach = guards.step(job, step) if guards is not None and job is not None else None
+            if reach is not None and reach.reach is Reach.NOBODY:
+                continue  # no outsider's run gets here
             for sink in _sinks(step):
                 for scalar, embedded in iter_expressions(sink.node):
                     taint = analysis.expression(embedded.source, scope)
@@ -500,8 +525,13 @@ class TemplateInjection(Rule):
                         continue
                     if taint.json and sink.language == "JavaScript":
                         taint = replace(taint, confidence=Confidence.LOW)  # a JSON literal
+                    message = _message(taint, sink)
+                    if reach is not None and reach.reach is Reach.MAINTAINER:
+                        lower = max(Confidence.LOW, taint.confidence - 1)
+                        taint = replace(taint, confidence=Confidence(lower))
+                        message = f"{message} (the step runs only after {reach.why})"
                     yield Hit(
-                        _message(taint, sink),
+                        message,
                         scalar,
                         sink.route,
                         severity=taint.severity,
