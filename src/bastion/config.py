@@ -13,6 +13,9 @@ exclude = ["tests/fixtures/**"]     # not collected from directories (named file
 
 [tool.bastion.rules.unpinned-action]
 allow = ["slsa-framework/slsa-github-generator/*"]
+
+[tool.bastion.actions."example/setup-tool"]     # the knowledge base (docs/knowledge.md)
+cache = [{ input = "cache", when = "unless-off", off = ["false"] }]
 ```
 In ``.github/bastion.toml`` the same keys stand at the top level, without ``tool.bastion``.
 """
@@ -22,12 +25,12 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import os
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from bastion import knowledge
 from bastion.errors import UsageError
 from bastion.findings import Confidence, Severity, escape_text
 from bastion.rules import RULES_BY_ID
@@ -41,6 +44,7 @@ Level = TypeVar("Level", Severity, Confidence)
 
 _KEYS = {
     "select", "ignore", "min-severity", "min-confidence", "exclude", "per-path-ignores", "rules",
+    "actions",
 }  # fmt: skip
 
 
@@ -55,6 +59,8 @@ class Config:
     """Patterns of paths (relative to ``root``) that directory collection skips."""
     per_path_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
     rule_settings: Mapping[str, Mapping[str, OptionValue]] = field(default_factory=dict)
+    actions: Mapping[str, object] = field(default_factory=dict)
+    """Entries added to the knowledge base of actions (docs/knowledge.md), by name."""
     root: Path = field(default_factory=Path.cwd)
     """Directory the per-path patterns are relative to."""
     source: Path | None = None
@@ -139,6 +145,8 @@ def _read_toml(path: Path) -> dict[str, object]:
             f"{shown} is not UTF-8: byte 0x{data[error.start]:02x} at line {line}, byte "
             f"{column} of the line (offset {error.start}); TOML files must be UTF-8"
         ) from None
+    import tomllib  # only a run with a configuration file reads TOML
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -180,9 +188,20 @@ def from_table(
         exclude=tuple(_strings(table.get("exclude", []), f"{where} exclude")),
         per_path_ignores=_per_path(table.get("per-path-ignores", {}), where),
         rule_settings=_rule_settings(table.get("rules", {}), where),
+        actions=_actions(table.get("actions", {}), where),
         root=root,
         source=source,
     )
+
+
+def _actions(value: object, where: str) -> dict[str, object]:
+    if not isinstance(value, dict):
+        raise UsageError(f"{where} actions must be a table of actions by name")
+    try:
+        knowledge.validate(value, where)
+    except knowledge.KnowledgeError as error:
+        raise UsageError(f"{error} (see docs/knowledge.md)") from None
+    return value
 
 
 def rule_ids(value: str, what: str) -> list[str]:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bastion import knowledge
 from bastion.config import Config
 from bastion.findings import Finding, Point, Span
 from bastion.inputs import PACKAGE_JSON, Input, Kind
@@ -98,6 +99,7 @@ class Checker:
 
     def __init__(self, config: Config) -> None:
         self.config = config
+        knowledge.extend(config.actions, str(config.source or "configuration"))
         self.rules: list[Rule] = [
             rule(config.rule_settings.get(rule.id))
             for rule in RULES

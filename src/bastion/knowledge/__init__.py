@@ -141,11 +141,13 @@ def major_version(uses: Uses, text: str = "", end: int = -1) -> int | None:
 
 
 def extend(tables: Mapping[str, object], where: str = "configuration") -> None:
-    """Add or replace entries from a user's ``actions`` tables (same schema)."""
+    """Add or replace entries from a user's ``actions`` tables (same schema); an empty
+    mapping leaves the packaged entries alone."""
     global _extra  # noqa: PLW0603 - installed once per process, before the rules run
     parsed = {_canonical(name): _action(name, value, where) for name, value in tables.items()}
-    _extra = tuple(parsed.items())
-    _table.cache_clear()
+    if tuple(parsed.items()) != _extra:
+        _extra = tuple(parsed.items())
+        _table.cache_clear()
 
 
 def validate(tables: Mapping[str, object], where: str) -> None:
