@@ -31,11 +31,15 @@ class Kind(enum.Enum):
     installed from a git branch (`cargo install --git ... --branch`)."""
     UNPACKED = "unpacked"
     """A downloaded archive unpacked (`curl ... | tar x`, `tar xf` or `unzip` of it)."""
+    UNPACKED_RUN = "unpacked-run"
+    """A downloaded archive unpacked, and a program from it run or installed on the PATH."""
     NPM_LATEST = "npm-latest"
     """`npm install -g tool@latest` and the like."""
 
 
-FILE_RULE_KINDS = frozenset({Kind.PIPE, Kind.EXECUTABLE, Kind.LATEST, Kind.GO_LATEST, Kind.PIP_URL})
+FILE_RULE_KINDS = frozenset(
+    {Kind.PIPE, Kind.EXECUTABLE, Kind.LATEST, Kind.GO_LATEST, Kind.PIP_URL, Kind.UNPACKED_RUN}
+)
 """What `unverified-download` reports in the user's own scripts."""
 
 
@@ -81,6 +85,13 @@ _BRANCH_URL = re.compile(
 )
 """A URL of a file at a branch (the whole word of a download command)."""
 _DOWNLOADER_WORD = re.compile(r"\b(?:curl|wget)\b")
+_COMMIT_URL = re.compile(
+    r"['\"]?https://(?:raw\.githubusercontent\.com/[^/\s]+/[^/\s]+/[0-9a-f]{40}/\S+"
+    r"|github\.com/[^/\s]+/[^/\s]+/(?:raw|blob)/[0-9a-f]{40}/\S+"
+    r"|github\.com/[^/\s]+/[^/\s]+/archive/[0-9a-f]{40}\.(?:tar\.gz|zip))['\"]?"
+)
+"""A URL of a file at one commit: what it serves cannot change (like a commit-pinned action)."""
+_BIN_DIRS = ("/usr/local/bin", "/usr/bin", "/bin/", ".local/bin", "/opt/")
 _NPM_GLOBAL = frozenset({"npm", "pnpm", "yarn", "bun"})
 
 
@@ -139,6 +150,36 @@ def _unpacks(words: list[str], name: str) -> bool:
     return any(_base(w) == base for w in words[1:])
 
 
+def _commit_pinned(words: list[str]) -> bool:
+    """Whether every URL a download command fetches is a file at a full commit SHA."""
+    urls = [w for w in words[1:] if "://" in w]
+    return bool(urls) and all(_COMMIT_URL.fullmatch(url) for url in urls)
+
+
+def _unpacked_into(words: list[str]) -> str:
+    """The directory `tar -C DIR` or `unzip -d DIR` unpacks into ('' when not named)."""
+    for index, word in enumerate(words[1:-1], start=1):
+        if word in ("-C", "--directory", "-d"):
+            return words[index + 1].rstrip("/")
+    return ""
+
+
+def _runs_unpacked(words: list[str], folder: str = "") -> bool:
+    """Whether a command runs a program by a relative path (what an archive unpacked into
+    the working directory holds: `./tool/bin/x`, `tool-1.2/x`) or installs one on the PATH
+    (`mv`, `cp`, `install` into a bin directory; a directory appended to `$GITHUB_PATH`)."""
+    tool = words[0].strip("'\"")
+    if folder and tool.startswith(f"{folder}/"):
+        return True
+    if tool.startswith("./") or (
+        "/" in tool and not tool.startswith(("/", "~", "$", "-")) and "=" not in tool
+    ):
+        return True
+    if tool.rsplit("/", 1)[-1] in ("mv", "cp", "install", "ln") and len(words) > 2:
+        return any(d in words[-1] for d in _BIN_DIRS)
+    return tool == "echo" and any("GITHUB_PATH" in w for w in words)
+
+
 def _npm_latest(words: list[str]) -> bool:
     tool = words[0].rsplit("/", 1)[-1]
     if tool == "npx":
@@ -184,6 +225,8 @@ def unverified_downloads(script: str) -> Iterator[Download]:
         if masked.lstrip().startswith("#"):
             continue
         pipe = _PIPE_TO_INTERPRETER.search(masked) or _SUBSTITUTED.search(masked)
+        if pipe and _pinned_download(masked):
+            continue
         if pipe:
             yield Download(
                 line,
@@ -207,13 +250,19 @@ def unverified_downloads(script: str) -> Iterator[Download]:
                 )
                 continue
         unpacked = _PIPE_TO_TAR.search(masked)
-        if not verified and unpacked:
+        if not verified and unpacked and not _pinned_download(masked):
             yield Download(
                 line,
                 Kind.UNPACKED,
                 "unpacks a download it never verifies",
                 _downloader_at(masked, unpacked.start()),
             )
+
+
+def _pinned_download(masked: str) -> bool:
+    """Whether the downloads of a line all fetch files at a full commit SHA."""
+    fetches = [w for w in commands(masked) if w[0].rsplit("/", 1)[-1] in _DOWNLOADERS]
+    return bool(fetches) and all(_commit_pinned(words) for words in fetches)
 
 
 def _downloader_at(masked: str, start: int) -> int:
@@ -231,7 +280,8 @@ def _command_at(masked: str, words: list[str]) -> int:
 def _line_problem(
     line: ScriptLine, rest: tuple[ScriptLine, ...], verified: bool
 ) -> Download | None:
-    for words in commands(line.masked):
+    here = commands(line.masked)
+    for position, words in enumerate(here):
         tool = words[0].rsplit("/", 1)[-1]
         needle = _command_at(line.masked, words)
         if words[:2] == ["go", "install"] and any(w.endswith("@latest") for w in words):
@@ -267,7 +317,7 @@ def _line_problem(
                 "every push",
                 needle,
             )
-        if tool not in _DOWNLOADERS or verified:
+        if tool not in _DOWNLOADERS or verified or _commit_pinned(words):
             continue
         branch = next((w for w in words[1:] if _BRANCH_URL.fullmatch(w)), None)
         if branch is not None:
@@ -287,7 +337,7 @@ def _line_problem(
         name = _output_file(words)
         if not name:
             continue
-        later = [words for other in rest for words in commands(other.masked)]
+        later = here[position + 1 :] + [w for other in rest for w in commands(other.masked)]
         if any(_chmods(words, name) for words in later):
             return Download(
                 line,
@@ -295,7 +345,16 @@ def _line_problem(
                 f"downloads `{name}` and makes it executable, unverified",
                 needle,
             )
-        if any(_unpacks(words, name) for words in later):
+        unpacked_at = next((n for n, w in enumerate(later) if _unpacks(w, name)), None)
+        if unpacked_at is not None:
+            folder = _unpacked_into(later[unpacked_at])
+            if any(_runs_unpacked(words, folder) for words in later[unpacked_at + 1 :]):
+                return Download(
+                    line,
+                    Kind.UNPACKED_RUN,
+                    f"downloads `{name}`, unpacks it and runs what it holds, unverified",
+                    needle,
+                )
             return Download(
                 line, Kind.UNPACKED, f"downloads `{name}` and unpacks it, unverified", needle
             )

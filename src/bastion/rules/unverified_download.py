@@ -19,6 +19,10 @@ class UnverifiedDownload(Rule):
       `node`...), `wget -O- ... | bash`, `bash <(curl ...)`, `sh -c "$(curl ...)"`;
     - a file downloaded with `curl` or `wget` and later made executable with `chmod +x` in
       the same script;
+    - an archive downloaded with `curl` or `wget`, unpacked (`tar x`, `unzip`), and then a
+      program from it run by a relative path (`./tool/bin/tool`, the `-C`/`-d` folder it
+      was unpacked into) or installed on the PATH (`mv`/`cp`/`install` into a bin folder,
+      a folder appended to `$GITHUB_PATH`);
     - a `curl` or `wget` of a `releases/latest/download/` URL, or such a URL set in a
       variable of a script that downloads;
     - `go install ...@latest`;
@@ -26,7 +30,12 @@ class UnverifiedDownload(Rule):
       requirement, without `--require-hashes` (a `git+` URL pinned to a full commit SHA is
       not reported: git checks what it fetches against the SHA).
 
-    The second and third kinds are not reported when the same script also verifies a file
+    A download whose URLs all name a file at a full commit SHA
+    (`raw.githubusercontent.com/OWNER/REPO/<sha>/...`, `github.com/OWNER/REPO/raw/<sha>/...`,
+    `.../archive/<sha>.tar.gz`) is not reported: what it serves cannot change, like an
+    action pinned to a commit.
+
+    The second, third and fourth kinds are not reported when the same script also verifies a file
     (piping and `go`/`pip` installs run before anything could be checked) with
     `sha256sum -c` (or `--check`, any `sha*sum`, `shasum -a 256 -c`),
     `gpg --verify`, `cosign verify*`, `minisign -V`, `gh attestation verify` or
