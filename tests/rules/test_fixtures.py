@@ -7,8 +7,10 @@ JSON5 files) must carry exactly those findings, and no other line may carry any:
 harness compares the exact set of (line, rule) pairs. The name gives the kind of file:
 ``*.action.yml`` is an action, ``*.dependabot.yml`` a Dependabot configuration,
 ``*.renovate.json`` or ``*.renovate.json5`` a Renovate one, ``*.pre-commit.yaml`` a
-pre-commit one, and any other ``*.yml`` a workflow. A first line ``# options: {...}`` (or
-``// options: {...}``, JSON) sets the rule's options for that file.
+pre-commit one, and any other ``*.yml`` a workflow. ``<rule-id>@<confidence>`` (``low``,
+``medium``, ``high``) also requires that confidence of the finding on that line. A first
+line ``# options: {...}`` (or ``// options: {...}``, JSON) sets the rule's options for
+that file.
 
 A *directory* ``<rule-id>/<case>/`` is a small repository: it is walked the way
 ``bastion check <case>`` walks one (repository-level checks included), and the expected
@@ -30,7 +32,7 @@ from bastion.rules import RULES_BY_ID
 from bastion.rules.base import OptionValue
 
 FIXTURES = Path(__file__).parent / "fixtures"
-_EXPECT = re.compile(r"(?:#|//)\s*expect:\s*([a-z0-9, -]+?)\s*$")
+_EXPECT = re.compile(r"(?:#|//)\s*expect:\s*([a-z0-9@, -]+?)\s*$")
 _OPTIONS = re.compile(r"(?:#|//)\s*options:\s*(\{.*\})\s*$")
 _KINDS = (
     (".action.yml", Kind.ACTION),
@@ -69,8 +71,22 @@ def expected(text: str) -> set[tuple[int, str]]:
     for number, line in enumerate(text.splitlines(), start=1):
         match = _EXPECT.search(line)
         if match:
-            pairs.update((number, rule.strip()) for rule in match.group(1).split(","))
+            pairs.update(
+                (number, rule.strip().partition("@")[0]) for rule in match.group(1).split(",")
+            )
     return pairs
+
+
+def expected_confidences(text: str) -> dict[tuple[int, str], str]:
+    """The confidences marked with ``rule@confidence``, by (line, rule)."""
+    found: dict[tuple[int, str], str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _EXPECT.search(line)
+        for item in match.group(1).split(",") if match else ():
+            rule, _, confidence = item.strip().partition("@")
+            if confidence:
+                found[(number, rule)] = confidence
+    return found
 
 
 def _settings(path: Path) -> dict[str, OptionValue]:
@@ -110,3 +126,16 @@ def test_every_rule_has_bad_and_good_fixtures() -> None:
 @pytest.mark.parametrize("path", _cases(), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_fixture(path: Path) -> None:
     assert run_fixture(path) == expected_in(path)
+
+
+_MARKED = [p for p in _cases() if p.is_file() and expected_confidences(p.read_text("utf-8"))]
+
+
+@pytest.mark.parametrize("path", _MARKED, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_fixture_confidence(path: Path) -> None:
+    wanted = expected_confidences(path.read_text(encoding="utf-8"))
+    rule_id = path.parent.name
+    config = Config(select=frozenset({rule_id}), rule_settings={rule_id: _settings(path)})
+    report = run([Input(path.name, _kind(path), path)], config, jobs=1)
+    got = {(f.span.start.line, f.rule): f.confidence.label for f in report.findings}
+    assert {key: got.get(key) for key in wanted} == wanted

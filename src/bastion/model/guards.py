@@ -341,6 +341,8 @@ def _operand(text: str, step: Step) -> str | None:
         return _operand(value.strip(), step) if value is not None and "${{" in value else None
     if "$" in inner or "`" in inner:
         return None
+    if inner in ("true", "false"):
+        return inner  # a boolean expands to this text, so the shell compares it as one
     return "'" + inner.replace("'", "''") + "'"
 
 

@@ -529,7 +529,9 @@ class TemplateInjection(Rule):
                     if reach is not None and reach.reach is Reach.MAINTAINER:
                         lower = max(Confidence.LOW, taint.confidence - 1)
                         taint = replace(taint, confidence=Confidence(lower))
-                        message = f"{message} (the step runs only after {reach.why})"
+                        message = (
+                            f"{message}; only a maintainer's action reaches the step ({reach.why})"
+                        )
                     yield Hit(
                         message,
                         scalar,

@@ -371,7 +371,7 @@ def _gated(hits: Iterator[Hit], reach: Reachability) -> Iterator[Hit]:
             yield hit
             continue
         confidence = Confidence(max(Confidence.LOW, (hit.confidence or Confidence.HIGH) - 1))
-        message = f"{hit.message} (the step runs only after {reach.why})"
+        message = f"{hit.message}; only a maintainer's action reaches the step ({reach.why})"
         yield Hit(message, hit.node, hit.route, hit.severity, confidence, hit.span)
 
 
@@ -379,15 +379,24 @@ class UntrustedCheckout(Rule):
     """Flags privileged workflows that check out or fetch the code of a pull request.
 
     A workflow triggered by `pull_request_target`, `workflow_run`, `issue_comment`,
-    `issues`, `pull_request_review`, `pull_request_review_comment`, `discussion` or
-    `discussion_comment` runs with the base repository's write token and secrets (an
-    unprivileged trigger beside them changes nothing: the privileged runs still happen).
+    `issues`, `discussion` or `discussion_comment` runs with the base repository's write
+    token and secrets, even for an outsider (an unprivileged trigger beside them changes
+    nothing: the privileged runs still happen). `pull_request_review` and
+    `pull_request_review_comment` from a fork get a read-only token and no secrets, like
+    `pull_request`, and are not privileged. A `workflow_run` whose upstream workflows (named
+    in `workflows:`, found by name in the same `.github/workflows`) can only be started by
+    people with write access (`push`, `workflow_dispatch`, `schedule`...) is not privileged
+    either. The events and what their runs get are one table (`model/triggers.py`), from
+    GitHub's "Events that trigger workflows" and "GITHUB_TOKEN" reference pages.
     Flagged, in such a workflow:
 
     - `actions/checkout` whose `ref:` is the head or merge commit of a pull request
       (`github.event.pull_request.head.sha`/`.ref`, `github.head_ref`, `merge_commit_sha`,
       `github.event.workflow_run.head_sha`/`head_branch`, or `refs/pull/<n>/head|merge`), or
       whose `repository:` is the pull request's head repository: high confidence;
+    - `actions/checkout` with `allow-unsafe-pr-checkout: true`: the input exists only to
+      let a fork's code be checked out under `pull_request_target` or `workflow_run`, so it
+      is the exploit step itself: high confidence, at the input;
     - a `run:` script that `git fetch`es, checks out, switches to, pulls or clones such a
       ref or repository (also `$GITHUB_HEAD_REF`), or runs `gh pr checkout`: high
       confidence;
@@ -399,10 +408,33 @@ class UntrustedCheckout(Rule):
     - a call to a reusable workflow whose ref-like input (`ref`, `sha`, `branch`...) is the
       head of a pull request: medium confidence.
 
+    Who reaches the step is judged for a run an outsider sets off, from the job's and the
+    step's `if:`, the jobs the job needs (unless its `if:` uses `always()`, `failure()` or
+    `cancelled()`), and earlier `run:` steps that `exit 1` under a test of the event
+    (`if [ "${{ github.event.pull_request.head.repo.fork }}" = "true" ]; then exit 1; fi`).
+    Not reported, since no outsider's run gets there: `github.event_name` tests that leave
+    out the privileged events, `head.repo.full_name == github.repository` (and
+    `head.repo.owner.login == github.repository_owner`, `!head.repo.fork`, their
+    `workflow_run.head_repository` forms), `github.event.pull_request.merged` (merged code
+    is the base repository's own), `github.event.workflow_run.event` of an event no outsider
+    starts. Reported one confidence level lower, with the reason: steps only a maintainer's
+    action reaches, such as a label (`contains(github.event.pull_request.labels.*.name,
+    'safe')`, `github.event.label.name`, the `labeled` action), an author association of
+    `OWNER`, `MEMBER` or `COLLABORATOR`, or an actor check (`github.actor == 'x'`).
+    Anything the evaluator does not know counts as reachable.
+
+    actions/checkout v7 (and, since July 2026, the `v6` and `v5` tags and v6.1 or later)
+    refuses to check out a fork's pull request under `pull_request_target` and
+    `workflow_run` unless `allow-unsafe-pr-checkout: true` (actions/checkout pull requests
+    2454 and 2500; GitHub's "Securely using pull_request_target" page). A checkout step on
+    such a version (its ref, or the `# vX` comment of a SHA pin) in a workflow with no other
+    privileged trigger is reported with low confidence: today only pull requests from the
+    repository's own branches get through. Exact v5 releases are taken as not refusing,
+    since which of them carry the back-port is not documented.
+
     Not flagged: a checkout without `ref:` (it takes the base commit), a literal ref such as
-    `main`, `workflow_dispatch` inputs (set by people with write access), and jobs or steps
-    whose `if:` requires `github.event.pull_request.merged` (merged code is the base
-    repository's own). Actions have no triggers and are not checked.
+    `main`, and `workflow_dispatch` inputs (set by people with write access). Actions have
+    no triggers and are not checked.
 
     ## Why it matters
     This is the "pwn request": once the pull request's files are on disk, any build
