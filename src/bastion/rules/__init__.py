@@ -6,6 +6,7 @@ from bastion.rules.actions_not_updated import ActionsNotUpdated
 from bastion.rules.base import Hit, Option, Rule
 from bastion.rules.dangerous_trigger import DangerousTrigger
 from bastion.rules.excessive_permissions import ExcessivePermissions
+from bastion.rules.hardcoded_credential import HardcodedCredential
 from bastion.rules.impostor_commit import ImpostorCommit
 from bastion.rules.latest_version_default import LatestVersionDefault
 from bastion.rules.lock_drift import LockDrift
@@ -49,6 +50,7 @@ RULES: tuple[type[Rule], ...] = (
     ExcessivePermissions,
     SecretOutsideEnvironment,
     SecretsInherit,
+    HardcodedCredential,
     TemplateInjection,
     PersistedCredentials,
     ReleaseCache,

@@ -28,7 +28,7 @@ from bastion.rules.taint import (
     known_outputs,
     value_flows,
 )
-from bastion.source.yaml import MappingNode, ScalarNode
+from bastion.source.yaml import MappingNode, ScalarNode, SequenceNode
 
 # --- Sinks -----------------------------------------------------------------------------------
 
@@ -103,6 +103,32 @@ class Taint:
             origin=self.origin or self.context,
             hops=(*self.hops, hop),
         )
+
+
+def _scalar_texts(node: object) -> list[str]:
+    """Every scalar under ``node`` (a matrix key's value or list of values)."""
+    if isinstance(node, ScalarNode):
+        return [node.value]
+    if isinstance(node, SequenceNode):
+        return [text for item in node.value for text in _scalar_texts(item)]
+    if isinstance(node, MappingNode):
+        return [text for entry in Fields(node) for text in _scalar_texts(entry.value)]
+    return []
+
+
+def _include_texts(node: object, name: str) -> list[str]:
+    """What `include` sets ``name`` to: a whole expression, or each entry's value of it."""
+    if isinstance(node, ScalarNode):
+        return [node.value]  # include: ${{ fromJSON(...) }}
+    texts: list[str] = []
+    for item in node.value if isinstance(node, SequenceNode) else ():
+        if isinstance(item, ScalarNode):
+            texts.append(item.value)
+        elif isinstance(item, MappingNode):
+            for entry in Fields(item):
+                if entry.key.value.lower() == name:
+                    texts.extend(_scalar_texts(entry.value))
+    return texts
 
 
 def _worst(taints: list[Taint | None]) -> Taint | None:
@@ -210,6 +236,8 @@ class Analysis:
         if parts[0] == "steps" and len(parts) >= 3 and parts[2] == "outputs":
             output = parts[3] if len(parts) >= 4 else "*"
             return self.step_output(parts[1], output, scope, depth + 1, context)
+        if parts[0] == "matrix" and len(parts) >= 2:
+            return self.matrix(parts[1], scope, depth + 1, context)
         if parts[0] == "needs" and len(parts) >= 3 and parts[2] == "outputs":
             output = parts[3] if len(parts) >= 4 else "*"
             return self.job_output(parts[1], output, depth + 1, context)
@@ -270,6 +298,31 @@ class Analysis:
             else:
                 taints.append(self.flow(flow, scope, depth))
         return _worst(taints)
+
+    # -- matrix values --
+
+    def matrix(self, name: str, scope: Scope, depth: int, context: str) -> Taint | None:
+        """The taint of ``matrix.<name>``: of the expressions the job's `strategy.matrix`
+        builds it from (the whole matrix, the key's values, or `include` entries)."""
+        job = scope.job
+        strategy = job.fields.mapping("strategy") if job is not None else None
+        node = strategy.get("matrix") if strategy is not None else None
+        if job is None or node is None or depth > MAX_DEPTH:
+            return None
+        texts: list[str] = []
+        if isinstance(node, ScalarNode):
+            texts.append(node.value)  # matrix: ${{ fromJSON(...) }}
+        elif isinstance(node, MappingNode):
+            for entry in Fields(node):
+                key = entry.key.value.lower()
+                if key == name:
+                    texts.extend(_scalar_texts(entry.value))
+                elif key == "include":
+                    texts.extend(_include_texts(entry.value, name))
+        # Expressions in `strategy` see the job's inputs (`needs`, `github`), not its steps.
+        outer = Scope(job, job.steps, 0)
+        found = _worst([self.text(text, outer, depth) for text in texts if "${{" in text])
+        return found.derived(context, f"matrix `{name}`") if found is not None else None
 
     # -- step and job outputs --
 
@@ -433,9 +486,12 @@ class TemplateInjection(Rule):
     reported with low severity (callers need write access) unless typed boolean, number
     or choice; inputs of a composite action with medium severity and confidence.
 
-    Not reported: numbers, SHAs, ids, logins, `github.repository`, secrets, matrix values,
-    a bare object (it expands to the word `Object`), and event fields this rule does not
-    know as outsider-written, including those only people with write access set (release
+    Matrix values are followed into the expressions `strategy.matrix` builds them from (a
+    key's values, `include` entries, or the whole matrix from `fromJSON(...)`).
+
+    Not reported: numbers, SHAs, ids, logins, `github.repository`, secrets, a bare object
+    (it expands to the word `Object`), and event fields this rule does not know as
+    outsider-written, including those only people with write access set (release
     notes, label names, pushed branch and tag names).
 
     Severity is high when a privileged trigger (`pull_request_target`, `workflow_run`,
