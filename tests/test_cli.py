@@ -111,7 +111,8 @@ def test_min_confidence_filters(
 def test_a_reader_that_goes_away_gets_no_traceback(tmp_path: Path) -> None:
     workflows = tmp_path / ".github" / "workflows"
     workflows.mkdir(parents=True)
-    for number in range(200):
+    # More report than a pipe holds (64 KiB): the report is written in one piece.
+    for number in range(600):
         (workflows / f"w{number}.yml").write_text(TRIGGER)
     command = [sys.executable, "-m", "bastion", "check", "--no-config", str(tmp_path)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

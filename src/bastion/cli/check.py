@@ -6,7 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from bastion import baseline
 from bastion.cli.common import (
     EXIT_CLEAN,
     EXIT_ERROR,
@@ -87,6 +86,8 @@ def _check(arguments: argparse.Namespace) -> int:
     if arguments.write_baseline:
         return _write_baseline(Path(arguments.write_baseline), report)
     if arguments.baseline:
+        from bastion import baseline  # only runs with a baseline read one
+
         known = baseline.read(Path(arguments.baseline))
         report.findings, held = known.new_findings(report.findings)
         if held:
@@ -109,6 +110,8 @@ def _check(arguments: argparse.Namespace) -> int:
 
 
 def _write_baseline(path: Path, report: Report) -> int:
+    from bastion import baseline
+
     baseline.write(path, report.findings)
     for message in report.errors:
         print(f"bastion: {escape_text(message)}", file=sys.stderr)

@@ -99,7 +99,9 @@ def with_inputs(step: Step, values: Mapping[str, str]) -> Step:
     inputs = MappingNode(given.node.tag, pairs, given.node.start_mark, given.node.end_mark)
     items = [(key, inputs if value is given.node else value) for key, value in step.node.value]
     node = MappingNode(step.node.tag, items, step.node.start_mark, step.node.end_mark)
-    return Step(step.route, step.index, node, Fields(node), step.uses, step.uses_node)
+    return Step(
+        step.route, step.index, node, Fields(node), step.uses, step.uses_node, step.position
+    )
 
 
 # ---------------------------------------------------------------- nested mutable uses

@@ -136,14 +136,20 @@ class Fields:
         return self._children[name]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Step:
+    """One step; compared by identity (a job may hold thousands)."""
+
     route: str
     index: int
+    """Its index in the YAML list that holds it (``parallel:`` steps: in their group)."""
     node: MappingNode
     fields: Fields
     uses: Uses | None
     uses_node: ScalarNode | None
+    position: int = -1
+    """Its index in its job's (or composite action's) ``steps``, -1 for a step not in one:
+    look a step up by this, never with ``steps.index(step)``."""
 
     @property
     def run(self) -> ScalarNode | None:
@@ -162,8 +168,10 @@ class Step:
         return inputs.scalar(name) if inputs else None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Job:
+    """One job; compared by identity."""
+
     job_id: str
     route: str
     key: ScalarNode
@@ -396,11 +404,17 @@ class _Builder:
                 )
             if uses_node is not None and "steps" in fields:
                 self.problem(f"job {job_id!r} calls a workflow and cannot have 'steps'", entry.key)
-            steps = self.steps(fields.get("steps"), f"{route}/steps", composite=False)
+            steps = _numbered(self.steps(fields.get("steps"), f"{route}/steps", composite=False))
             uses = self.uses(uses_node)
             scalar = uses_node if isinstance(uses_node, ScalarNode) else None
             jobs.append(Job(job_id, route, entry.key, entry.value, fields, steps, uses, scalar))
         return jobs
+
+
+def _numbered(steps: list[Step]) -> list[Step]:
+    for position, step in enumerate(steps):
+        step.position = position
+    return steps
 
 
 def build_workflow(path: str, document: Document, lines: LineIndex | None = None) -> Workflow:
@@ -448,7 +462,7 @@ def build_action(path: str, document: Document, lines: LineIndex | None = None) 
         elif using == "composite":
             if "steps" not in runs:
                 builder.problem("a composite action needs 'steps'", runs.node)
-            steps = builder.steps(runs.get("steps"), "runs/steps", composite=True)
+            steps = _numbered(builder.steps(runs.get("steps"), "runs/steps", composite=True))
     builder.expressions(document, lines)
     builder.conditions([step.fields for step in steps], lines)
     return Action(path, document, lines, fields, using, runs, steps, builder.problems)

@@ -9,6 +9,7 @@ from typing import TextIO
 
 from bastion.engine import Report
 from bastion.findings import Finding, Severity, escape_text
+from bastion.render import Writer
 
 COMMANDS = {
     Severity.HIGH: "error",
@@ -19,8 +20,10 @@ COMMANDS = {
 
 
 def render(report: Report, out: TextIO) -> None:
+    writer = Writer(out)
     for finding in report.findings:
-        out.write(command(finding) + "\n")
+        writer.write(command(finding) + "\n")
+    writer.flush()
 
 
 def command(finding: Finding) -> str:

@@ -20,6 +20,7 @@ from typing import TextIO
 
 from bastion.engine import Report
 from bastion.findings import Confidence, Finding, Severity, escape_text
+from bastion.render import Writer
 
 TAB_STOP = 4
 EXCERPT_CHARACTERS = 240
@@ -54,13 +55,15 @@ class _Style:
 
 def render(report: Report, out: TextIO, *, color: bool) -> None:
     style = _Style(color=color)
+    writer = Writer(out)
     for finding in report.findings:
-        out.write(_header(finding, style) + "\n")
+        writer.write(_header(finding, style) + "\n")
         source = report.line(finding.path, finding.span.start.line)
         if source is not None:
-            out.write(_excerpt(finding, source, style))
-        out.write("\n")
-    out.write(style(_BOLD, summary(report)) + "\n")
+            writer.write(_excerpt(finding, source, style))
+        writer.write("\n")
+    writer.write(style(_BOLD, summary(report)) + "\n")
+    writer.flush()
 
 
 def _header(finding: Finding, style: _Style) -> str:

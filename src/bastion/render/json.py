@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import TextIO
 
 from bastion import __version__
 from bastion.engine import Report
 from bastion.findings import Finding
-from bastion.render import escape_document
+from bastion.render import Writer, write_json
 
 SCHEMA_VERSION = 1
 
@@ -49,8 +48,9 @@ def render(report: Report, out: TextIO) -> None:
         "version": SCHEMA_VERSION,
         "tool": {"name": "bastion", "version": __version__},
         "files_checked": report.files,
-        "findings": [finding_object(finding) for finding in report.findings],
+        "findings": (finding_object(finding) for finding in report.findings),
         "errors": list(report.errors),
     }
-    # One write: dump() would write each token separately.
-    out.write(json.dumps(escape_document(document), indent=2, ensure_ascii=False) + "\n")
+    writer = Writer(out)
+    write_json(document, writer)
+    writer.flush()

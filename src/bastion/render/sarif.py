@@ -8,7 +8,6 @@ so that code scanning can show the documentation of any alert. Columns count cha
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter
 from pathlib import PurePath, PurePosixPath, PureWindowsPath
 from typing import TextIO
@@ -17,7 +16,7 @@ from urllib.parse import quote
 from bastion import __version__
 from bastion.engine import Report
 from bastion.findings import Confidence, Finding, Location, Severity, Span, escape_text
-from bastion.render import escape_document
+from bastion.render import Writer, write_json
 from bastion.rules import RULES, Rule
 
 SCHEMA_URI = (
@@ -43,14 +42,20 @@ PRECISION = {Confidence.HIGH: "high", Confidence.MEDIUM: "medium", Confidence.LO
 
 
 def render(report: Report, out: TextIO) -> None:
-    # One write: dump() would write each token separately.
-    text = json.dumps(escape_document(document(report)), indent=2, ensure_ascii=False)
-    out.write(text + "\n")
+    writer = Writer(out)
+    write_json(document(report, stream=True), writer)
+    writer.flush()
 
 
-def document(report: Report) -> dict[str, object]:
+def document(report: Report, *, stream: bool = False) -> dict[str, object]:
+    """The SARIF log; with ``stream``, its results are an iterator, made as they are
+    written."""
     index = {rule.id: number for number, rule in enumerate(RULES)}
     fingerprints = _fingerprints(report.findings)
+    results = (
+        _result(finding, index.get(finding.rule), fingerprint)
+        for finding, fingerprint in zip(report.findings, fingerprints, strict=True)
+    )
     run: dict[str, object] = {
         "tool": {
             "driver": {
@@ -62,10 +67,7 @@ def document(report: Report) -> dict[str, object]:
         },
         "invocations": [_invocation(report)],
         "columnKind": "unicodeCodePoints",
-        "results": [
-            _result(finding, index.get(finding.rule), fingerprint)
-            for finding, fingerprint in zip(report.findings, fingerprints, strict=True)
-        ],
+        "results": results if stream else list(results),
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 

@@ -60,7 +60,7 @@ def _self_attested(workflow: Workflow, job: Job, publish: Publish) -> bool:
         if step.input("provenance") is not None:
             value = step.input("provenance")
             return value is not None and _TRUE.fullmatch(value.value) is not None
-        scope = Scope(job, job.steps, job.steps.index(step))
+        scope = Scope(job, job.steps, step.position)
         found = env_entry("NPM_CONFIG_PROVENANCE", env_levels(scope, workflow))
         setting = found[0].value if found else None
         return isinstance(setting, ScalarNode) and _TRUE.fullmatch(setting.value) is not None

@@ -13,7 +13,6 @@ import contextlib
 import errno
 import os
 import re
-import secrets
 import stat
 from pathlib import Path
 from typing import BinaryIO
@@ -337,6 +336,8 @@ def write_report(path: Path, data: bytes) -> None:
 
 
 def _create_temporary(real: Path) -> tuple[Path, int]:
+    import secrets  # only a command that writes files needs it
+
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     flags |= getattr(os, "O_CLOEXEC", 0)
     for _ in range(100):
