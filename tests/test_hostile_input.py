@@ -461,3 +461,17 @@ def test_a_bare_if_that_is_not_an_expression_is_a_syntax_error(
             "'!' or '(', found end of expression",
         ),
     ]
+
+
+@pytest.mark.parametrize("command", [("pin", "--offline", "."), ("fix", "--unsafe", ".")])
+def test_file_name_not_utf8_in_the_messages_of_pin_and_fix(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    with open(os.fsencode(workflows) + b"/" + BAD_NAME, "w", encoding="utf-8") as handle:
+        handle.write("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: a/b@v1\n")
+    code, out, err = _run(tmp_path, *command)
+    assert code == 1
+    printed = (out + err).decode("utf-8")  # strict: every stream is valid UTF-8
+    assert f"{SHOWN}:" in printed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import enum
 import re
 from dataclasses import dataclass
@@ -25,10 +26,28 @@ def escape_text(text: str) -> str:
 
 
 def _escape_surrogate(match: re.Match[str]) -> str:
-    code = ord(match.group())
+    return _escaped(ord(match.group()))
+
+
+def _escaped(code: int) -> str:
     if 0xDC80 <= code <= 0xDCFF:
         return f"\\x{code - 0xDC00:02x}"
     return f"\\u{code:04x}"
+
+
+def _encode_error(error: UnicodeError) -> tuple[str, int]:
+    """The ``bastion-escape`` codec error handler: what ``escape_text`` does, for text that
+    reaches an output stream without passing through it (a path in a note, say)."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    bad = error.object[error.start : error.end]
+    return "".join(_escaped(ord(char)) for char in bad), error.end
+
+
+ESCAPE_ERRORS = "bastion-escape"
+"""Codec error handler that writes unencodable characters as ``escape_text`` does; the CLI
+sets it on standard output and standard error so no output is ever invalid UTF-8."""
+codecs.register_error(ESCAPE_ERRORS, _encode_error)
 
 
 class _Level(enum.IntEnum):

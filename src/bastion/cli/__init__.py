@@ -9,6 +9,7 @@ module of the command being run is imported (start-up is most of a small run); `
 from __future__ import annotations
 
 import importlib
+import io
 import os
 import sys
 import traceback
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 from bastion import __version__
 from bastion.cli.common import EXIT_ERROR, Parser
 from bastion.errors import BastionError, UsageError
-from bastion.findings import escape_text
+from bastion.findings import ESCAPE_ERRORS, escape_text
 
 MODULES = ("check", "docs", "fix", "pin", "lock", "graph", "settings", "release")
 """The command modules, in the order ``--help`` lists their commands."""
@@ -60,6 +61,7 @@ def _command(argv: Sequence[str]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _escape_streams()
     try:
         words = sys.argv[1:] if argv is None else argv
         arguments = _parser(_command(words)).parse_args(words)
@@ -87,3 +89,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
+
+
+def _escape_streams() -> None:
+    """Whatever a command prints, standard output and error stay valid UTF-8: a lone
+    surrogate (a file name that is not UTF-8) is written as ``escape_text`` writes it."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors=ESCAPE_ERRORS)
