@@ -67,6 +67,10 @@ _PIPE_TO_TAR = re.compile(
 )
 _LATEST = "releases/latest/download/"
 _CHECKERS = re.compile(r"\b(?:sha(?:1|224|256|384|512)sum|shasum)\b")
+_HASH_GREPPED = re.compile(
+    r"\b(?:sha(?:1|224|256|384|512)sum|shasum)\b[^|;&\n]*\|(?:[^|;&\n]*\|)*\s*grep\s+-\w*q"
+)
+"""A computed checksum compared with an expected one by `grep -q`."""
 _VERIFIERS = (
     re.compile(r"\bgpg2?\b[^\n|;&]*\s--verify\b"),
     re.compile(r"\bcosign\s+verify"),
@@ -102,6 +106,8 @@ def _checked_files(script: str) -> list[str] | None:
         return None
     found: list[str] = []
     for line in script_lines(script):
+        if _HASH_GREPPED.search(line.masked):
+            found.append("-")  # `sha256sum f | grep -q "$EXPECTED"`: a recorded checksum
         for words in commands(line.masked):
             tool = words[0].rsplit("/", 1)[-1]
             if not _CHECKERS.fullmatch(tool) or not ({"-c", "--check"} & set(words)):
@@ -160,7 +166,7 @@ def _unpacked_into(words: list[str]) -> str:
     """The directory `tar -C DIR` or `unzip -d DIR` unpacks into ('' when not named)."""
     for index, word in enumerate(words[1:-1], start=1):
         if word in ("-C", "--directory", "-d"):
-            return words[index + 1].rstrip("/")
+            return words[index + 1].strip("'\"").rstrip("/").removeprefix("./")
     return ""
 
 
@@ -169,8 +175,10 @@ def _runs_unpacked(words: list[str], folder: str = "") -> bool:
     the working directory holds: `./tool/bin/x`, `tool-1.2/x`) or installs one on the PATH
     (`mv`, `cp`, `install` into a bin directory; a directory appended to `$GITHUB_PATH`)."""
     tool = words[0].strip("'\"")
-    if folder and tool.startswith(f"{folder}/"):
-        return True
+    if folder:
+        # Unpacked elsewhere: only what runs from that folder (or puts it on the PATH).
+        inside = tool.startswith((f"{folder}/", f"./{folder}/"))
+        return inside or (tool == "echo" and any("GITHUB_PATH" in w for w in words))
     if tool.startswith("./") or (
         "/" in tool and not tool.startswith(("/", "~", "$", "-")) and "=" not in tool
     ):
