@@ -21,7 +21,7 @@ _WHEN = frozenset({"always", "set", "true", "unless-off", "contains"})
 _CONFIDENCES = frozenset({"high", "medium", "low"})
 _CACHE_KEYS = frozenset(
     {"always", "versions", "input", "when", "off", "auto", "value", "confidence", "note",
-     "skipped-on"}
+     "skipped-on", "unless-job-uses"}
 )  # fmt: skip
 _ACTION_KEYS = frozenset(
     {"source", "cache", "code-inputs", "publishes", "publishes-when", "credential-inputs",
@@ -67,6 +67,9 @@ class CacheUse:
     note: str = ""
     skipped_on: tuple[str, ...] = ()
     """Events (``tag-push`` for a push of tags) under which the default does not cache."""
+    unless_job_uses: tuple[str, ...] = ()
+    """Actions whose presence in the job means the default does not apply (another package
+    manager than the one the default caches for)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +241,7 @@ def _cache(item: object, what: str) -> CacheUse:
         confidence=confidence,
         note=_text(item, "note", what),
         skipped_on=_names(item, "skipped-on", what),
+        unless_job_uses=tuple(_canonical(n) for n in _names(item, "unless-job-uses", what)),
     )
 
 

@@ -33,6 +33,10 @@ def cache_mode(job: Job, workflow: Workflow | None) -> tuple[str, str]:
 _CONFIDENCE = {"medium": Confidence.MEDIUM, "low": Confidence.LOW}
 
 
+def _job_uses(steps: list[Step], names: tuple[str, ...]) -> bool:
+    return any(step.uses is not None and step.uses.name in names for step in steps)
+
+
 def _events(workflow: Workflow) -> frozenset[str]:
     """The workflow's triggers, a push of tags only as ``tag-push``."""
     found: set[str] = set()
@@ -139,7 +143,9 @@ class ReleaseCache(Rule):
             if mode == "read":
                 context = f"{context} (cache mode {source}, which still restores)"
             for step in release.job.steps:
-                yield from self._step(step, context, workflow.document.text, events)
+                yield from self._step(
+                    step, context, workflow.document.text, events, release.job.steps
+                )
 
     def check_node(self, node: Node, context: Context) -> Iterator[Gap]:
         """In the graph: the steps of a called action or workflow, run by a release job."""
@@ -157,11 +163,16 @@ class ReleaseCache(Rule):
         values = {**input_defaults(view), **context.inputs}
         for step in steps:
             # `cache: ${{ inputs.cache }}` is judged on what the caller passes, or the default.
-            for hit in self._step(with_inputs(step, values), where, view.document.text):
+            for hit in self._step(with_inputs(step, values), where, view.document.text, job=steps):
                 yield gap_of(hit, node.metadata)
 
     def _step(
-        self, step: Step, context: str, text: str, events: frozenset[str] = frozenset()
+        self,
+        step: Step,
+        context: str,
+        text: str,
+        events: frozenset[str] = frozenset(),
+        job: list[Step] | None = None,
     ) -> Iterator[Hit]:
         """The cache ``step`` uses (``text`` is its file; ``events``, what starts the job)."""
         uses, uses_node = step.uses, step.uses_node
@@ -229,6 +240,8 @@ class ReleaseCache(Rule):
             by_default = value is None or value.value.strip().lower() in use.auto
             if by_default and major is not None and events and events <= set(use.skipped_on):
                 continue  # the action's own default leaves the cache alone on these events
+            if by_default and _job_uses(job or [], use.unless_job_uses):
+                continue  # the job sets up another package manager than the default's
             note = f" ({use.note})" if use.note else ""
             yield Hit(
                 f"{context} and caches with `{uses.slug}`, which caches{note} unless "
