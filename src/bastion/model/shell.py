@@ -78,8 +78,12 @@ def script_lines(script: str) -> tuple[ScriptLine, ...]:
     return tuple(found)
 
 
+@functools.lru_cache(maxsize=16384)
 def commands(masked_line: str) -> list[list[str]]:
-    """The simple commands of a logical line, as words (see :func:`command_words`)."""
+    """The simple commands of a logical line, as words (see :func:`command_words`).
+
+    Cached: the release, provenance, download and credential rules all read the same
+    lines; the lists are shared, so callers must not change them."""
     if masked_line.lstrip().startswith("#"):
         return []
     found = []
@@ -89,6 +93,27 @@ def commands(masked_line: str) -> list[list[str]]:
         if words:
             found.append(words)
     return found
+
+
+def command_start(masked_line: str, words: list[str]) -> int:
+    """Where the command of ``words`` starts in ``masked_line``: the first place its first two
+    words are written with only spaces or quotes between them, else where its first word is,
+    else 0."""
+    parts = [word for word in words[:2] if word]
+    if not parts:
+        return 0
+    first = parts[0]
+    at = masked_line.find(first)
+    while at >= 0:
+        if len(parts) == 1:
+            return at
+        end = gap = at + len(first)
+        while gap < len(masked_line) and (masked_line[gap].isspace() or masked_line[gap] in "\"'"):
+            gap += 1
+        if gap > end and masked_line.startswith(parts[1], gap):
+            return at
+        at = masked_line.find(first, at + 1)
+    return max(masked_line.find(words[0]), 0)
 
 
 def line_span(lines: LineIndex, run: ScalarNode, script: str, line: ScriptLine) -> Span:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from bastion.findings import Span
 from bastion.model.expressions import Embedded, find_expressions
@@ -34,15 +34,19 @@ __all__ = [
 ]
 
 
-def iter_scalars(node: Node, route: str = "") -> Iterator[tuple[str, ScalarNode]]:
+def iter_scalars(
+    node: Node, route: str = "", keep: Callable[[Node], bool] | None = None
+) -> Iterator[tuple[str, ScalarNode]]:
     """Every scalar value under ``node`` (itself included), in document order, with its route.
 
     A route extends ``route`` with mapping keys and sequence indexes: ``env/TOKEN``,
-    ``steps/2/run``.
+    ``steps/2/run``. With ``keep``, a node it refuses is skipped with all it holds.
     """
     stack: list[tuple[str, Node]] = [(route, node)]
     while stack:
         where, current = stack.pop()
+        if keep is not None and not keep(current):
+            continue
         if isinstance(current, ScalarNode):
             yield where, current
         elif isinstance(current, MappingNode):

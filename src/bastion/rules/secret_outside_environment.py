@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import bisect
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from bastion.findings import Confidence, Severity, Span
@@ -14,8 +16,9 @@ from bastion.model.walk import expression_span, iter_scalars
 from bastion.model.workflow import Job, Workflow
 from bastion.rules.base import Hit, Rule
 from bastion.source.text import LineIndex
-from bastion.source.yaml import Node, ScalarNode
+from bastion.source.yaml import Document, Node, ScalarNode
 
+_SECRETS = re.compile("secrets", re.IGNORECASE)
 ALWAYS_AVAILABLE = frozenset({"github_token"})
 """Secrets GitHub provides to every job; they need no environment."""
 
@@ -93,11 +96,12 @@ class SecretOutsideEnvironment(Rule):
         if not exposed or not workflow.document.may_contain(workflow.document.root, "secrets"):
             return
         lines = workflow.lines
+        keep = _mentions_secrets(workflow.document)
         # The workflow-level env is evaluated in every job except those calling a workflow.
         runners = [job.job_id for job in exposed if job.uses is None]
         env = workflow.fields.get("env")
         if env is not None and runners:
-            for read in _secret_reads(lines, env, "env", set()):
+            for read in _secret_reads(lines, env, "env", set(), keep):
                 yield Hit(
                     f"the workflow-level `env` reads {read.what} for {_jobs(runners)} without "
                     "a deployment `environment`; read it only in the job that needs it, and "
@@ -109,7 +113,7 @@ class SecretOutsideEnvironment(Rule):
         for job in exposed:
             if not workflow.document.may_contain(job.node, "secrets"):
                 continue
-            for read in _secret_reads(lines, job.node, job.route, _bare_conditions(job)):
+            for read in _secret_reads(lines, job.node, job.route, _bare_conditions(job), keep):
                 yield _job_hit(job, read)
 
 
@@ -148,13 +152,33 @@ def _bare_conditions(job: Job) -> set[int]:
     return {id(node) for node in conditions if node is not None}
 
 
+def _mentions_secrets(document: Document) -> Callable[[Node], bool] | None:
+    """Whether a node's text can name the ``secrets`` context (any case): the subtrees
+    worth walking. None (walk everything) when aliases bring in text from elsewhere."""
+    if document.aliased:
+        return None
+    starts = [found.start() for found in _SECRETS.finditer(document.text)]
+
+    def keep(node: Node) -> bool:
+        at = bisect.bisect_left(starts, node.start_mark.index)
+        return at < len(starts) and starts[at] < node.end_mark.index
+
+    return keep
+
+
 def _secret_reads(
-    lines: LineIndex, root: Node, route: str, bare_conditions: set[int]
+    lines: LineIndex,
+    root: Node,
+    route: str,
+    bare_conditions: set[int],
+    keep: Callable[[Node], bool] | None,
 ) -> Iterator[_SecretRead]:
-    for where, scalar in iter_scalars(root, route):
+    for where, scalar in iter_scalars(root, route, keep):
         text = scalar.value
         if "${{" in text:
             for embedded in find_expressions(text):
+                if "secrets" not in embedded.source.lower():
+                    continue  # cannot read the context without naming it
                 what = _secrets_read(embedded.source)
                 if what:
                     span = expression_span(lines, scalar, embedded)
