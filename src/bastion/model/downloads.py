@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from bastion.model.shell import ScriptLine, commands, script_lines
+from bastion.model.shell import ScriptLine, command_start, commands, script_lines
 
 
 class Kind(enum.Enum):
@@ -280,9 +280,7 @@ def _downloader_at(masked: str, start: int) -> int:
 
 def _command_at(masked: str, words: list[str]) -> int:
     """Where the command of ``words`` starts in the line (found by its first two words)."""
-    pattern = r"[\s\"']+".join(re.escape(word) for word in words[:2] if word)
-    found = re.search(pattern, masked)
-    return found.start() if found else max(masked.find(words[0]), 0)
+    return command_start(masked, words)  # no pattern compiled per command
 
 
 def _line_problem(
