@@ -21,7 +21,7 @@ _WHEN = frozenset({"always", "set", "true", "unless-off", "contains"})
 _CONFIDENCES = frozenset({"high", "medium", "low"})
 _CACHE_KEYS = frozenset(
     {"always", "versions", "input", "when", "off", "auto", "value", "confidence", "note",
-     "skipped-on", "unless-job-uses"}
+     "skipped-on", "unless-job-uses", "only-if-job-runs"}
 )  # fmt: skip
 _ACTION_KEYS = frozenset(
     {"source", "cache", "code-inputs", "publishes", "publishes-when", "credential-inputs",
@@ -70,6 +70,8 @@ class CacheUse:
     unless_job_uses: tuple[str, ...] = ()
     """Actions whose presence in the job means the default does not apply (another package
     manager than the one the default caches for)."""
+    only_if_job_runs: tuple[str, ...] = ()
+    """Commands (``npm ci``) one of which the job must run for the default to apply."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +244,7 @@ def _cache(item: object, what: str) -> CacheUse:
         note=_text(item, "note", what),
         skipped_on=_names(item, "skipped-on", what),
         unless_job_uses=tuple(_canonical(n) for n in _names(item, "unless-job-uses", what)),
+        only_if_job_runs=_names(item, "only-if-job-runs", what),
     )
 
 

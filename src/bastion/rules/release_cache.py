@@ -7,6 +7,7 @@ from bastion.findings import Area, Confidence, Severity
 from bastion.graph.gaps import Context, Gap, input_defaults, with_inputs
 from bastion.graph.model import Node
 from bastion.model import triggers
+from bastion.model.shell import commands, script_lines
 from bastion.model.workflow import Action, Fields, Job, Step, Workflow
 from bastion.rules.base import Hit, Rule, gap_of
 from bastion.rules.release import release_jobs
@@ -37,6 +38,21 @@ def _job_uses(steps: list[Step], names: tuple[str, ...]) -> bool:
     return any(step.uses is not None and step.uses.name in names for step in steps)
 
 
+def _job_runs(steps: list[Step] | None, wanted: tuple[str, ...]) -> bool:
+    """Whether a `run:` step of the job runs one of the commands ``wanted`` (unknown: yes)."""
+    if steps is None:
+        return True
+    prefixes = [tuple(command.split()) for command in wanted]
+    return any(
+        tuple(words[: len(prefix)]) == prefix
+        for step in steps
+        if step.run is not None
+        for line in script_lines(step.run.value)
+        for words in commands(line.masked)
+        for prefix in prefixes
+    )
+
+
 def _events(workflow: Workflow) -> frozenset[str]:
     """The workflow's triggers, a push of tags only as ``tag-push``."""
     found: set[str] = set()
@@ -61,19 +77,30 @@ class ReleaseCache(Rule):
     other trigger (except `workflow_dispatch` and `workflow_call`), or a publishing job needs
     the artifacts it uploads, or its `if:` singles out tags or releases. The caches:
 
-    - `actions/cache`, `actions/cache/restore`, `actions/cache/save`, `Swatinem/rust-cache`,
-      `hendrikmuhs/ccache-action`, `DeterminateSystems/magic-nix-cache-action` and
-      `nix-community/cache-nix-action`;
-    - `actions/setup-python`, `setup-node`, `setup-java` and `setup-dotnet` with a `cache:`
-      input, and `ruby/setup-ruby` with `bundler-cache: true`;
-    - `actions/setup-go` unless `cache: false` (it caches by default from v4; a SHA pin is
-      reported with medium confidence since its version is not known here);
-    - `astral-sh/setup-uv` unless `enable-cache: false` (its default, `auto`, caches on
-      GitHub-hosted runners: medium confidence when the input is left out or `auto`);
-    - `gradle/actions/setup-gradle` and `gradle/gradle-build-action` unless
-      `cache-disabled: true` (they cache by default);
-    - `docker/build-push-action` and `docker/bake-action` with `type=gha` in `cache-from`
-      or `cache-to`.
+    The caches are those of the knowledge base (`cache` entries of
+    src/bastion/knowledge/actions.toml, docs/knowledge.md; extend it with
+    `[tool.bastion.actions."owner/repo"]`), each by version (a SHA pin by its `# vX.Y.Z`
+    comment; a pin without one, where the version matters, has medium confidence):
+
+    - `actions/cache` (and `/restore`, `/save`), `Swatinem/rust-cache`,
+      `hendrikmuhs/ccache-action`, `mozilla-actions/sccache-action` (medium),
+      `DeterminateSystems/magic-nix-cache-action`, `nix-community/cache-nix-action`;
+    - with an input: `cache:` of `actions/setup-python`, `setup-node`, `setup-java`,
+      `setup-dotnet` and `graalvm/setup-graalvm`, `bundler-cache: true` of
+      `ruby/setup-ruby`, `sccache: true` of `PyO3/maturin-action`, `type=gha` in
+      `cache-from`/`cache-to` of `docker/build-push-action` and `docker/bake-action`;
+    - by default, unless turned off: `actions/setup-go` from v4 (`cache: false`),
+      `astral-sh/setup-uv` v4 to v9 (`enable-cache: false`; medium when left `auto`) and
+      v10 except on `release`, tag pushes, `pull_request_target` and `workflow_run`,
+      where its `auto` no longer caches, `gradle/actions/setup-gradle` and
+      `gradle/gradle-build-action` (`cache-disabled: true`),
+      `actions-rust-lang/setup-rust-toolchain` and `jdx/mise-action` (`cache: false`),
+      `mlugg/setup-zig` (`use-cache: false`), `ramsey/composer-install`
+      (`ignore-cache: true`), `oven-sh/setup-bun` v2 (`no-cache: true`, medium), and
+      `actions/setup-node` from v5 (`package-manager-cache: false`; low confidence, only
+      in a job that installs with npm and sets up no other package manager: it caches by
+      itself when `package.json` names npm as its `packageManager`, which is not read
+      here).
 
     A value given by an expression is reported with low confidence. A composite action is
     not checked on its own (whether it runs in a release job is not known from the action
@@ -242,6 +269,8 @@ class ReleaseCache(Rule):
                 continue  # the action's own default leaves the cache alone on these events
             if by_default and _job_uses(job or [], use.unless_job_uses):
                 continue  # the job sets up another package manager than the default's
+            if by_default and use.only_if_job_runs and not _job_runs(job, use.only_if_job_runs):
+                continue  # nothing in the job uses what the default caches
             note = f" ({use.note})" if use.note else ""
             yield Hit(
                 f"{context} and caches with `{uses.slug}`, which caches{note} unless "
