@@ -123,3 +123,25 @@ def test_a_reader_that_goes_away_gets_no_traceback(tmp_path: Path) -> None:
     error = process.stderr.read().decode()
     assert process.wait() == 2
     assert "Traceback" not in error
+
+
+def test_every_command_is_listed_and_registered_by_its_module(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import importlib
+
+    from bastion import cli
+    from bastion.cli.common import Parser
+
+    for module in cli.MODULES:
+        parser = Parser(prog="bastion")
+        commands = parser.add_subparsers(dest="command")
+        importlib.import_module(f"bastion.cli.{module}").register(commands)
+        expected = {name for name, owner in cli.COMMAND_MODULES.items() if owner == module}
+        assert set(commands.choices) == expected
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    listed = capsys.readouterr().out
+    assert all(
+        f"    {name} " in listed or f"    {name}\n" in listed for name in cli.COMMAND_MODULES
+    )

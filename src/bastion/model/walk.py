@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import bisect
 import functools
+import re
 from collections.abc import Callable, Iterator
 
 from bastion.findings import Span
 from bastion.model.expressions import Embedded, find_expressions
 from bastion.source.text import LineIndex
 from bastion.source.yaml import (
+    Document,
     MappingNode,
     Node,
     ScalarNode,
@@ -29,6 +31,7 @@ __all__ = [
     "iter_expressions",
     "iter_scalars",
     "locate",
+    "mentioning",
     "value_offset",
     "value_span",
 ]
@@ -58,6 +61,21 @@ def iter_scalars(
         elif isinstance(current, SequenceNode):
             items = [(_join(where, str(index)), item) for index, item in enumerate(current.value)]
             stack.extend(reversed(items))
+
+
+def mentioning(document: Document, needle: str) -> Callable[[Node], bool] | None:
+    """A ``keep`` for :func:`iter_scalars`: whether a node's source text holds ``needle``
+    (in any case), found with one scan of the file. None (keep everything) when aliases
+    bring in text from elsewhere."""
+    if document.aliased:
+        return None
+    starts = [found.start() for found in re.finditer(re.escape(needle), document.text, re.I)]
+
+    def keep(node: Node) -> bool:
+        at = bisect.bisect_left(starts, node.start_mark.index)
+        return at < len(starts) and starts[at] < node.end_mark.index
+
+    return keep
 
 
 def iter_expressions(node: Node) -> Iterator[tuple[ScalarNode, Embedded]]:

@@ -17,7 +17,7 @@ from bastion.model.expressions import ExpressionError, first_embedding_error, pa
 from bastion.model.lockfile import WorkflowLock
 from bastion.model.triggers import CACHE_MODES, Sibling
 from bastion.model.uses import Uses, parse_uses
-from bastion.model.walk import iter_scalars, value_offset
+from bastion.model.walk import iter_scalars, mentioning, value_offset
 from bastion.source.text import LineIndex
 from bastion.source.yaml import (
     Document,
@@ -259,7 +259,7 @@ class _Builder:
         if "${{" not in document.text:
             return
         seen: set[int] = set()
-        for _, scalar in iter_scalars(document.root):
+        for _, scalar in iter_scalars(document.root, keep=mentioning(document, "${{")):
             if "${{" not in scalar.value or id(scalar) in seen:
                 continue
             seen.add(id(scalar))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from json import dumps
 from json.encoder import encode_basestring
 from typing import TextIO
@@ -12,9 +12,10 @@ from bastion.engine import Report
 from bastion.findings import escape_text
 
 FORMATS = ("human", "json", "sarif", "github")
-CHUNK_CHARACTERS = 1 << 20
-"""A report is written in pieces of about this size: a few writes however large it is,
-and never more of its text in memory than that (JSON and SARIF stream their findings)."""
+CHUNK_PIECES = 1 << 16
+"""A report is written once this many pieces are gathered (about a megabyte): a few
+writes however large it is, and no more of its text in memory than that (JSON and SARIF
+stream their findings)."""
 
 
 class Writer:
@@ -22,25 +23,27 @@ class Writer:
     report, where writing each piece alone costs a system call when output is unbuffered,
     as under ``PYTHONUNBUFFERED=1``)."""
 
-    __slots__ = ("_out", "_pieces", "_size")
+    __slots__ = ("_out", "pieces")
 
     def __init__(self, out: TextIO) -> None:
         self._out = out
-        self._pieces: list[str] = []
-        self._size = 0
+        self.pieces: list[str] = []
+        """What is not written yet; append to it, then call :meth:`spill`."""
 
     def write(self, text: str) -> None:
-        self._pieces.append(text)
-        self._size += len(text)
-        if self._size >= CHUNK_CHARACTERS:
+        self.pieces.append(text)
+        self.spill()
+
+    def spill(self) -> None:
+        """Write what is gathered once it is a chunk."""
+        if len(self.pieces) >= CHUNK_PIECES:
             self.flush()
 
     def flush(self) -> None:
-        if not self._pieces:
+        if not self.pieces:
             return
-        text = "".join(self._pieces)
-        self._pieces.clear()
-        self._size = 0
+        text = "".join(self.pieces)
+        self.pieces.clear()
         binary = getattr(self._out, "buffer", None)
         if binary is None or os.linesep != "\n":  # a StringIO, or newlines to translate
             self._out.write(text)
@@ -61,36 +64,45 @@ def write_json(value: object, writer: Writer) -> None:
     would, every string (keys too) passed through :func:`~bastion.findings.escape_text` so
     that the text is always valid UTF-8; an iterator is written as a list, item by item.
     Several times faster than ``json.dumps``, whose indented form has no C encoder."""
-    _json(value, "", writer.write)
+    _json(value, "", writer)
     writer.write("\n")
 
 
-def _json(value: object, indent: str, write: Callable[[str], None]) -> None:
+def _json(value: object, indent: str, writer: Writer) -> None:
+    add = writer.pieces.append
     if isinstance(value, str):
-        write(encode_basestring(escape_text(value)))
+        add(encode_basestring(escape_text(value)))
     elif isinstance(value, dict):
         if not value:
-            write("{}")
+            add("{}")
             return
         inner = indent + "  "
         separator = "{\n" + inner
         for key, item in value.items():
-            write(separator + encode_basestring(escape_text(str(key))) + ": ")
-            _json(item, inner, write)
+            add(separator)
+            add(encode_basestring(escape_text(str(key))))
+            add(": ")
+            if type(item) is str:
+                add(encode_basestring(escape_text(item)))
+            elif type(item) is int:
+                add(int.__repr__(item))
+            else:
+                _json(item, inner, writer)
             separator = ",\n" + inner
-        write("\n" + indent + "}")
+        add("\n" + indent + "}")
     elif isinstance(value, list | tuple | Iterator):
         inner = indent + "  "
         separator = "[\n" + inner
         for item in value:
-            write(separator)
-            _json(item, inner, write)
+            add(separator)
+            _json(item, inner, writer)
+            writer.spill()
             separator = ",\n" + inner
-        write("[]" if separator[0] == "[" else "\n" + indent + "]")
+        add("[]" if separator[0] == "[" else "\n" + indent + "]")
     elif value is True or value is False or value is None:
-        write("true" if value else "false" if value is False else "null")
+        add("true" if value else "false" if value is False else "null")
     elif isinstance(value, int | float):
-        write(dumps(value))
+        add(dumps(value))
     else:
         raise TypeError(f"cannot write {type(value).__name__} as JSON")
 

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import bisect
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -12,13 +10,12 @@ from bastion.model.expressions import (
     find_expressions,
     parse_expression,
 )
-from bastion.model.walk import expression_span, iter_scalars
+from bastion.model.walk import expression_span, iter_scalars, mentioning
 from bastion.model.workflow import Job, Workflow
 from bastion.rules.base import Hit, Rule
 from bastion.source.text import LineIndex
-from bastion.source.yaml import Document, Node, ScalarNode
+from bastion.source.yaml import Node, ScalarNode
 
-_SECRETS = re.compile("secrets", re.IGNORECASE)
 ALWAYS_AVAILABLE = frozenset({"github_token"})
 """Secrets GitHub provides to every job; they need no environment."""
 
@@ -96,7 +93,7 @@ class SecretOutsideEnvironment(Rule):
         if not exposed or not workflow.document.may_contain(workflow.document.root, "secrets"):
             return
         lines = workflow.lines
-        keep = _mentions_secrets(workflow.document)
+        keep = mentioning(workflow.document, "secrets")
         # The workflow-level env is evaluated in every job except those calling a workflow.
         runners = [job.job_id for job in exposed if job.uses is None]
         env = workflow.fields.get("env")
@@ -150,20 +147,6 @@ def _bare_conditions(job: Job) -> set[int]:
     """The `if:` scalars of the job and its steps, which are expressions without `${{ }}`."""
     conditions = [job.fields.scalar("if"), *(step.fields.scalar("if") for step in job.steps)]
     return {id(node) for node in conditions if node is not None}
-
-
-def _mentions_secrets(document: Document) -> Callable[[Node], bool] | None:
-    """Whether a node's text can name the ``secrets`` context (any case): the subtrees
-    worth walking. None (walk everything) when aliases bring in text from elsewhere."""
-    if document.aliased:
-        return None
-    starts = [found.start() for found in _SECRETS.finditer(document.text)]
-
-    def keep(node: Node) -> bool:
-        at = bisect.bisect_left(starts, node.start_mark.index)
-        return at < len(starts) and starts[at] < node.end_mark.index
-
-    return keep
 
 
 def _secret_reads(
