@@ -5,14 +5,16 @@ renamed repositories, 2FA filters for non-owners, ref patterns, long repository 
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from bastion.github.host import Host, Token
 from bastion.github.rest import ApiError, RestClient, describe_permissions
-from bastion.settings.checks import ref_matches, two_factor
-from bastion.settings.state import OrgState, Unavailable
+from bastion.settings.checks import default_branch, ref_matches, two_factor
+from bastion.settings.collect import Options, RulesetCache, collect_repo, repository_meta
+from bastion.settings.state import OrgState, RepoState, Unavailable
 from tests.settings.conftest import TOKEN, compliant_org, run
 from tests.settings.server import ALL_PERMISSIONS, GitHub
 
@@ -77,6 +79,15 @@ def test_permission_alternatives_are_told_apart() -> None:
 # 2. Enterprise rulesets --------------------------------------------------------------------
 
 
+def _collected(github: GitHub, token: str) -> RepoState:
+    with tempfile.TemporaryDirectory() as cache:
+        client = RestClient(
+            Host.from_web_url(github.web_url), Token(token, "t"), cache_dir=Path(cache)
+        )
+        meta = repository_meta(client, "acme", "tool")
+        return collect_repo(client, TOOL, meta, Options(), cache=RulesetCache())
+
+
 def _enterprise_protected(github: GitHub) -> None:
     org = compliant_org(github)
     org.rulesets = [r for r in org.rulesets if r["name"] != "main"]
@@ -101,6 +112,10 @@ def test_enterprise_ruleset_protects_the_default_branch(
     monkeypatch.setenv("GH_TOKEN", owner)
     outcome = run(capsys, "repo", "acme/tool", *BASE, "--select", "unprotected-default-branch")
     assert (outcome.code, outcome.findings()) == (0, set())
+    state = _collected(github, owner)
+    assert default_branch(state).message == (
+        "`main` is protected by enterprise rulesets without admin bypass"
+    )
 
 
 def test_enterprise_ruleset_hidden_bypass_names_the_enterprise(

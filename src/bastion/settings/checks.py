@@ -172,8 +172,7 @@ def _hidden_bypass(name: str, source: Any) -> Unavailable:
     )
 
 
-def _level(ruleset: Any) -> str:
-    source = ruleset.get("source_type") if isinstance(ruleset, dict) else None
+def _level(source: Any) -> str:
     return "enterprise" if source == "Enterprise" else "organisation"
 
 
@@ -262,9 +261,11 @@ def default_branch(state: RepoState) -> Outcome:
     level = "repository"
     if not coverage.repository_only:
         levels = {
-            _level(state.ruleset_details.get(_int(rule.get("ruleset_id"))))
+            _level(rule.get("ruleset_source_type"))
             for rule in rules
-            if isinstance(rule, dict) and rule.get("type") in PROTECTED_TYPES
+            if isinstance(rule, dict)
+            and rule.get("type") in PROTECTED_TYPES
+            and rule.get("ruleset_source_type") in ("Organization", "Enterprise")
         }
         level = "enterprise" if levels == {"enterprise"} else "organisation"
     return Outcome(
