@@ -5,6 +5,7 @@ from __future__ import annotations
 from bastion.rules.actions_not_updated import ActionsNotUpdated
 from bastion.rules.base import Hit, Option, Rule
 from bastion.rules.dangerous_trigger import DangerousTrigger
+from bastion.rules.env_file_injection import EnvFileInjection
 from bastion.rules.excessive_permissions import ExcessivePermissions
 from bastion.rules.hardcoded_credential import HardcodedCredential
 from bastion.rules.impostor_commit import ImpostorCommit
@@ -52,6 +53,7 @@ RULES: tuple[type[Rule], ...] = (
     SecretsInherit,
     HardcodedCredential,
     TemplateInjection,
+    EnvFileInjection,
     PersistedCredentials,
     ReleaseCache,
     StoredPublishCredential,
