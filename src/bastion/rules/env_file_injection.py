@@ -18,6 +18,7 @@ _FILES = {
 }
 _TARGET = re.compile(r">>?\s*[\"']?\$\{?(GITHUB_ENV|GITHUB_PATH|GITHUB_OUTPUT)\b")
 _VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+_SEPARATOR = re.compile(r";|&&|\|\||\||\b(?:then|do|else)\b")
 _EFFECT = {
     "GITHUB_ENV": "a line break in it sets any variable for the later steps (`NODE_OPTIONS`, "
     "`LD_PRELOAD`, `BASH_ENV`), which runs the attacker's code with the job's token",
@@ -118,7 +119,10 @@ def _written(analysis: Analysis, scope: Scope, masked: str) -> tuple[str, Taint]
     target = _TARGET.search(masked)
     if target is None:
         return None
-    written = masked[: target.start()]
+    # Only what `echo`/`printf` writes is the written text (not a command's arguments).
+    written = _SEPARATOR.split(masked[: target.start()])[-1].strip()
+    if written.split(" ", 1)[0] not in ("echo", "printf"):
+        return None
     taints = [
         analysis.env(name.lower(), scope, 1, f"${name}")
         for name in _VARIABLE.findall(written)
