@@ -283,6 +283,10 @@ class _Evaluator:
         items = _literal_items(haystack)
         if items is None:
             return _UNKNOWN
+        if needle_path.dotted().endswith(".author_association"):
+            if items and all(i.lower() in _MAINTAINER_ASSOCIATIONS for i in items):
+                return _gate(f"an author association of {', '.join(items)}")
+            return _UNKNOWN
         result = _FALSE
         for item in items:
             result = _combine("||", result, self.equal(needle, Literal(item, 0, 0)))

@@ -572,8 +572,6 @@ class TemplateInjection(Rule):
         for position, step in enumerate(steps):
             scope = Scope(job, steps, position)
             reach = guards.step(job, step) if guards is not None and job is not None else None
-            if reach is not None and reach.reach is Reach.NOBODY:
-                continue  # no outsider's run gets here
             for sink in _sinks(step):
                 for scalar, embedded in iter_expressions(sink.node):
                     taint = analysis.expression(embedded.source, scope)
@@ -582,7 +580,10 @@ class TemplateInjection(Rule):
                     if taint.json and sink.language == "JavaScript":
                         taint = replace(taint, confidence=Confidence.LOW)  # a JSON literal
                     message = _message(taint, sink)
-                    if reach is not None and reach.reach is Reach.MAINTAINER:
+                    outsider = taint.severity > Severity.LOW  # else a writer's value
+                    if outsider and reach is not None and reach.reach is Reach.NOBODY:
+                        continue  # no outsider's run gets here
+                    if outsider and reach is not None and reach.reach is Reach.MAINTAINER:
                         lower = max(Confidence.LOW, taint.confidence - 1)
                         taint = replace(taint, confidence=Confidence(lower))
                         message = (
