@@ -174,6 +174,22 @@ def test_protection_app_alone_gets_no_prevent_self_review(
     assert tool.environments["release"]["reviewers"] == []
 
 
+def test_admin_bypass_field_is_not_sent_to_a_server_that_does_not_show_it(
+    github: GitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _unprotected_environment(github)
+    env = github.orgs["acme"].repos["tool"].environments["release"]
+    del env["can_admins_bypass"]
+    outcome = run(capsys, "apply", "--repo", "acme/tool", "--no-config", "--yes")
+    assert "127.0.0.1/acme/tool: environment `release`: applied" in outcome.out
+    assert "127.0.0.1/acme/tool: environment `release` administrator bypass: blocked" in (
+        outcome.out
+    )
+    assert outcome.out.splitlines()[-1] == "1 applied, 1 blocked"
+    assert "can_admins_bypass" not in github.orgs["acme"].repos["tool"].environments["release"]
+    assert github.orgs["acme"].repos["tool"].environments["release"]["prevent_self_review"]
+
+
 def test_more_than_six_reviewers_is_blocked_before_writing(
     github: GitHub, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -355,18 +355,23 @@ def _one_environment(
     apps = state.protection_apps.get(name)
     has_app = isinstance(apps, list) and any(isinstance(a, dict) for a in apps)
     wait_timer = _wait_timer(env)
+    # `can_admins_bypass` is not in GitHub's 2022-11-28 description: bastion sends it only to
+    # a server that shows it (or for a new environment), never guessing at an unknown field.
+    admin_bypass = env is None or "can_admins_bypass" in env
     current = None
     if env is not None:
         current = {
             "reviewers": reviewers,
             "prevent_self_review": prevent,
-            "can_admins_bypass": env.get("can_admins_bypass"),
             "deployment_branch_policy": env.get("deployment_branch_policy"),
         }
+        if admin_bypass:
+            current["can_admins_bypass"] = env.get("can_admins_bypass")
     desired: dict[str, Any] = {
-        "can_admins_bypass": False,
         "deployment_branch_policy": {"protected_branches": False, "custom_branch_policies": True},
     }
+    if admin_bypass:
+        desired["can_admins_bypass"] = False
     blocked = ""
     if reviewers:
         desired["reviewers"] = reviewers
@@ -401,6 +406,21 @@ def _one_environment(
     if current is None or not covers(current, desired):
         change = Change(subject, what, current, desired, [Step("PUT", path, body)], blocked)
         changes.append(change)
+    if not admin_bypass:
+        changes.append(
+            Change(
+                subject,
+                f"{what} administrator bypass",
+                None,
+                {"can_admins_bypass": False},
+                blocked=(
+                    "GitHub's answer has no `can_admins_bypass` (not in its 2022-11-28 API "
+                    'description), so bastion does not send it: turn off "Allow '
+                    'administrators to bypass configured protection rules" on the '
+                    "environment's page"
+                ),
+            )
+        )
     policies = state.branch_policies.get(name) if env is not None else []
     if isinstance(policies, Unavailable):
         changes.append(
