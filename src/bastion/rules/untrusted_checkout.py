@@ -477,6 +477,7 @@ class UntrustedCheckout(Rule):
         trigger = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
         guards = Guards(workflow, events)
         refusing = set(events) <= _REFUSING_EVENTS
+        opted_in = bool(set(events) & _REFUSING_EVENTS)  # where the opt-in unblocks anything
         for job in workflow.jobs:
             reach = guards.job(job)
             if reach.reach is Reach.NOBODY:
@@ -489,7 +490,13 @@ class UntrustedCheckout(Rule):
                 scope = Scope(job, job.steps, position)
                 if step.uses is not None and step.uses.is_action("actions/checkout"):
                     found = self._checkout(
-                        resolver, job, step, scope, trigger=trigger, refusing=refusing
+                        resolver,
+                        job,
+                        step,
+                        scope,
+                        trigger=trigger,
+                        refusing=refusing,
+                        opted_in=opted_in,
                     )
                 elif step.run is not None:
                     found = self._script(resolver, job, step, scope, trigger=trigger)
@@ -506,6 +513,7 @@ class UntrustedCheckout(Rule):
         *,
         trigger: str,
         refusing: bool,
+        opted_in: bool,
     ) -> Iterator[Hit]:
         found: list[tuple[str, ScalarNode, Verdict]] = []
         for name in ("ref", "repository"):
@@ -517,7 +525,7 @@ class UntrustedCheckout(Rule):
             if verdict is not None:
                 found.append((name, value, verdict))
         unsafe = step.input("allow-unsafe-pr-checkout")
-        if _is_true(unsafe) and unsafe is not None:
+        if opted_in and _is_true(unsafe) and unsafe is not None:
             what = ""
             if found:
                 name, _, verdict = max(found, key=lambda item: item[2].confidence)
