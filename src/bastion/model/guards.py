@@ -320,7 +320,7 @@ def _reachability(value: _Value) -> Reachability:
 # --- Earlier steps that reject forks ---------------------------------------------------------
 
 _WORD = r"(?:\"[^\"]*\"|'[^']*'|\S+)"
-_TEST = rf"\[\[?\s*(?P<a>{_WORD})\s*(?P<op>==|=|!=)\s*(?P<b>{_WORD})\s*\]\]?"
+_TEST = rf"(?:\[\[?|test\s)\s*(?P<a>{_WORD})\s*(?P<op>==|=|!=)\s*(?P<b>{_WORD})(?:\s*\]\]?)?"
 _IF_EXIT = re.compile(rf"^\s*if\s+{_TEST}\s*;?\s*(?:then)?\s*(?P<rest>.*)$")
 _AND_EXIT = re.compile(
     rf"^\s*{_TEST}\s*(?P<join>&&|\|\|)\s*(?:\{{\s*)?(?:echo\b[^;]*;\s*)?exit\s+[1-9]"
