@@ -154,6 +154,36 @@ def default_cache_mode(names: Iterable[str]) -> str:
     return "write" if "write" in modes or not modes else "read"
 
 
+_STARTERS = {
+    Starter.ANYONE: "anyone",
+    Starter.FORK_AUTHOR: "a fork's pull request author",
+    Starter.UPSTREAM: "whoever started the upstream run",
+    Starter.CALLER: "the calling workflow's event",
+    Starter.INTEGRATION: "an app or CI service",
+    Starter.WRITER: "a collaborator with write access",
+    Starter.MAINTAINER: "an administrator or the default branch",
+}
+
+
+def table_markdown() -> str:
+    """The events table as Markdown, for the rules' documentation."""
+    rows = [
+        "| Event | Started by | Outsider's run: secrets, write token | Default cache |",
+        "|---|---|---|---|",
+    ]
+    for entry in sorted(EVENTS.values(), key=lambda e: (e.starter, e.name)):
+        held = "yes" if entry.fork_secrets or entry.fork_write_token else "no"
+        if not (entry.outsider or entry.starter is Starter.UPSTREAM):
+            held = "—"
+        rows.append(f"| `{entry.name}` | {_STARTERS[entry.starter]} | {held} | `{entry.cache}` |")
+    sources = (
+        f"Sources: {EVENTS_PAGE}, {TOKEN_PAGE}, {CACHE_MODE_PAGE}. The cache default is "
+        "that of a run an outsider starts (GitHub gives collaborators' runs `write`; a "
+        "`pull_request` run writes only to its pull request's own cache scope)."
+    )
+    return "\n".join(rows) + "\n\n" + sources
+
+
 # --- The upstream of `workflow_run` ----------------------------------------------------------
 
 WORKFLOW_FILES = ("*.yml", "*.yaml")

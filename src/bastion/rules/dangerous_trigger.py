@@ -62,6 +62,12 @@ class DangerousTrigger(Rule):
     severity = Severity.HIGH
     confidence = Confidence.HIGH
 
+    @classmethod
+    def documentation(cls) -> str:
+        """The docstring, then the events table every trigger-aware rule reads."""
+        table = triggers.table_markdown()
+        return f"{super().documentation()}\n\n## What each event's run gets\n\n{table}"
+
     def check_workflow(self, workflow: Workflow) -> Iterator[Hit]:
         for trigger in workflow.triggers:
             why = BANNED.get(trigger.event)
