@@ -15,6 +15,7 @@ from bastion.errors import UsageError
 from bastion.findings import Confidence
 from bastion.inputs import Input, Kind
 from bastion.model.uses import parse_uses
+from bastion.rules.taint import ATTACKER_OUTPUTS, PR_CODE_OUTPUTS
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
@@ -136,3 +137,13 @@ def test_bad_configuration_entry_is_a_usage_error(tmp_path: Path) -> None:
     path.write_text('[actions."acme/x"]\ncache = [{ when = "set" }]\n', encoding="utf-8")
     with pytest.raises(UsageError, match=r"`input` is required .*docs/knowledge.md"):
         config.load(path)
+
+
+def test_output_tables_come_from_the_knowledge_base() -> None:
+    attacker = {entry.slug: entry for entry in ATTACKER_OUTPUTS}
+    assert attacker["tj-actions/changed-files"].unsafe_when == ("safe_output", frozenset({"false"}))
+    assert attacker["dorny/paths-filter"].json_when == frozenset({"json"})
+    assert {entry.slug for entry in PR_CODE_OUTPUTS} == {
+        "tj-actions/branch-names",
+        "xt0rted/pull-request-comment-branch",
+    }

@@ -23,8 +23,12 @@ _CACHE_KEYS = frozenset(
 _ACTION_KEYS = frozenset(
     {"source", "cache", "code-inputs", "publishes", "publishes-when", "credential-inputs",
      "index-inputs", "default-index", "oidc", "attests", "attests-whole-repository",
-     "permissions", "permissions-when", "needs-no-token", "downloads"}
+     "permissions", "permissions-when", "needs-no-token", "downloads", "attacker-outputs",
+     "pr-head-outputs"}
 )  # fmt: skip
+_OUTPUT_KEYS = frozenset(
+    {"names", "holds", "unsafe-input", "unsafe-values", "escaped", "json-values"}
+)
 _RANGE = re.compile(r"(?:(>=|<)(\d+)|(\d+)-(\d+))")
 _VERSION = re.compile(r"v?(\d+)(?:\.\d+)*\b")
 _COMMENT_VERSION = re.compile(r"[ \t]+#[ \t]*(?:tag[:= ]\s*)?v?(\d+)(?:\.\d+)*\b")
@@ -68,6 +72,24 @@ class CacheUse:
 
 
 @dataclass(frozen=True, slots=True)
+class Outputs:
+    """Outputs of an action that carry outsider text, or name a pull request's head."""
+
+    names: frozenset[str]
+    """Output names (lower case); ``*files`` matches every name that ends in ``files``."""
+    holds: str
+    """What they hold, for messages."""
+    unsafe_input: str = ""
+    """An input under whose ``unsafe_values`` the outputs are raw text; under any other
+    value the action escapes them or leaves them out."""
+    unsafe_values: frozenset[str] = frozenset()
+    escaped: bool = False
+    """Under other values the outputs are still produced, shell-escaped (low confidence)."""
+    json_values: frozenset[str] = frozenset()
+    """Values of ``unsafe_input`` under which the outputs are JSON."""
+
+
+@dataclass(frozen=True, slots=True)
 class ActionInfo:
     name: str
     source: str = ""
@@ -94,6 +116,8 @@ class ActionInfo:
     """Token needs that depend on inputs (documentation; fix/permissions.py has the logic)."""
     needs_no_token: bool = False
     downloads: str = ""
+    attacker_outputs: Outputs | None = None
+    pr_head_outputs: Outputs | None = None
 
     def cache_uses(self, major: int | None) -> tuple[CacheUse, ...]:
         """The cache entries of a version (every entry whose range holds it, or, for an
@@ -166,6 +190,29 @@ def action(name: str, value: object, where: str) -> ActionInfo:
         permissions_when=_text(value, "permissions-when", what),
         needs_no_token=_flag(value, "needs-no-token", what),
         downloads=_text(value, "downloads", what),
+        attacker_outputs=_outputs(value.get("attacker-outputs"), f"{what}.attacker-outputs"),
+        pr_head_outputs=_outputs(value.get("pr-head-outputs"), f"{what}.pr-head-outputs"),
+    )
+
+
+def _outputs(value: object, what: str) -> Outputs | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise KnowledgeError(f"{what} must be a table")
+    unknown = set(value) - _OUTPUT_KEYS
+    if unknown:
+        raise KnowledgeError(f"{what}: unknown key(s) {', '.join(sorted(unknown))}")
+    names = _names(value, "names", what)
+    if not names:
+        raise KnowledgeError(f"{what}: `names` lists at least one output")
+    return Outputs(
+        names=frozenset(n.lower() for n in names),
+        holds=_text(value, "holds", what),
+        unsafe_input=_text(value, "unsafe-input", what).lower(),
+        unsafe_values=frozenset(v.lower() for v in _names(value, "unsafe-values", what)),
+        escaped=_flag(value, "escaped", what),
+        json_values=frozenset(v.lower() for v in _names(value, "json-values", what)),
     )
 
 

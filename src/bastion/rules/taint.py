@@ -9,9 +9,10 @@ what well-known actions put in their outputs.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from bastion import knowledge
 from bastion.findings import Confidence
 from bastion.model.expressions import (
     Binary,
@@ -294,54 +295,37 @@ class KnownOutputs:
         return given is not None and given.value.strip().lower() in self.json_when
 
 
-ATTACKER_OUTPUTS: tuple[KnownOutputs, ...] = (
-    KnownOutputs(
-        "tj-actions/changed-files",
-        frozenset({"*files"}),
-        "file names from the change",
-        ("safe_output", frozenset({"false"})),
-        escaped=True,
-    ),
-    KnownOutputs(
-        "dorny/paths-filter",
-        frozenset({"*_files"}),
-        "file names from the change",
-        ("list-files", frozenset({"csv", "json"})),
-        json_when=frozenset({"json"}),
-    ),
-    KnownOutputs(
-        "jitterbit/get-changed-files",
-        frozenset({"all", "added", "modified", "removed", "renamed", "added_modified"}),
-        "file names from the change",
-    ),
-    KnownOutputs(
-        "tj-actions/branch-names",
-        frozenset({"current_branch", "head_ref_branch"}),
-        "the pull request's branch name",
-    ),
-    KnownOutputs(
-        "xt0rted/pull-request-comment-branch", frozenset({"head_ref"}), "the pull request's branch"
-    ),
-    KnownOutputs("peter-evans/find-comment", frozenset({"comment-body"}), "a comment's text"),
-)
-"""Actions whose outputs carry text an outsider wrote."""
+class _OutputsTable:
+    """The entries of one kind of outputs in the knowledge base, read on first use."""
 
-PR_CODE_OUTPUTS: tuple[KnownOutputs, ...] = (
-    KnownOutputs(
-        "xt0rted/pull-request-comment-branch",
-        frozenset({"head_ref", "head_sha"}),
-        "the pull request's head",
-    ),
-    KnownOutputs(
-        "tj-actions/branch-names",
-        frozenset({"current_branch", "head_ref_branch"}),
-        "the pull request's branch",
-    ),
-)
-"""Actions whose outputs name the head of a pull request."""
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._entries: tuple[KnownOutputs, ...] | None = None
+
+    def __iter__(self) -> Iterator[KnownOutputs]:
+        if self._entries is None:
+            self._entries = tuple(_known(self.kind))
+        return iter(self._entries)
 
 
-def known_outputs(table: tuple[KnownOutputs, ...], uses: Uses | None) -> KnownOutputs | None:
+def _known(kind: str) -> Iterator[KnownOutputs]:
+    for name, info in knowledge.entries().items():
+        found = info.attacker_outputs if kind == "attacker" else info.pr_head_outputs
+        if found is None:
+            continue
+        unsafe = (found.unsafe_input, found.unsafe_values) if found.unsafe_input else None
+        yield KnownOutputs(name, found.names, found.holds, unsafe, found.escaped, found.json_values)
+
+
+ATTACKER_OUTPUTS = _OutputsTable("attacker")
+"""Actions whose outputs carry text an outsider wrote (`attacker-outputs` in the knowledge
+base, src/bastion/knowledge/actions.toml)."""
+
+PR_CODE_OUTPUTS = _OutputsTable("pr-head")
+"""Actions whose outputs name the head of a pull request (`pr-head-outputs`)."""
+
+
+def known_outputs(table: Iterable[KnownOutputs], uses: Uses | None) -> KnownOutputs | None:
     if uses is None:
         return None
     for entry in table:
