@@ -51,17 +51,14 @@ PARALLEL_THRESHOLD = 48
 _IGNORE_COMMENT = re.compile(r"#\s*bastion:\s*ignore\[([^\]]*)\]")
 
 
-SNIPPET_LINES = 5
-"""How many lines of a finding's span a report keeps, for renderers that show code."""
-
-
 @dataclass(slots=True)
 class FileResult:
     findings: list[Finding] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     """Internal errors (a rule that crashed); the run reports them and exits with 2."""
     source_lines: dict[int, str] = field(default_factory=dict)
-    """The text of the lines the findings cover, by line number."""
+    """The text of the line each finding starts on, by line number (the human report shows
+    it); only those, so that a report's memory grows with its findings alone."""
 
 
 @dataclass(slots=True)
@@ -299,10 +296,9 @@ class Checker:
         kept.sort(key=lambda f: f.sort_key)
         result.findings = kept
         if lines is not None:
-            for finding in kept:
-                last = min(finding.span.end.line, finding.span.start.line + SNIPPET_LINES - 1)
-                for number in range(finding.span.start.line, last + 1):
-                    result.source_lines[number] = lines.line_text(number)
+            for finding in kept:  # the line a report shows: its first (and only that)
+                number = finding.span.start.line
+                result.source_lines[number] = lines.line_text(number)
         return result
 
 
