@@ -39,8 +39,14 @@ from bastion.release.signatures import BundleError, Verified, Verifier, identity
 from bastion.release.workflows import Publishing, read_checkout, releasing_workflows
 from bastion.rules.release import NPM, PYPI
 from bastion.settings.checks import release_environment, release_tags
-from bastion.settings.collect import Gather, Options, RulesetCache, collect_repo, sequential
-from bastion.settings.collect import _workflows as workflows_at
+from bastion.settings.collect import (
+    Gather,
+    Options,
+    RulesetCache,
+    collect_repo,
+    sequential,
+    workflow_files,
+)
 from bastion.settings.state import RepoState, Unavailable, read, read_list
 
 Status = Literal["pass", "fail", "unknown"]
@@ -317,7 +323,7 @@ def _workflows(run: _Run) -> None:
     if run.options.checkout is not None:
         files: dict[str, bytes] | Unavailable | str = read_checkout(run.options.checkout)
     else:
-        files = workflows_at(run.client, run.base, f"refs/tags/{run.tag}")
+        files = workflow_files(run.client, run.base, f"refs/tags/{run.tag}")
     if isinstance(files, str):
         run.workflows = Unavailable(files)
     elif isinstance(files, Unavailable):

@@ -8,8 +8,7 @@ from pathlib import Path
 
 from bastion.model.workflow import build_workflow
 from bastion.rules.release import job_publishes, release_jobs
-from bastion.settings.collect import MAX_WORKFLOW_BYTES, WORKFLOW_DIRECTORY
-from bastion.settings.collect import _environment_name as environment_name
+from bastion.settings.collect import MAX_WORKFLOW_BYTES, WORKFLOW_DIRECTORY, environment_name
 from bastion.source.text import LineIndex
 from bastion.source.yaml import YamlError, parse
 

@@ -343,7 +343,7 @@ def repository_files(
             if error.status != 0 or attempt == 2:
                 break  # Git over HTTP refused or unavailable: the contents API can answer.
             # No HTTP answer at all (a reset connection): once more before falling back.
-    workflows = _workflows(client, base, branch)
+    workflows = workflow_files(client, base, branch)
     return workflows, _configurations(client, base, branch)
 
 
@@ -377,8 +377,9 @@ def _is_workflow(path: str) -> bool:
     return directory == WORKFLOW_DIRECTORY and file_name.endswith((".yml", ".yaml"))
 
 
-def _workflows(client: RestClient, base: str, branch: str) -> Files:
-    """The workflow files of the default branch, by path, from the contents API."""
+def workflow_files(client: RestClient, base: str, branch: str) -> Files:
+    """The workflow files at ``branch`` (a branch or a full ref), by path, from the contents
+    API."""
     listing = _listing(client, base, WORKFLOW_DIRECTORY, branch)
     if isinstance(listing, Unavailable):
         return listing
@@ -457,7 +458,7 @@ def release_environments(subject: str, workflows: dict[str, bytes]) -> dict[str,
         except (UnicodeDecodeError, YamlError, RecursionError):
             continue
         for job in _publishing_jobs(workflow):
-            environment = _environment_name(job.fields)
+            environment = environment_name(job.fields)
             if environment and "${{" not in environment:
                 found.setdefault(environment, []).append(f"{path}: {job.job_id}")
     return found
@@ -479,7 +480,7 @@ def _publishing_jobs(workflow: Workflow) -> list[Any]:
     return jobs
 
 
-def _environment_name(fields: Fields) -> str | None:
+def environment_name(fields: Fields) -> str | None:
     value = fields.get("environment")
     if isinstance(value, MappingNode):
         value = Fields(value).get("name")
