@@ -268,6 +268,9 @@ def _action(needs: Needs, step: Step, slug: str, raw: str) -> None:
     elif slug == "pypa/gh-action-pypi-publish":
         if "password" not in given:
             needs.add({"id-token": "write"})
+    elif slug == "rubygems/configure-rubygems-credentials":
+        if "api-token" not in given:
+            needs.add({"id-token": "write"})
     elif slug == "docker/login-action":
         if mentions_token(value("password")):
             needs.add({"packages": "write"})

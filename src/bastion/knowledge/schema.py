@@ -24,7 +24,7 @@ _ACTION_KEYS = frozenset(
     {"source", "cache", "code-inputs", "publishes", "publishes-when", "credential-inputs",
      "index-inputs", "default-index", "oidc", "attests", "attests-whole-repository",
      "permissions", "permissions-when", "needs-no-token", "downloads", "attacker-outputs",
-     "pr-head-outputs"}
+     "credential-for", "pr-head-outputs"}
 )  # fmt: skip
 _OUTPUT_KEYS = frozenset(
     {"names", "holds", "unsafe-input", "unsafe-values", "escaped", "json-values"}
@@ -101,6 +101,8 @@ class ActionInfo:
     publishes_when: str = ""
     """``push`` (with ``push: true``), ``goreleaser`` (unless its args skip publishing)."""
     credential_inputs: tuple[str, ...] = ()
+    credential_for: str = ""
+    """The registry whose credential it configures for later steps (`gem push`...)."""
     index_inputs: tuple[str, ...] = ()
     """Inputs that point it at another index than the registry's own."""
     default_index: tuple[str, ...] = ()
@@ -181,6 +183,7 @@ def action(name: str, value: object, where: str) -> ActionInfo:
         publishes=_text(value, "publishes", what),
         publishes_when=_text(value, "publishes-when", what),
         credential_inputs=_names(value, "credential-inputs", what),
+        credential_for=_text(value, "credential-for", what),
         index_inputs=_names(value, "index-inputs", what),
         default_index=_names(value, "default-index", what),
         oidc=_flag(value, "oidc", what),

@@ -8,7 +8,7 @@ from bastion.findings import Area, Confidence, Severity
 from bastion.model.expressions import find_expressions
 from bastion.model.shell import script_lines
 from bastion.model.walk import expression_span, iter_expressions
-from bastion.model.workflow import Fields, Workflow
+from bastion.model.workflow import Fields, Step, Workflow
 from bastion.rules.base import Hit, Rule
 from bastion.rules.release import (
     CRATES,
@@ -53,7 +53,9 @@ class StoredPublishCredential(Rule):
 
     - a credential input of a publishing action (`credential-inputs` in the knowledge base:
       the `password:` of `pypa/gh-action-pypi-publish`, `token:` of
-      `JS-DevTools/npm-publish`);
+      `JS-DevTools/npm-publish`), or of an action that sets up a registry's credential
+      for later steps (`api-token:` of `rubygems/configure-rubygems-credentials`, which
+      uses the job's OIDC identity when it is left out);
     - a credential variable (`TWINE_PASSWORD`, `UV_PUBLISH_TOKEN`, `POETRY_PYPI_TOKEN_PYPI`,
       `NODE_AUTH_TOKEN`, `NPM_TOKEN`, `CARGO_REGISTRY_TOKEN`, `GEM_HOST_API_KEY`,
       `NUGET_API_KEY`, and a few more) in the `env:` of any step of the job, of the job or
@@ -135,6 +137,7 @@ class StoredPublishCredential(Rule):
             hits = [
                 *self._inputs(workflow, publishes, context),
                 *self._commands(workflow, publishes, context),
+                *self._configured(workflow, job.steps, registries, context, bool(publishes)),
             ]
             levels = [(step.fields.mapping("env"), f"{step.route}/env") for step in job.steps]
             levels += [(job.fields.mapping("env"), f"{job.route}/env")]
@@ -172,6 +175,38 @@ class StoredPublishCredential(Rule):
                 hits.extend(
                     self._secret_hits(workflow, value, f"{step.route}/with/{name}", message)
                 )
+        return hits
+
+    def _configured(
+        self,
+        workflow: Workflow,
+        steps: list[Step],
+        registries: set[str],
+        context: str,
+        publishes: bool,
+    ) -> list[Hit]:
+        """Stored tokens handed to an action that sets up a registry's credential for later
+        steps (`api-token:` of `rubygems/configure-rubygems-credentials`)."""
+        hits: list[Hit] = []
+        for step in steps:
+            info = knowledge.lookup(step.uses)
+            if info is None or not info.credential_for or info.credential_for not in registries:
+                continue
+            for name in info.credential_inputs:
+                value = step.input(name)
+                if value is None:
+                    continue
+                message = (
+                    f"{context} with a stored token (`{name}:` of `{info.name}`, which "
+                    f"exchanges the job's OIDC identity instead when it is left out); "
+                    f"{_fix(info.credential_for)}"
+                )
+                route = f"{step.route}/with/{name}"
+                confidence = None if publishes else Confidence.MEDIUM
+                for hit in self._secret_hits(workflow, value, route, message):
+                    hits.append(
+                        Hit(hit.message, hit.node, hit.route, confidence=confidence, span=hit.span)
+                    )
         return hits
 
     def _commands(self, workflow: Workflow, publishes: list[Publish], context: str) -> list[Hit]:
