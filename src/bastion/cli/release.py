@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 from bastion.cli.common import Commands, exit_code, load_config, write_report
-from bastion.cli.settings import _add_common, client_from, split_repository
+from bastion.cli.settings import add_api_arguments, client_from, split_repository
 from bastion.config import Config
 from bastion.engine import Report
 from bastion.errors import UsageError
@@ -49,7 +49,7 @@ def register(commands: Commands) -> None:
     parser.add_argument(
         "--npm-package", metavar="NAME", help="the npm package (default: package.json of --path)"
     )
-    _add_common(parser)
+    add_api_arguments(parser)
     parser.set_defaults(run=_run)
 
 

@@ -53,7 +53,7 @@ def register(commands: Commands) -> None:
         ),
     )
     repo.add_argument("repository", metavar="OWNER/REPO")
-    _add_common(repo)
+    add_api_arguments(repo)
     repo.set_defaults(run=_run_repo)
 
     org = commands.add_parser(
@@ -62,7 +62,7 @@ def register(commands: Commands) -> None:
         description="Audit the settings of organisation ORG and of each of its repositories.",
     )
     org.add_argument("organization", metavar="ORG")
-    _add_common(org)
+    add_api_arguments(org)
     org.add_argument(
         "--shard",
         metavar="I/N",
@@ -140,7 +140,7 @@ def register(commands: Commands) -> None:
     merge.set_defaults(run=_run_merge)
 
 
-def _add_common(parser: argparse.ArgumentParser) -> None:
+def add_api_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="human", help="output format")
     parser.add_argument(
         "--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout"
