@@ -43,6 +43,9 @@ def test_events_table_says_who_starts_each_event_and_what_its_runs_get() -> None
     assert triggers.default_cache_mode(["pull_request_target"]) == "read"
     assert triggers.default_cache_mode(["pull_request_target", "push"]) == "write"
     assert triggers.event("no_such_event").privileged is False
+    table = triggers.table_markdown()
+    assert "| `pull_request_review` | a fork's pull request author | no | `write` |" in table
+    assert "| `pull_request_target` | a fork's pull request author | yes | `read` |" in table
 
 
 @pytest.mark.parametrize(
