@@ -1,6 +1,8 @@
 """What bastion knows about actions, read from ``actions.toml`` the first time it is asked.
 
-The schema is in docs/knowledge.md. Users extend or override entries from their
+The schema is in docs/knowledge.md. The file is scanned for its entries' names on the first
+question, and an entry is parsed when it is first asked for, so a run pays for the actions
+it meets, not for the whole file. Users extend or override entries from their
 configuration (``[tool.bastion.actions."owner/repo"]``); :func:`extend` installs those
 tables before the rules run. Lookups take a :class:`~bastion.model.uses.Uses`, whose name is
 already canonical, so every spelling GitHub accepts finds the same entry.
@@ -26,16 +28,30 @@ def lookup(uses: Uses | None) -> ActionInfo | None:
     """What is known about the action ``uses`` names (any version)."""
     if uses is None or uses.kind is not UsesKind.REPOSITORY:
         return None
-    return _table().get(uses.name)
+    return named(uses.name)
 
 
 def named(name: str) -> ActionInfo | None:
     """The entry of a canonical name (``owner/repo[/path]``, lower case)."""
-    return _table().get(name)
+    extra = dict(_extra).get(name)
+    if extra is not None:
+        return extra
+    found = _built.get(name)
+    if found is None:
+        written = _packaged().get(name)
+        if written is None:
+            return None
+        from bastion.knowledge import schema
+
+        found = _built[name] = schema.packaged_entry(*written)
+    return found
 
 
 def entries() -> Mapping[str, ActionInfo]:
-    return _table()
+    """Every entry (each packaged one read now), the configuration's included."""
+    table = {name: info for name in _packaged() if (info := named(name)) is not None}
+    table.update(_extra)
+    return table
 
 
 def major_version(uses: Uses, text: str = "", end: int = -1) -> int | None:
@@ -57,9 +73,7 @@ def extend(tables: Mapping[str, object], where: str = "configuration") -> None:
     parsed = {
         schema.canonical(name): schema.action(name, value, where) for name, value in tables.items()
     }
-    if tuple(parsed.items()) != _extra:
-        _extra = tuple(parsed.items())
-        _table.cache_clear()
+    _extra = tuple(parsed.items())
 
 
 def validate(tables: Mapping[str, object], where: str) -> None:
@@ -71,12 +85,11 @@ def validate(tables: Mapping[str, object], where: str) -> None:
 
 
 _extra: tuple[tuple[str, ActionInfo], ...] = ()
+_built: dict[str, ActionInfo] = {}
 
 
 @functools.cache
-def _table() -> dict[str, ActionInfo]:
+def _packaged() -> dict[str, tuple[str, str]]:
     from bastion.knowledge import schema  # only when a rule first asks
 
-    table = schema.packaged()
-    table.update(_extra)
-    return table
+    return schema.packaged()

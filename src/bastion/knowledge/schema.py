@@ -132,11 +132,29 @@ class ActionInfo:
         return tuple(c for c in self.cache if c.versions.holds(newest))
 
 
-def packaged() -> dict[str, ActionInfo]:
-    """The entries of the packaged ``actions.toml``."""
-    data = tomllib.loads(Path(__file__).with_name("actions.toml").read_text("utf-8"))
-    actions = data.get("actions", {})
-    return {canonical(name): action(name, value, "actions.toml") for name, value in actions.items()}
+_HEADER = re.compile(r'^\[actions\."([^"\n]+)"\][ \t]*$', re.MULTILINE)
+"""The header of an entry of ``actions.toml``: every table there is one on its own line."""
+
+
+def packaged() -> dict[str, tuple[str, str]]:
+    """The entries of the packaged ``actions.toml``, not yet read: canonical name -> (the
+    name as written, the text of its table). Each is parsed on its first lookup."""
+    text = Path(__file__).with_name("actions.toml").read_text("utf-8")
+    headers = list(_HEADER.finditer(text))
+    ends = [h.start() for h in headers[1:]] + [len(text)]
+    return {
+        canonical(header.group(1)): (header.group(1), text[header.end() : end])
+        for header, end in zip(headers, ends, strict=True)
+    }
+
+
+def packaged_entry(name: str, body: str) -> ActionInfo:
+    """One entry of ``actions.toml`` from the text of its table."""
+    try:
+        value = tomllib.loads(body)
+    except tomllib.TOMLDecodeError as error:
+        raise KnowledgeError(f"actions.toml: actions.{name!r}: {error}") from None
+    return action(name, value, "actions.toml")
 
 
 def major_version(uses: Uses, text: str, end: int) -> int | None:
