@@ -140,9 +140,11 @@ def simple_commands(script: str) -> list[Command]:
     """Each simple command of ``script``, in order, with offsets into the script."""
     # Continuations become spaces of the same length, so offsets stay those of the script.
     masked = mask_expressions(script).replace("\\\r\n", "   ").replace("\\\n", "  ")
+    # The braces of `${NAME}` group nothing: hide them from the split, offsets unchanged.
+    braces_hidden = _PARAMETER.sub(lambda match: "$" + "_" * (len(match.group()) - 1), masked)
     found: list[Command] = []
     position = 0
-    for separator in [*_SEPARATOR.finditer(masked), None]:
+    for separator in [*_SEPARATOR.finditer(braces_hidden), None]:
         end = separator.start() if separator else len(masked)
         piece = masked[position:end]
         stripped = piece.strip()
