@@ -29,22 +29,9 @@ from bastion.model.expressions import (
 from bastion.model.uses import Uses
 from bastion.model.workflow import Entry, Fields, Job, Step, Workflow
 
-PRIVILEGED_TRIGGERS = frozenset(
-    {
-        "pull_request_target", "workflow_run", "issue_comment", "pull_request_review",
-        "pull_request_review_comment", "issues", "discussion", "discussion_comment",
-    }
-)  # fmt: skip
-"""Events that an outsider can cause and whose runs may get a write token and secrets."""
-
 PULL_REQUEST_EVENTS = frozenset(
     {"pull_request", "pull_request_target", "pull_request_review", "pull_request_review_comment"}
 )
-
-
-def privileged_events(workflow: Workflow) -> list[str]:
-    """The privileged events among the workflow's triggers, in the order written."""
-    return [t.event for t in workflow.triggers if t.event in PRIVILEGED_TRIGGERS]
 
 
 # --- Patterns over context paths -------------------------------------------------------------
