@@ -390,7 +390,7 @@ Task = tuple[bool, Sequence[Input]]
 the repository-level checks (True)."""
 TaskResult = list[tuple[str, FileResult]]
 """What a task found, by the path it points at; a file's result is reduced to its findings
-(and the lines they cover) as soon as it is checked."""
+(and the line each starts on) as soon as it is checked."""
 
 CHUNKS_PER_WORKER = 4
 """File tasks per worker: enough to balance uneven files, few enough to keep the cost of
