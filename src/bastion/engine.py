@@ -45,8 +45,10 @@ from bastion.source.text import LineIndex
 from bastion.source.yaml import Document, YamlError, node_span, parse
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
-PARALLEL_THRESHOLD = 48
-"""Below this many files, starting worker processes costs more than it saves."""
+PARALLEL_THRESHOLD = 64
+"""Below this many files, starting worker processes costs more than it saves (measured on
+2 cores, 2026-12: at 53 files two workers took the wall time of one and 40% more CPU; at
+65 files, 15% less wall time)."""
 
 _IGNORE_COMMENT = re.compile(r"#\s*bastion:\s*ignore\[([^\]]*)\]")
 
