@@ -399,6 +399,15 @@ class Guards:
         self.upstream = workflow_run_upstream(workflow)
         self.jobs = {job.job_id: job for job in workflow.jobs}
         self._jobs: dict[tuple[str, str], _Value] = {}
+        self._rejections: dict[str, list[tuple[Step, Expr]]] = {}
+
+    def _rejecting_steps(self, job: Job) -> list[tuple[Step, Expr]]:
+        """The steps of ``job`` that fail it under a test of the event, found once per job."""
+        found = self._rejections.get(job.job_id)
+        if found is None:
+            found = [(s, rejected) for s in job.steps if (rejected := _rejection(s)) is not None]
+            self._rejections[job.job_id] = found
+        return found
 
     def step(self, job: Job, step: Step) -> Reachability:
         """The reach of ``step`` of ``job``: the most open over the events."""
@@ -445,14 +454,15 @@ class Guards:
             "&&", self._job_value(job, event, set()), self._evaluate(step.fields.text("if"), event)
         )
         evaluator = _Evaluator(event, self.upstream)
-        for earlier in job.steps[: job.steps.index(step)] if step in job.steps else []:
-            rejected = _rejection(earlier)
-            if rejected is not None:
-                passed = evaluator.value(rejected).negated()
-                if passed.alone is False and passed.helped is False:
-                    why = f"step {earlier.index + 1} of the job exits for a fork's run"
-                    passed = _Value(False, False, passed.gates, (why,))
-                value = _combine("&&", value, passed)
+        in_job = 0 <= step.position < len(job.steps) and job.steps[step.position] is step
+        for earlier, rejected in self._rejecting_steps(job) if in_job else []:
+            if earlier.position >= step.position:
+                break
+            passed = evaluator.value(rejected).negated()
+            if passed.alone is False and passed.helped is False:
+                why = f"step {earlier.index + 1} of the job exits for a fork's run"
+                passed = _Value(False, False, passed.gates, (why,))
+            value = _combine("&&", value, passed)
         return value
 
 

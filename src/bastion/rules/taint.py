@@ -401,7 +401,10 @@ class Scope:
         return self.steps[: self.position]
 
     def at(self, step: Step) -> Scope:
-        return Scope(self.job, self.steps, self.steps.index(step))
+        position = step.position
+        if not (0 <= position < len(self.steps) and self.steps[position] is step):
+            position = next(i for i, other in enumerate(self.steps) if other is step)
+        return Scope(self.job, self.steps, position)
 
 
 def env_levels(scope: Scope, workflow: Workflow | None) -> list[Fields | None]:
