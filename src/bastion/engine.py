@@ -152,7 +152,7 @@ class Checker:
         try:
             model = build_model(path, item.kind, document, lines)
         except Exception:  # a bug in the model: lose this file, not the run
-            result.errors.append(_internal_error(None, path))
+            result.errors.append(internal_error(None, path))
             return
         if isinstance(model, Dependabot):
             dependabot = model
@@ -230,7 +230,7 @@ class Checker:
             try:
                 found = [_finding(rule, hit, path) for hit in check(rule)]
             except Exception:
-                result.errors.append(_internal_error(rule, path))
+                result.errors.append(internal_error(rule, path))
                 continue
             # A YAML anchor's alias shows a rule the same node twice: one finding per place.
             unique = {(f.rule, f.span, f.message): f for f in reversed(found)}
@@ -249,7 +249,7 @@ class Checker:
                     result = results.setdefault(hit.path, FileResult())
                     result.findings.append(_finding(rule, hit, hit.path))
             except Exception:
-                errors.append(_internal_error(rule, repository.root))
+                errors.append(internal_error(rule, repository.root))
         for path, result in results.items():
             text = read(path)
             self._filter(result, path, LineIndex(text) if text is not None else None)
@@ -285,14 +285,14 @@ class Checker:
 
     def _filter(self, result: FileResult, path: str, lines: LineIndex | None) -> FileResult:
         off = self.config.ignored_for_path(path)
-        suppressed = _inline_ignores(lines) if lines is not None else {}
+        suppressed = inline_ignores(lines) if lines is not None else {}
         kept = []
         for finding in result.findings:
             if finding.severity < self.config.min_severity or finding.rule in off:
                 continue
             if finding.confidence < self.config.min_confidence:
                 continue
-            if suppressed and _is_suppressed(finding, suppressed):
+            if suppressed and is_suppressed(finding, suppressed):
                 continue
             kept.append(finding)
         kept.sort(key=lambda f: f.sort_key)
@@ -323,7 +323,7 @@ def _finding(rule: Rule, hit: Hit | RepositoryHit, path: str) -> Finding:
     )
 
 
-def _internal_error(rule: Rule | None, where: str) -> str:
+def internal_error(rule: Rule | None, where: str) -> str:
     """The message of an exception being handled (rule None: while reading the file)."""
     frame = traceback.extract_tb(sys.exc_info()[2])[-1]
     what = f"in rule {rule.id} on" if rule is not None else "while reading"
@@ -368,7 +368,7 @@ def _byte_point(data: bytes, offset: int) -> Span:
     return Span(point, point)
 
 
-def _inline_ignores(lines: LineIndex) -> dict[int, set[str]]:
+def inline_ignores(lines: LineIndex) -> dict[int, set[str]]:
     if "bastion:" not in lines.text:
         return {}
     found: dict[int, set[str]] = {}
@@ -380,7 +380,7 @@ def _inline_ignores(lines: LineIndex) -> dict[int, set[str]]:
     return found
 
 
-def _is_suppressed(finding: Finding, suppressed: dict[int, set[str]]) -> bool:
+def is_suppressed(finding: Finding, suppressed: dict[int, set[str]]) -> bool:
     for line in range(finding.span.start.line, finding.span.end.line + 1):
         if finding.rule in suppressed.get(line, ()):
             return True

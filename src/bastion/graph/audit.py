@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bastion.config import Config
-from bastion.engine import Report, _inline_ignores, _internal_error, _is_suppressed
+from bastion.engine import Report, inline_ignores, internal_error, is_suppressed
 from bastion.findings import Finding, Location, Span
 from bastion.graph.gaps import INPUT_REFERENCE, Context, Gap, input_defaults
 from bastion.graph.model import (
@@ -223,7 +223,7 @@ def _audit(graph: Graph, rules: list[Rule], errors: list[str]) -> list[_Found]:
             try:
                 found.extend(_rule_on_node(rule, node, contexts, own))
             except Exception:
-                errors.append(_internal_error(rule, str(node.key)))
+                errors.append(internal_error(rule, str(node.key)))
     return found
 
 
@@ -434,5 +434,5 @@ def _kept(graph: Graph, config: Config, finding: Finding) -> bool:
     if finding.rule in config.ignored_for_path(finding.path):
         return False
     lines = _root_lines(graph, finding.path)
-    suppressed = _inline_ignores(lines) if lines is not None else {}
-    return not (suppressed and _is_suppressed(finding, suppressed))
+    suppressed = inline_ignores(lines) if lines is not None else {}
+    return not (suppressed and is_suppressed(finding, suppressed))
