@@ -197,7 +197,9 @@ class Loopback:
 def serve(state: ServerState) -> Iterator[Loopback]:
     """Run the server in a thread for the duration of a ``with``/fixture."""
     server = _Server(state)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+    )
     thread.start()
     try:
         yield Loopback(state, f"http://127.0.0.1:{server.server_address[1]}")

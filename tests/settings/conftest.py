@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from bastion.cli import main
+from bastion.github.rest import RestClient
 from tests.settings.server import ALL_PERMISSIONS, GitHub, Org, Repo
 
 TOKEN = "ghp_test_token_with_every_permission"
@@ -64,7 +65,20 @@ def github(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[GitHub]:
         monkeypatch.delenv("NO_COLOR", raising=False)
         monkeypatch.delenv("FORCE_COLOR", raising=False)
         monkeypatch.chdir(tmp_path)
+        _no_write_spacing(monkeypatch)
         yield server
+
+
+def _no_write_spacing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loopback server needs no second between writes (GitHub asks for it; the spacing
+    itself is tested in test_rest.py): without this, each apply test sleeps for seconds."""
+    original = RestClient.__init__
+
+    def construct(self: RestClient, *arguments: Any, **options: Any) -> None:
+        options.setdefault("write_interval", 0.0)
+        original(self, *arguments, **options)
+
+    monkeypatch.setattr(RestClient, "__init__", construct)
 
 
 def run(capsys: pytest.CaptureFixture[str], *arguments: str) -> Outcome:

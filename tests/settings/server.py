@@ -296,7 +296,9 @@ class GitHub:
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
         self._http.daemon_threads = True
         self._http.request_queue_size = 128
-        self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._http.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
         self._thread.start()
         return self
 
