@@ -430,3 +430,46 @@ def test_release_cache_follows_the_inputs_a_composite_forwards() -> None:
     found = _only(audit(graph, Config()), "release-cache")
     assert {(f.span.start.line, f.confidence.label) for f in found} == {(13, "high")}
     assert {f.via[-1].span.start.line for f in found} == {38, 50}
+
+
+def test_check_graph_that_cannot_reach_the_server_exits_2_and_says_where(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "ci.yml").write_text(
+        "on: push\npermissions: {}\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+        f"      - uses: actions/checkout@{'a' * 40} # v4\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("BASTION_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    # Port 1 on loopback: nothing listens, the connection is refused at once.
+    code = main(["check", "--graph", "--no-config", "--github-url", "http://127.0.0.1:1", "."])
+    captured = capsys.readouterr()
+    assert code == 2
+    [note] = [line for line in captured.err.splitlines() if line.startswith("bastion: graph:")]
+    assert note.startswith(
+        "bastion: graph: .github/workflows/ci.yml:7:15: cannot reach http://127.0.0.1:1 "
+    )
+
+
+def test_check_graph_skips_what_the_configuration_excludes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.bastion]\nexclude = ["fixtures/**"]\n', encoding="utf-8"
+    )
+    action = tmp_path / "fixtures" / "setup"
+    action.mkdir(parents=True)
+    (action / "action.yml").write_text(
+        "name: x\ndescription: x\nruns:\n  using: composite\n  steps:\n"
+        "    - uses: someone/else@v1\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("BASTION_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    code = main(["check", "--graph", "--github-url", "http://127.0.0.1:1", "."])
+    captured = capsys.readouterr()
+    assert (code, [line for line in captured.err.splitlines() if "graph:" in line]) == (0, [])

@@ -41,6 +41,7 @@ from bastion.graph.model import (
     NodeKey,
     NodeKind,
     Problem,
+    ProblemKind,
 )
 from bastion.graph.resolve import load_roots, resolve_graph
 from bastion.model.expressions import (
@@ -148,7 +149,7 @@ def audit_paths(
         target = Path(path)
         if path == "-" or not target.exists():
             continue
-        roots, checkout, errors = load_roots(target)
+        roots, checkout, errors = load_roots(target, config.excludes)
         notes.extend(errors)
         if not roots:
             continue
@@ -159,10 +160,19 @@ def audit_paths(
             return shown.removeprefix("./")
 
         add_to_report(report, graph, config, display)
-        notes.extend(
-            f"graph: {_problem_note(graph, problem, display)}" for problem in graph.problems
-        )
+        for problem in graph.problems:
+            note = f"graph: {_problem_note(graph, problem, display)}"
+            # The audit could not run there: an error (exit 2), as for `check --online`.
+            if problem.kind in _INCOMPLETE:
+                report.errors.append(note)
+            else:
+                notes.append(note)
     return notes
+
+
+_INCOMPLETE = frozenset({ProblemKind.FETCH_FAILED, ProblemKind.ACCESS_DENIED})
+"""Problems that leave part of the graph unaudited for reasons outside the files (network,
+server, permissions, rate limit), rather than saying something about them."""
 
 
 def _problem_note(graph: Graph, problem: Problem, display: Callable[[str], str]) -> str:

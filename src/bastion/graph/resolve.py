@@ -157,13 +157,16 @@ class _Outcome:
     ref_kind: str = ""
 
 
-def load_roots(target: Path) -> tuple[list[RootFile], Path, list[str]]:
-    """The workflows and actions under ``target`` (a checkout, or a file in one), the
-    checkout their ``./`` actions are read from, and what could not be read."""
+def load_roots(
+    target: Path, exclude: Callable[[Path], bool] | None = None
+) -> tuple[list[RootFile], Path, list[str]]:
+    """The workflows and actions under ``target`` (a checkout, or a file in one), skipping
+    what ``exclude`` (the configuration's) skips, the checkout their ``./`` actions are read
+    from, and what could not be read."""
     checkout = target if target.is_dir() else _checkout_of(target)
     roots: list[RootFile] = []
     errors: list[str] = []
-    for item in collect([str(target)]):
+    for item in collect([str(target)], exclude=exclude):
         if item.path is None or item.kind not in (None, Kind.WORKFLOW, Kind.ACTION):
             continue
         display = item.path.resolve().relative_to(checkout.resolve()).as_posix()
