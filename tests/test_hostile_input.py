@@ -389,6 +389,8 @@ def test_many_findings_on_one_long_line_show_a_window_of_it(
         (["nope"], "(see `bastion --help`)"),
         (["check", "--format", "xml"], "(see `bastion check --help`)"),
         (["explain"], "(see `bastion explain --help`)"),
+        (["check", "--bogus", "."], "--bogus (see `bastion check --help`)"),
+        (["pin", ".", "-x"], "-x (see `bastion pin --help`)"),
     ],
 )
 def test_usage_errors_name_the_command_and_exit_2(

@@ -64,7 +64,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     _escape_streams()
     try:
         words = sys.argv[1:] if argv is None else argv
-        arguments = _parser(_command(words)).parse_args(words)
+        arguments, unknown = _parser(_command(words)).parse_known_args(words)
+        if unknown:  # argparse would blame the top-level parser and point at `bastion --help`
+            raise UsageError(
+                f"unrecognized arguments: {' '.join(unknown)} "
+                f"(see `bastion {arguments.command} --help`)"
+            )
         status: int = arguments.run(arguments)
         return status
     except UsageError as error:
