@@ -40,8 +40,8 @@ from tests.pinning.gitserver import Logged, ServerState, serve  # noqa: E402
 
 from bastion.github.git import GitClient  # noqa: E402
 from bastion.github.host import Host  # noqa: E402
-from bastion.graph.model import Graph, NodeKind, ProblemKind  # noqa: E402
 from bastion.graph.resolve import RootFile, load_roots, parse_view, resolve_graph  # noqa: E402
+from bastion.model.graph import Graph, NodeKind, ProblemKind  # noqa: E402
 from bastion.model.uses import UsesKind  # noqa: E402
 from bastion.model.workflow import Workflow  # noqa: E402
 from bastion.pinning.cache import Cache  # noqa: E402

@@ -21,8 +21,8 @@ from bastion.config import Config
 from bastion.engine import Report
 from bastion.findings import Finding
 from bastion.graph.audit import GRAPH_RULES, audit, marks
-from bastion.graph.model import Edge, Graph, Node, NodeKey, NodeKind
 from bastion.graph.resolve import RootFile, resolve_graph
+from bastion.model.graph import Edge, Graph, Node, NodeKey, NodeKind
 from bastion.model.uses import UsesKind, parse_uses
 from bastion.model.workflow import Action, Workflow, build_action, build_workflow
 from bastion.render import json as json_render

@@ -15,7 +15,9 @@ import pytest
 from bastion.config import Config
 from bastion.engine import run
 from bastion.graph.audit import GRAPH_RULES
-from bastion.graph.gaps import (
+from bastion.inputs import Input, Kind
+from bastion.model.dockerfile import parse_dockerfile
+from bastion.model.gaps import (
     Context,
     Gap,
     dockerfile_downloads,
@@ -26,9 +28,7 @@ from bastion.graph.gaps import (
     run_step_downloads,
     script_downloads,
 )
-from bastion.graph.model import Chain, Node, NodeKey, NodeKind
-from bastion.inputs import Input, Kind
-from bastion.model.dockerfile import parse_dockerfile
+from bastion.model.graph import Chain, Node, NodeKey, NodeKind
 from bastion.model.workflow import Action, Workflow, build_action, build_workflow
 from bastion.rules import RULES_BY_ID
 from bastion.source.yaml import parse

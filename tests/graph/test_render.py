@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bastion.graph.model import Graph, Mark
 from bastion.graph.render import edge_status, render_dot, render_json, render_mermaid, render_tree
+from bastion.model.graph import Graph, Mark
 from tests.graph.conftest import World
 from tests.graph.test_resolve import CODECOV, checkout, graph_of, node, steps
 

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bastion.graph.model import (
+from bastion.graph.render import describe_ref
+from bastion.graph.resolve import Limits, Progress, load_roots, resolve_graph
+from bastion.model.graph import (
     SEPARATOR,
     Edge,
     Graph,
@@ -18,8 +20,6 @@ from bastion.graph.model import (
     Problem,
     ProblemKind,
 )
-from bastion.graph.render import describe_ref
-from bastion.graph.resolve import Limits, Progress, load_roots, resolve_graph
 from tests.graph.conftest import PRIVATE_TOKEN, World
 from tests.graph.corpus import ACTIONS
 from tests.pinning.gitserver import Logged

@@ -16,9 +16,9 @@ from bastion.cli.common import (
 )
 from bastion.errors import UsageError
 from bastion.graph import audit
-from bastion.graph.model import Graph
 from bastion.graph.render import RENDERERS
 from bastion.graph.resolve import Progress, load_roots, resolve_graph
+from bastion.model.graph import Graph
 from bastion.pinning.resolver import default_resolver
 
 

@@ -29,8 +29,15 @@ from pathlib import Path
 from bastion.config import Config
 from bastion.engine import Report, inline_ignores, internal_error, is_suppressed
 from bastion.findings import Finding, Location, Span
-from bastion.graph.gaps import INPUT_REFERENCE, Context, Gap, input_defaults
-from bastion.graph.model import (
+from bastion.graph.resolve import load_roots, resolve_graph
+from bastion.model.expressions import (
+    ExpressionError,
+    context_paths,
+    find_expressions,
+    parse_expression,
+)
+from bastion.model.gaps import INPUT_REFERENCE, Context, Gap, input_defaults
+from bastion.model.graph import (
     SEPARATOR,
     Chain,
     Edge,
@@ -42,13 +49,6 @@ from bastion.graph.model import (
     NodeKind,
     Problem,
     ProblemKind,
-)
-from bastion.graph.resolve import load_roots, resolve_graph
-from bastion.model.expressions import (
-    ExpressionError,
-    context_paths,
-    find_expressions,
-    parse_expression,
 )
 from bastion.model.workflow import Action, Job, Step, Workflow
 from bastion.pinning.resolver import default_resolver

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from bastion.errors import BastionError
 from bastion.github.git import GitError, RefListing
-from bastion.graph.model import Graph, NodeKey, NodeKind
+from bastion.model.graph import Graph, NodeKey, NodeKind
 from bastion.model.lockfile import (
     MAX_WORKFLOW_BYTES,
     Locked,

@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterator
 from typing import Literal
 
-from bastion.graph.model import (
+from bastion.model.graph import (
     Edge,
     Graph,
     Mark,

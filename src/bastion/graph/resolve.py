@@ -41,7 +41,8 @@ from pathlib import Path
 
 from bastion.errors import BastionError
 from bastion.github.git import MODE_SYMLINK, GitError, RefListing, Snapshot
-from bastion.graph.model import (
+from bastion.inputs import Kind, collect
+from bastion.model.graph import (
     Edge,
     Graph,
     Node,
@@ -50,7 +51,6 @@ from bastion.graph.model import (
     Problem,
     ProblemKind,
 )
-from bastion.inputs import Kind, collect
 from bastion.model.uses import Uses, UsesKind
 from bastion.model.workflow import (
     Action,

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from bastion.findings import Area, Confidence, Severity, Span
-from bastion.graph.gaps import Context, Gap
-from bastion.graph.model import Node as GraphNode
+from bastion.model.gaps import Context, Gap
+from bastion.model.graph import Node as GraphNode
 from bastion.model.lockfile import Lockfile
 from bastion.model.updaters import Dependabot, PreCommit, Renovate, Repository
 from bastion.model.workflow import Action, Workflow

@@ -3,8 +3,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bastion.findings import Confidence, Severity
-from bastion.graph.gaps import Context, Gap, dockerfile_images, dockerfile_path
-from bastion.graph.model import Node
+from bastion.model.gaps import Context, Gap, dockerfile_images, dockerfile_path
+from bastion.model.graph import Node
 from bastion.model.workflow import Workflow
 from bastion.rules.base import Rule, gap_of
 from bastion.rules.unpinned_image import UnpinnedImage

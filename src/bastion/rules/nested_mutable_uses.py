@@ -3,8 +3,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bastion.findings import Confidence, Severity
-from bastion.graph.gaps import Context, Gap, nested_mutable_uses
-from bastion.graph.model import Node
+from bastion.model.gaps import Context, Gap, nested_mutable_uses
+from bastion.model.graph import Node
 from bastion.rules.base import Rule
 
 

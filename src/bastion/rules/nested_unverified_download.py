@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bastion.findings import Confidence, Severity
-from bastion.graph.gaps import (
+from bastion.model.gaps import (
     Context,
     Gap,
     dockerfile_downloads,
@@ -13,7 +13,7 @@ from bastion.graph.gaps import (
     run_step_downloads,
     script_downloads,
 )
-from bastion.graph.model import Node
+from bastion.model.graph import Node
 from bastion.rules.base import Rule
 
 

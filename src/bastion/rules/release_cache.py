@@ -4,9 +4,9 @@ from collections.abc import Iterator
 
 from bastion import knowledge
 from bastion.findings import Area, Confidence, Severity
-from bastion.graph.gaps import Context, Gap, input_defaults, with_inputs
-from bastion.graph.model import Node
 from bastion.model import triggers
+from bastion.model.gaps import Context, Gap, input_defaults, with_inputs
+from bastion.model.graph import Node
 from bastion.model.shell import commands, script_lines
 from bastion.model.workflow import Action, Fields, Job, Step, Workflow
 from bastion.rules.base import Hit, Rule, gap_of

@@ -18,9 +18,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from bastion.findings import Confidence, Point, Severity, Span
-from bastion.graph.model import Chain
 from bastion.model.dockerfile import parse_dockerfile, run_script
 from bastion.model.downloads import Download, physical_offset, unverified_downloads
+from bastion.model.graph import Chain
 from bastion.model.shell import commands, script_lines
 from bastion.model.uses import UsesKind, parse_uses
 from bastion.model.walk import locate
