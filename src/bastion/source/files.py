@@ -279,26 +279,8 @@ def write_atomic(
         with contextlib.suppress(OSError):
             os.unlink(leftover)
             removed.append(leftover)
-    temporary, descriptor = _create_temporary(real)
-    try:
-        if current is not None:
-            os.fchmod(descriptor, stat.S_IMODE(current.st_mode))
-        view = memoryview(data)
-        while view:
-            written = os.write(descriptor, view)
-            view = view[written:]
-        os.fsync(descriptor)
-        os.close(descriptor)
-        descriptor = -1
-        os.replace(temporary, real)
-    except OSError as error:
-        if descriptor >= 0:
-            with contextlib.suppress(OSError):
-                os.close(descriptor)
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise _write_error(real, error) from None
-    _sync_directory(real.parent)
+    mode = stat.S_IMODE(current.st_mode) if current is not None else None
+    _replace(real, data, mode=mode, durable=True)
     return removed
 
 
@@ -317,22 +299,35 @@ def write_report(path: Path, data: bytes) -> None:
         raise _write_error(path, error) from None
     if current is not None and stat.S_ISDIR(current.st_mode):
         raise NotRegularFile(path, "the path is a directory and was not written")
-    temporary, descriptor = _create_temporary(path)
+    _replace(path, data, mode=None, durable=False)
+
+
+def _replace(target: Path, data: bytes, *, mode: int | None, durable: bool) -> None:
+    """Put ``data`` at ``target`` through a temporary file beside it and one rename (with
+    ``mode`` when given; synced to disk, directory included, when ``durable``); on failure
+    the temporary file is removed and ``target`` is as it was. Raises WriteError."""
+    temporary, descriptor = _create_temporary(target)
     try:
+        if mode is not None:
+            os.fchmod(descriptor, mode)
         view = memoryview(data)
         while view:
             written = os.write(descriptor, view)
             view = view[written:]
+        if durable:
+            os.fsync(descriptor)
         os.close(descriptor)
         descriptor = -1
-        os.replace(temporary, path)
+        os.replace(temporary, target)
     except OSError as error:
         if descriptor >= 0:
             with contextlib.suppress(OSError):
                 os.close(descriptor)
         with contextlib.suppress(OSError):
             os.unlink(temporary)
-        raise _write_error(path, error) from None
+        raise _write_error(target, error) from None
+    if durable:
+        _sync_directory(target.parent)
 
 
 def _create_temporary(real: Path) -> tuple[Path, int]:
