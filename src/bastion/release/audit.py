@@ -17,7 +17,7 @@ from bastion.github.rest import ApiError, RateLimitError, RestClient
 from bastion.release.chain import ReleaseCheck, ReleaseOptions, check_release
 from bastion.release.registries import RegistryClient
 from bastion.release.signatures import Verifier
-from bastion.settings.audit import Shard, subject_of
+from bastion.settings.audit import Shard, organization_repositories, subject_of
 from bastion.settings.collect import repository_meta, sequential, threaded
 
 MARKS = {"pass": "pass", "fail": "FAIL", "unknown": "unknown"}
@@ -68,23 +68,7 @@ def check_organization(
 ) -> list[ReleaseCheck]:
     """The latest release of every repository (the same selection as `bastion org`)."""
     verifier = Verifier()
-    try:
-        repositories = [
-            repo
-            for repo in client.paginate(
-                f"/orgs/{login}/repos", {"type": "all", "sort": "full_name"}
-            )
-            if isinstance(repo, dict) and (include_archived or not repo.get("archived"))
-        ]
-    except RateLimitError:
-        raise
-    except ApiError as error:
-        raise UsageError(
-            f"cannot list the repositories of {login} on {client.host.web_url}: {error}"
-        ) from None
-    repositories.sort(key=lambda repo: str(repo.get("name", "")).lower())
-    if shard is not None:
-        repositories = [repo for i, repo in enumerate(repositories) if shard.keeps(i)]
+    repositories = organization_repositories(client, login, shard, include_archived)
     wanted = ReleaseOptions(
         pypi_url=options.pypi_url, npm_url=options.npm_url, no_release_passes=True
     )

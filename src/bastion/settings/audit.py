@@ -141,23 +141,7 @@ def audit_organization(
 ) -> Audit:
     host = client.host
     audit = Audit(Report([], 0, []))
-    try:
-        repositories = [
-            repo
-            for repo in client.paginate(
-                f"/orgs/{login}/repos", {"type": "all", "sort": "full_name"}
-            )
-            if isinstance(repo, dict) and (include_archived or not repo.get("archived"))
-        ]
-    except RateLimitError:
-        raise
-    except ApiError as error:
-        raise UsageError(
-            f"cannot list the repositories of {login} on {host.web_url}: {error}"
-        ) from None
-    repositories.sort(key=lambda repo: str(repo.get("name", "")).lower())
-    if shard is not None:
-        repositories = [repo for i, repo in enumerate(repositories) if shard.keeps(i)]
+    repositories = organization_repositories(client, login, shard, include_archived)
     for repo in [r for r in repositories if r.get("disabled")]:
         audit.notes.append(_disabled_note(str(repo.get("full_name") or repo.get("name"))))
         repositories.remove(repo)
@@ -210,6 +194,31 @@ def audit_organization(
     audit.repositories = len(repositories)
     _finish(audit, config)
     return audit
+
+
+def organization_repositories(
+    client: RestClient, login: str, shard: Shard | None, include_archived: bool
+) -> list[dict[str, object]]:
+    """The repositories of ``login`` that an organisation-wide run looks at, by name
+    (archived ones only when asked; this run's share when sharded)."""
+    try:
+        repositories = [
+            repo
+            for repo in client.paginate(
+                f"/orgs/{login}/repos", {"type": "all", "sort": "full_name"}
+            )
+            if isinstance(repo, dict) and (include_archived or not repo.get("archived"))
+        ]
+    except RateLimitError:
+        raise
+    except ApiError as error:
+        raise UsageError(
+            f"cannot list the repositories of {login} on {client.host.web_url}: {error}"
+        ) from None
+    repositories.sort(key=lambda repo: str(repo.get("name", "")).lower())
+    if shard is not None:
+        repositories = [repo for i, repo in enumerate(repositories) if shard.keeps(i)]
+    return repositories
 
 
 def _disabled_note(full_name: str) -> str:
