@@ -236,6 +236,13 @@ class Action:
     runs: Fields | None
     steps: list[Step]
     problems: list[Problem] = field(default_factory=list)
+    _analyses: dict[Callable[[Action], object], object] = field(default_factory=dict)
+
+    def analysis(self, analyse: Callable[[Action], Result]) -> Result:
+        """``analyse(self)``, computed once however many rules ask for it."""
+        if analyse not in self._analyses:
+            self._analyses[analyse] = analyse(self)
+        return cast(Result, self._analyses[analyse])
 
     @property
     def is_composite(self) -> bool:
