@@ -21,7 +21,7 @@ from bastion.config import Config
 from bastion.engine import Report
 from bastion.findings import Finding
 from bastion.graph.audit import GRAPH_RULES, audit, marks
-from bastion.graph.resolve import RootFile, resolve_graph
+from bastion.graph.resolve import RootFile, load_roots, resolve_graph
 from bastion.model.graph import Edge, Graph, Node, NodeKey, NodeKind
 from bastion.model.uses import UsesKind, parse_uses
 from bastion.model.workflow import Action, Workflow, build_action, build_workflow
@@ -473,3 +473,71 @@ def test_check_graph_skips_what_the_configuration_excludes(
     code = main(["check", "--graph", "--github-url", "http://127.0.0.1:1", "."])
     captured = capsys.readouterr()
     assert (code, [line for line in captured.err.splitlines() if "graph:" in line]) == (0, [])
+
+
+def test_a_dockerfile_only_docker_action_has_its_from_audited(fresh: World, tmp_path: Path) -> None:
+    """A folder with a Dockerfile and no action file is a docker action to the runner: its
+    `FROM` is audited, for a called repository and for a local `./` action of the checkout
+    (the file pass does not read Dockerfiles)."""
+    root = tmp_path / "repo"
+    (root / ".github" / "workflows").mkdir(parents=True)
+    (root / ".github" / "workflows" / "ci.yml").write_text(
+        "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: graphtest/broken/bare@main\n      - uses: ./docker\n",
+        encoding="utf-8",
+    )
+    (root / "docker").mkdir()
+    digest = "@sha256:" + "b" * 64
+    (root / "docker" / "dockerfile").write_text(
+        f"FROM python:3 AS build\nFROM build\nFROM alpine:3.20{digest}\n", encoding="utf-8"
+    )
+    roots, checkout, errors = load_roots(root)
+    assert errors == []
+    graph = resolve_graph(roots, fresh.resolver(tmp_path / "cache"), checkout=checkout)
+    found = [
+        (f.span.start.line, f.via[-1].path.split("@")[0], f.via[-1].span.start.line, f.message)
+        for f in _only(audit(graph, Config()), "mutable-docker-image")
+    ]
+    assert [item[:3] for item in found] == [
+        (6, "graphtest/broken/bare/Dockerfile", 1),
+        (7, "docker/dockerfile", 1),
+    ]
+    assert found[0][3].startswith(
+        "the action's `bare/Dockerfile` builds on the image `alpine:3` by the tag `3`"
+    )
+    # The stage `build` is no image, and the digest-pinned base is not reported.
+    assert "`python:3` by the tag `3`" in found[1][3]
+
+
+def _cache_mode_findings(workflow: str) -> list[Finding]:
+    graph = graph_of(
+        ".github/workflows/release.yml",
+        workflow,
+        {"TanStack/config/.github/setup@main": TANSTACK_SETUP},
+    )
+    return _only(audit(graph, Config()), "release-cache")
+
+
+def test_release_cache_through_the_graph_honours_the_workflows_and_the_jobs_cache_mode() -> None:
+    """As the file rule: the job's `cache-mode:` wins over the workflow's; `none` and
+    `write-only` restore nothing; `read` still restores, and the message says so."""
+    at_workflow = RELEASE.replace("permissions: {}\n", "permissions: {}\ncache-mode: none\n")
+    assert _cache_mode_findings(at_workflow) == []
+    job_wins = at_workflow.replace(
+        "    environment: release\n", "    environment: release\n    cache-mode: write\n"
+    )
+    (finding,) = _cache_mode_findings(job_wins)
+    assert finding.span.start.line == 14
+    assert finding.message.startswith(
+        "job `publish` publishes with `npm publish` and restores or saves the Actions cache"
+    )
+    reads = RELEASE.replace("permissions: {}\n", "permissions: {}\ncache-mode: read\n")
+    (finding,) = _cache_mode_findings(reads)
+    assert finding.message.startswith(
+        "job `publish` publishes with `npm publish` (cache mode the workflow's "
+        "`cache-mode: read`, which still restores) and restores or saves"
+    )
+    only_writes = RELEASE.replace(
+        "    environment: release\n", "    environment: release\n    cache-mode: write-only\n"
+    )
+    assert _cache_mode_findings(only_writes) == []

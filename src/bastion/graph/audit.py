@@ -75,6 +75,9 @@ GRAPH_RULES = frozenset(
     rule.id for rule in RULES if not rule.checks_files and "check_node" in vars(rule)
 )
 """The rules that only the graph audits run."""
+OWN_DOCKERFILE_RULES = frozenset({"mutable-docker-image"})
+"""Graph rules that also run on a docker action of the user's checkout: the file pass does
+not read Dockerfiles (the rule leaves the action file itself to the file pass)."""
 SKIPPED_KINDS = frozenset({NodeKind.ROOT, NodeKind.IMAGE, NodeKind.UNRESOLVED})
 WEB = "https://github.com"
 
@@ -225,10 +228,10 @@ def _audit(graph: Graph, rules: list[Rule], errors: list[str]) -> list[_Found]:
         chains = graph.chains(node.key)
         if not chains:
             continue
-        own = node.key.is_checkout and not node.workspace_dependent
+        own = node.own
         contexts = [_context(graph, chain, releases) for chain in chains]
         for rule in rules:
-            if rule.id in GRAPH_RULES and own:
+            if rule.id in GRAPH_RULES - OWN_DOCKERFILE_RULES and own:
                 continue
             try:
                 found.extend(_rule_on_node(rule, node, contexts, own))
@@ -336,7 +339,7 @@ def _context(graph: Graph, chain: Chain, releases: dict[tuple[NodeKey, str], str
         for entry in (fields.mapping("env") if fields else None) or ():
             if isinstance(entry.value, ScalarNode):
                 env[entry.key.value.lower()] = entry.value.value
-    return Context(chain, job, why, _passed(graph, chain.edges), env)
+    return Context(chain, job, why, _passed(graph, chain.edges), env, workflow)
 
 
 def _passed(graph: Graph, edges: tuple[Edge, ...]) -> dict[str, str]:

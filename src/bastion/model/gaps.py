@@ -21,6 +21,7 @@ from bastion.findings import Confidence, Point, Severity, Span
 from bastion.model.dockerfile import parse_dockerfile, run_script
 from bastion.model.downloads import Download, physical_offset, unverified_downloads
 from bastion.model.graph import Chain
+from bastion.model.graph import Node as GraphNode
 from bastion.model.shell import commands, script_lines
 from bastion.model.uses import UsesKind, parse_uses
 from bastion.model.walk import locate
@@ -56,6 +57,8 @@ class Context:
     env: Mapping[str, str] = field(default_factory=dict)
     """The ``env`` values the root workflow and job set (scalars as written), by lower-case
     name (GitHub reads names in expressions case-insensitively)."""
+    workflow: Workflow | None = None
+    """The root workflow (``None`` when the root is an action file)."""
 
 
 # ---------------------------------------------------------------- inputs in context
@@ -392,6 +395,24 @@ def dockerfile_path(action: Action, metadata: str) -> str | None:
     return posixpath.normpath(posixpath.join(folder, image.strip()))
 
 
+DOCKERFILE_NAMES = ("Dockerfile", "dockerfile")
+"""A folder holding one of these and no action file is a docker action to the runner."""
+
+
+def built_dockerfile(node: GraphNode) -> str | None:
+    """The path (in ``node.files``) of the Dockerfile a docker node builds: the one its action
+    file names in ``runs.image``, or its own metadata file when the folder has a Dockerfile
+    and no action file. None when it builds none, or the file was not fetched."""
+    action = node.action
+    if action is not None:
+        path = dockerfile_path(action, node.metadata)
+    elif node.view is None and posixpath.basename(node.metadata) in DOCKERFILE_NAMES:
+        path = node.metadata
+    else:
+        path = None
+    return path if path is not None and path in node.files else None
+
+
 def dockerfile_images(path: str, text: str) -> Iterator[Gap]:
     """Each image a Dockerfile pulls by tag, without an ``@sha256:`` digest."""
     for image in parse_dockerfile(text).images:
@@ -402,8 +423,8 @@ def dockerfile_images(path: str, text: str) -> Iterator[Gap]:
         pointer = f"the tag `{tag}`" if tag else "no tag (so `latest`)"
         yield Gap(
             f"the action's `{path}` {how} `{image.reference}` by {pointer}, not an "
-            "`@sha256:` digest: the image's publisher can change what this pinned action "
-            "runs, and it is rebuilt on every run",
+            "`@sha256:` digest: the image's publisher can change what the action runs, "
+            "whatever commit pins it, and it is rebuilt on every run",
             path,
             image.span,
             confidence=Confidence.MEDIUM if image.unresolved else None,

@@ -137,6 +137,12 @@ class Node:
     checked out (the caller's workspace), so its content is not fixed by any commit."""
 
     @property
+    def own(self) -> bool:
+        """A file of the user's checkout whose content the checkout fixes (not a local action
+        named from a remote file): the file pass checks it already."""
+        return self.key.is_checkout and not self.workspace_dependent
+
+    @property
     def action(self) -> Action | None:
         return self.view if isinstance(self.view, Action) else None
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bastion.findings import Confidence, Severity
-from bastion.model.gaps import Context, Gap, dockerfile_images, dockerfile_path
+from bastion.model.gaps import Context, Gap, built_dockerfile, dockerfile_images
 from bastion.model.graph import Node
 from bastion.model.workflow import Workflow
 from bastion.rules.base import Rule, gap_of
@@ -60,16 +60,16 @@ class MutableDockerImage(Rule):
 
     def check_node(self, node: Node, context: Context) -> Iterator[Gap]:
         view = node.view
-        if view is None:
-            return
-        images = UnpinnedImage()
-        hits = (
-            images.check_workflow(view) if isinstance(view, Workflow) else images.check_action(view)
-        )
-        for hit in hits:
-            yield gap_of(hit, node.metadata)
-        action = node.action
-        path = dockerfile_path(action, node.metadata) if action is not None else None
+        if view is not None and not node.own:  # the file pass checks the user's own files
+            images = UnpinnedImage()
+            hits = (
+                images.check_workflow(view)
+                if isinstance(view, Workflow)
+                else images.check_action(view)
+            )
+            for hit in hits:
+                yield gap_of(hit, node.metadata)
+        path = built_dockerfile(node)
         text = node.text(path) if path is not None else None
         if path is not None and text is not None:
             yield from dockerfile_images(path, text)

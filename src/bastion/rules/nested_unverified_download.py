@@ -6,8 +6,8 @@ from bastion.findings import Confidence, Severity
 from bastion.model.gaps import (
     Context,
     Gap,
+    built_dockerfile,
     dockerfile_downloads,
-    dockerfile_path,
     dockerfile_unpinned_installs,
     is_script,
     run_step_downloads,
@@ -79,12 +79,10 @@ class NestedUnverifiedDownload(Rule):
         view = node.view
         if view is not None:
             yield from run_step_downloads(view, node.metadata)
-        dockerfile = (
-            dockerfile_path(node.action, node.metadata) if node.action is not None else None
-        )
+        dockerfile = built_dockerfile(node)
         for path in sorted(node.files):
             text = node.text(path)
-            if path == node.metadata or text is None:
+            if (path == node.metadata and path != dockerfile) or text is None:
                 continue
             if path == dockerfile:
                 yield from dockerfile_downloads(path, text)

@@ -137,8 +137,9 @@ class ReleaseCache(Rule):
     the job's value wins over the workflow's, and without either a run gets its trigger's
     default (`read` for untrusted events such as `pull_request_target` since 2026-06,
     `write` for trusted ones such as `push`). `none` and `write-only` leave nothing to
-    restore; `read` still restores, so it is reported, saying so. In `check --graph`, only
-    the root job's own `cache-mode:` is read. Source:
+    restore; `read` still restores, so it is reported, saying so. In `check --graph`, a
+    cache in a called action or workflow is judged by the root job's mode in the same way.
+    Source:
     https://github.blog/changelog/2026-09-10-control-github-actions-cache-access-with-cache-mode
 
     ## How to fix
@@ -184,9 +185,12 @@ class ReleaseCache(Rule):
             if isinstance(view, Action)
             else [step for job in view.jobs for step in job.steps]
         )
-        if cache_mode(context.job, None)[0] in NO_RESTORE_MODES:
+        mode, source = cache_mode(context.job, context.workflow)
+        if mode in NO_RESTORE_MODES:
             return
         where = f"job `{context.job.job_id}` {context.release}"
+        if mode == "read":
+            where = f"{where} (cache mode {source}, which still restores)"
         values = {**input_defaults(view), **context.inputs}
         for step in steps:
             # `cache: ${{ inputs.cache }}` is judged on what the caller passes, or the default.
