@@ -173,6 +173,7 @@ class Checker:
                 self._run_rules(result, path, lambda rule: rule.check_workflow(workflow))
             else:
                 action = model
+                action.locks = self._locks_for_action(item)
                 self._run_rules(result, path, lambda rule: rule.check_action(action))
 
     def _check_renovate(self, result: FileResult, item: Input, text: str) -> None:
@@ -222,6 +223,24 @@ class Checker:
         if lock is None:
             return None
         return lock.for_workflow(f".github/workflows/{where.name}")
+
+    def _locks_for_action(self, item: Input) -> tuple[lockfiles.WorkflowLock, ...]:
+        """The locks under which the repository's workflows run this action through ``$/``
+        (the lockfile of the ``.github/workflows`` above it)."""
+        where = Path(os.path.abspath(item.path if item.path is not None else item.display))
+        for folder in where.parents:
+            lock_path = folder / ".github" / "workflows" / "actions.lock"
+            if not lock_path.is_file():
+                if os.path.lexists(folder / ".git"):
+                    break  # the repository's root: no lockfile
+                continue
+            from bastion.model import lockfile as lockfiles
+
+            if lock_path not in self._locks:
+                self._locks[lock_path] = lockfiles.load(lock_path)
+            lock = self._locks[lock_path]
+            return lockfiles.own_action_locks(lock, lock_path, where) if lock else ()
+        return ()
 
     def _run_rules(
         self, result: FileResult, path: str, check: Callable[[Rule], Iterable[Hit]]

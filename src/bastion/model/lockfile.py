@@ -784,3 +784,46 @@ def dump(workflows: Mapping[str, Iterable[str]], dependencies: Mapping[str, Lock
 
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def own_action_locks(
+    lock: Lockfile, lock_path: Path, action_file: Path
+) -> tuple[WorkflowLock, ...]:
+    """The locks GitHub applies to the repository's own action at ``action_file``: one per
+    workflow beside ``lock_path`` that runs it through ``$/`` (directly or through another
+    ``$/`` action), whose ``uses:`` GitHub's writer locks as that workflow's pins (gh
+    actions-lock's ``ExtractLocalCompositeRefs``). Empty when no workflow runs it that way,
+    or when one of them is not listed (it runs unlocked), or when a workflow names it by a
+    ``./`` path (a workflow with a ``./`` action cannot be locked)."""
+    root = lock_path.parent.parent.parent
+    boundary = repository_root(lock_path)
+    try:
+        folder = Path(os.path.abspath(action_file)).parent.relative_to(os.path.abspath(root))
+    except ValueError:
+        return ()
+    wanted = "" if folder == Path() else folder.as_posix()
+    found: list[WorkflowLock] = []
+    workflows = lock_path.parent
+    for file in sorted(workflows.iterdir()) if workflows.is_dir() else []:
+        if file.suffix not in (".yml", ".yaml") or not file.is_file():
+            continue
+        try:
+            data = read_file(file, boundary, MAX_WORKFLOW_BYTES)
+            document = parse(data.decode("utf-8").removeprefix("\ufeff"))
+        except (FileAccessError, UnicodeDecodeError, YamlError):
+            return ()  # not known what it runs
+        uses, _ = expand_self_actions(root, workflow_uses(document))
+        named = {
+            (item.text[:2], item.text[2:].strip("/"))
+            for item in uses
+            if item.text.startswith(("$/", "./")) and "@" not in item.text
+        }
+        if ("./", wanted) in named:
+            return ()
+        if ("$/", wanted) not in named:
+            continue
+        workflow_lock = lock.for_workflow(f".github/workflows/{file.name}")
+        if workflow_lock is None:
+            return ()
+        found.append(workflow_lock)
+    return tuple(found)

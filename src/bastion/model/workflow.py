@@ -236,6 +236,9 @@ class Action:
     runs: Fields | None
     steps: list[Step]
     problems: list[Problem] = field(default_factory=list)
+    locks: tuple[WorkflowLock, ...] = ()
+    """The locks of the workflows that run this action of the repository through ``$/``,
+    when every workflow that runs it is locked (set by the engine); else empty."""
     _analyses: dict[Callable[[Action], object], object] = field(default_factory=dict)
 
     def analysis(self, analyse: Callable[[Action], Result]) -> Result:

@@ -63,6 +63,13 @@ class UnpinnedAction(Rule):
     reported as usual. A lockfile that GitHub cannot parse is ignored by GitHub, and so by
     this rule (its `syntax-error` says why). See docs/lockfile.md.
 
+    The repository's own action that workflows run through `$/path` is locked with them:
+    GitHub's writer records its `uses:` as each such workflow's pins. A tag in it is not
+    reported when every workflow that runs it is listed and holds that pin; it still is when
+    a workflow that is not listed runs it, or one names it by a `./` path (which the lockfile
+    cannot onboard), or no workflow of the repository runs it (other repositories may call
+    it by `owner/repo/path@ref`, and their lock is their own).
+
     Reusable workflows that must be called by tag (for example the SLSA generator,
     which checks its own ref) can be listed in the `allow` option.
     """
@@ -88,7 +95,17 @@ class UnpinnedAction(Rule):
             yield from self._check_steps(job.steps, workflow.lock)
 
     def check_action(self, action: Action) -> Iterator[Hit]:
-        return self._check_steps(action.steps, None)
+        # Run through `$/` by locked workflows only: GitHub locks its `uses:` with theirs.
+        steps = [
+            step
+            for step in action.steps
+            if not (
+                action.locks
+                and step.uses is not None
+                and all(lock.covers(step.uses) for lock in action.locks)
+            )
+        ]
+        return self._check_steps(steps, None)
 
     def _check_steps(self, steps: list[Step], lock: WorkflowLock | None) -> Iterator[Hit]:
         for step in steps:
