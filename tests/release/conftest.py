@@ -9,11 +9,16 @@ Two real releases are rebuilt, each as its project published it:
   Publisher without an environment) and its publish attestation; GitHub's attestations API
   answers with that attestation as the Sigstore bundle it was made from (a DSSE envelope),
   converted back by pypi-attestations.
+
+And one npm release, from ``data/`` (see its README): ``ramonpetgrave64/gundam-visor`` at
+``v1.0.1``, its real tarball and npm attestations, its workflow read from the tarball.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +39,10 @@ WHEEL_COMMIT = "d8b4a6445f38c48b9137a8099706d9b8073146e4"
 SDIST = "pypi_attestations-0.0.19.tar.gz"
 SDIST_COMMIT = "08802efe1f8e5fec4ad842d6b8ce97656092ee72"
 GITLAB_SDIST = "gitlab_oidc_project-0.0.3.tar.gz"
+DATA = Path(__file__).parent / "data"
+NPM_PACKAGE = "gundam-visor"
+NPM_COMMIT = "599500821344b070902a7a5666064bfdaba715df"
+NPM_WORKFLOW = ".github/workflows/npm-publish.yml"
 
 
 def corpus(name: str) -> bytes:
@@ -109,6 +118,34 @@ def sdist_release(github: GitHub, registry: Registry) -> Release:
     release.repo.attestations[_sha256(data)] = [dsse_bundle(f"{SDIST}.publish.attestation")]
     registry.files[("pypi-attestations", "0.0.19")] = [(SDIST, data)]
     registry.provenance[SDIST] = corpus_json(f"{SDIST}.provenance")
+    return release
+
+
+def npm_tarball() -> bytes:
+    return (DATA / "gundam-visor-1.0.1.tgz").read_bytes()
+
+
+def npm_attestations() -> Any:
+    return json.loads((DATA / "gundam-visor-1.0.1.attestations.json").read_bytes())
+
+
+def _packed(tarball: bytes, member: str) -> bytes:
+    with tarfile.open(fileobj=io.BytesIO(tarball), mode="r:gz") as archive:
+        found = archive.extractfile(member)
+        assert found is not None
+        return found.read()
+
+
+@pytest.fixture
+def npm_release(github: GitHub, registry: Registry) -> Release:
+    """gundam-visor v1.0.1: a release without assets, published to npm with provenance by the
+    workflow the tarball carries."""
+    release = _repository(github, "ramonpetgrave64", NPM_PACKAGE, "v1.0.1", NPM_COMMIT)
+    release.registry = registry
+    tarball = npm_tarball()
+    release.repo.files = {NPM_WORKFLOW: _packed(tarball, f"package/{NPM_WORKFLOW}")}
+    github.release(release.repo, "v1.0.1", {})
+    registry.publish_npm(NPM_PACKAGE, "1.0.1", tarball, npm_attestations())
     return release
 
 

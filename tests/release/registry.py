@@ -6,13 +6,18 @@ attestations endpoints, in the shapes their documentation gives.
 * PyPI Integrity API, ``GET /integrity/{project}/{version}/{filename}/provenance``: the PEP 740
   provenance object, ``404`` with a message when the file has none
   (PyPI's documentation, "Integrity API").
-* npm, ``GET /{package}/{version}`` (the version document, ``dist.integrity``) and
-  ``GET /-/npm/v1/attestations/{package}@{version}`` (``{"attestations": [{"predicateType",
-  "bundle"}]}``).
+* npm, ``GET /{package}/{version}``: the version document, whose ``dist`` holds the
+  tarball's ``integrity`` (``sha512-`` and the base64 digest) and, for a version published
+  with provenance, ``attestations``: ``{"url", "provenance": {"predicateType"}}``. npm's CLI
+  finds the attestations only through that field, fetching the URL's path from its registry
+  (pacote's ``lib/registry.js``): ``GET /-/npm/v1/attestations/{package}@{version}`` answers
+  ``{"attestations": [{"predicateType", "bundle"}]}``, the SLSA provenance and npm's publish
+  attestation (npm's documentation, "Generating provenance statements").
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import threading
@@ -21,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 
 @dataclass
@@ -31,9 +36,30 @@ class Registry:
     provenance: dict[str, Any] = field(default_factory=dict)
     """filename -> provenance object."""
     npm_versions: dict[tuple[str, str], Any] = field(default_factory=dict)
+    """(package, version) -> the version document (see ``publish_npm``)."""
     npm_attestations: dict[tuple[str, str], Any] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
     url: str = ""
+
+    def publish_npm(
+        self, package: str, version: str, tarball: bytes, attestations: Any = None
+    ) -> dict[str, Any]:
+        """A version of ``package`` as npm serves it once published (with ``attestations``:
+        published with provenance)."""
+        dist: dict[str, Any] = {
+            "integrity": "sha512-" + base64.b64encode(hashlib.sha512(tarball).digest()).decode(),
+            "shasum": hashlib.sha1(tarball).hexdigest(),
+            "tarball": f"{self.url}/{package}/-/{package.rsplit('/', 1)[-1]}-{version}.tgz",
+        }
+        if attestations is not None:
+            self.npm_attestations[(package, version)] = attestations
+            dist["attestations"] = {
+                "url": f"{self.url}/-/npm/v1/attestations/{quote(package, safe='@')}@{version}",
+                "provenance": {"predicateType": "https://slsa.dev/provenance/v1"},
+            }
+        document = {"name": package, "version": version, "dist": dist}
+        self.npm_versions[(package, version)] = document
+        return document
 
     def answer(self, path: str) -> tuple[int, Any]:
         self.requests.append(path)

@@ -12,6 +12,8 @@ import pytest
 
 from tests.release.conftest import (
     GITLAB_SDIST,
+    NPM_COMMIT,
+    NPM_PACKAGE,
     RELEASE_WORKFLOW,
     SDIST,
     WHEEL,
@@ -19,6 +21,8 @@ from tests.release.conftest import (
     corpus,
     corpus_json,
     dsse_bundle,
+    npm_attestations,
+    npm_tarball,
     run,
 )
 from tests.settings.conftest import Outcome, compliant_org, compliant_repo
@@ -369,23 +373,12 @@ def test_npm_provenance_for_other_artifacts_fails(
     wheel_release: Release, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _bare_release(wheel_release, NPM_WORKFLOW, "v1.0.0")
-    tarball = b"a package tarball"
-    integrity = "sha512-" + base64.b64encode(hashlib.sha512(tarball).digest()).decode()
     registry = wheel_release.registry
-    registry.npm_versions[("@acme/tool", "1.0.0")] = {
-        "name": "@acme/tool",
-        "version": "1.0.0",
-        "dist": {"integrity": integrity, "tarball": f"{registry.url}/t.tgz"},
-    }
-    # A real DSSE bundle, but its statement is about another artifact.
-    registry.npm_attestations[("@acme/tool", "1.0.0")] = {
-        "attestations": [
-            {
-                "predicateType": "https://slsa.dev/provenance/v1",
-                "bundle": dsse_bundle(f"{SDIST}.publish.attestation"),
-            }
-        ]
-    }
+    # A real DSSE bundle (logged as `dsse` 0.0.1), but its statement is about another artifact.
+    provenance = {"predicateType": SLSA_V1, "bundle": dsse_bundle(f"{SDIST}.publish.attestation")}
+    registry.publish_npm(
+        "@acme/tool", "1.0.0", b"a package tarball", {"attestations": [provenance]}
+    )
     outcome = release(capsys, "acme/tool", "--npm-package", "@acme/tool")
     assert found(outcome) == {
         (
@@ -490,3 +483,174 @@ def test_signature_assets_need_no_attestation(
         "signing workflow",
         "PyPI provenance of rfc8785 0.1.2",
     ]
+
+
+SLSA_V1 = "https://slsa.dev/provenance/v1"
+NPM_REPO = "127.0.0.1/ramonpetgrave64/gundam-visor"
+NPM_PROVENANCE = "npm provenance of gundam-visor 1.0.1"
+
+
+def npm(capsys: pytest.CaptureFixture[str], repository: str, *extra: str) -> Outcome:
+    return release(capsys, repository, "--npm-package", NPM_PACKAGE, *extra)
+
+
+def test_real_npm_provenance_holds(
+    npm_release: Release, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outcome = run(capsys, "release", "ramonpetgrave64/gundam-visor", "--npm-package", NPM_PACKAGE)
+    assert outcome.code == 0, outcome.out
+    assert outcome.out.splitlines() == [
+        f"{NPM_REPO}: release v1.0.1",
+        "  pass     tag: `v1.0.1` points at commit 599500821344, which is on `main`",
+        "  pass     tag protection: release tags are immutable and their creation is gated",
+        "  pass     release: the release is immutable",
+        "  pass     assets: the release has no assets",
+        f"  pass     {NPM_PROVENANCE}: the SLSA provenance of `pkg:npm/gundam-visor@1.0.1` (the "
+        "sha512 of `dist.integrity`) is signed by `.github/workflows/npm-publish.yml` at "
+        "`refs/tags/v1.0.1` of this repository, on a GitHub-hosted runner; signature, "
+        "certificate and transparency-log entry verified",
+        "  the chain holds",
+    ]
+    assert outcome.err.endswith(", 2 registry requests\n")
+    # As npm's CLI does: the version document, then the path its `dist.attestations` names.
+    assert npm_release.registry.requests == [
+        "/gundam-visor/1.0.1",
+        "/-/npm/v1/attestations/gundam-visor@1.0.1",
+    ]
+
+
+def _npm_fail(message: str) -> set[tuple[str, str, str]]:
+    return {("registry-provenance", "fail", f"release v1.0.1: {NPM_PROVENANCE}: {message}")}
+
+
+def test_npm_provenance_of_another_repository_fails(
+    npm_release: Release, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = npm_release.github
+    repo = compliant_repo(server, npm_release.org, "visor-fork")
+    repo.files = dict(npm_release.repo.files)
+    repo.tags["v1.0.1"] = NPM_COMMIT
+    repo.default_branch_commits.add(NPM_COMMIT)
+    server.release(repo, "v1.0.1", {})
+    assert found(npm(capsys, "ramonpetgrave64/visor-fork")) == _npm_fail(
+        "no provenance verifies for this release: built in "
+        "`https://github.com/ramonpetgrave64/gundam-visor`, not in "
+        "`https://github.com/ramonpetgrave64/visor-fork`; signed by "
+        "`https://github.com/ramonpetgrave64/gundam-visor/.github/workflows/npm-publish.yml"
+        "@refs/tags/v1.0.1`, which is not a workflow of `ramonpetgrave64/visor-fork`"
+    )
+
+
+def test_npm_tarball_of_another_digest_fails(
+    npm_release: Release, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # npm's integrity names a tampered tarball; the real provenance is served for it.
+    npm_release.registry.publish_npm(
+        NPM_PACKAGE, "1.0.1", npm_tarball() + b"\0", npm_attestations()
+    )
+    assert found(npm(capsys, "ramonpetgrave64/gundam-visor")) == _npm_fail(
+        "no provenance verifies for this release: the signed statement is about other "
+        "artifacts (no subject has this digest)"
+    )
+
+
+def test_npm_provenance_of_another_package_fails(
+    npm_release: Release, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The real tarball and provenance, served as another package's.
+    npm_release.registry.publish_npm("visor", "1.0.1", npm_tarball(), npm_attestations())
+    assert found(release(capsys, "ramonpetgrave64/gundam-visor", "--npm-package", "visor")) == {
+        (
+            "registry-provenance",
+            "fail",
+            "release v1.0.1: npm provenance of visor 1.0.1: no provenance verifies for this "
+            "release: the signed statement names `pkg:npm/gundam-visor@1.0.1`, not "
+            "`pkg:npm/visor@1.0.1`",
+        )
+    }
+
+
+def test_npm_provenance_with_a_tampered_statement_fails(
+    npm_release: Release, capsys: pytest.CaptureFixture[str]
+) -> None:
+    attestations = npm_attestations()
+    [provenance] = [a for a in attestations["attestations"] if a["predicateType"] == SLSA_V1]
+    envelope = provenance["bundle"]["dsseEnvelope"]
+    statement = base64.b64decode(envelope["payload"])
+    forged = statement.replace(b"refs/tags/v1.0.1", b"refs/tags/v1.0.2")
+    envelope["payload"] = base64.b64encode(forged).decode()
+    npm_release.registry.publish_npm(NPM_PACKAGE, "1.0.1", npm_tarball(), attestations)
+    assert found(npm(capsys, "ramonpetgrave64/gundam-visor")) == _npm_fail(
+        "no provenance verifies for this release: the signature does not verify: DSSE: "
+        "invalid signature"
+    )
+
+
+def test_npm_version_without_attestations_fails(
+    npm_release: Release, capsys: pytest.CaptureFixture[str]
+) -> None:
+    registry = npm_release.registry
+    registry.npm_attestations.clear()
+    registry.publish_npm(NPM_PACKAGE, "1.0.1", npm_tarball())  # without --provenance
+    assert found(npm(capsys, "ramonpetgrave64/gundam-visor")) == _npm_fail(
+        "the version has no provenance: its `dist` names no attestations (published without "
+        "`--provenance` or trusted publishing)"
+    )
+    assert registry.requests == ["/gundam-visor/1.0.1"]
+
+
+TAG_OBJECT = "a7f6" * 10
+"""The SHA of an annotated tag's tag object (not a commit)."""
+
+
+def test_annotated_tag_is_peeled_to_its_commit(
+    sdist_release: Release, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sdist_release.repo.annotated_tags["v0.0.19"] = TAG_OBJECT
+    outcome = run(capsys, "release", "trailofbits/pypi-attestations")
+    lines = outcome.out.splitlines()
+    # The certificate's commit is compared with the commit the tag object tags.
+    assert lines[1] == "  pass     tag: `v0.0.19` points at commit 08802efe1f8e, which is on `main`"
+    assert lines[5].startswith(f"  pass     attestation of {SDIST}: signed ")
+    paths = sdist_release.github.counters.by_path
+    assert paths["GET /repos/O/R/git/ref/tags/v0.0.19"] == 1
+    assert paths[f"GET /repos/O/R/git/tags/{TAG_OBJECT}"] == 1
+    assert found(release(capsys, "trailofbits/pypi-attestations")) == {NO_ENVIRONMENT}
+
+
+def test_annotated_tag_of_another_commit_fails(
+    sdist_release: Release, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = sdist_release.repo
+    repo.annotated_tags["v0.0.19"] = TAG_OBJECT
+    repo.tags["v0.0.19"] = "b" * 40  # the tag object now tags another commit
+    repo.default_branch_commits.add("b" * 40)
+    built = "built from commit 08802efe1f8e, but the tag points at bbbbbbbbbbbb"
+    assert found(release(capsys, "trailofbits/pypi-attestations")) == {
+        NO_ENVIRONMENT,
+        (
+            "release-attestation",
+            "fail",
+            f"release v0.0.19: attestation of {SDIST}: no attestation verifies for this release: "
+            f"{built}",
+        ),
+        (
+            "registry-provenance",
+            "fail",
+            f"release v0.0.19: PyPI provenance of pypi-attestations 0.0.19: `{SDIST}`: {built}",
+        ),
+    }
+
+
+def test_unreadable_tag_object_leaves_the_tag_unknown(
+    sdist_release: Release, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sdist_release.repo.annotated_tags["v0.0.19"] = TAG_OBJECT
+    sdist_release.github.fail(f"/git/tags/{TAG_OBJECT}", 500)
+    assert (
+        "release-tag",
+        "unknown",
+        f"release v0.0.19: tag: `v0.0.19` is an annotated tag; cannot read its tag object "
+        f"{TAG_OBJECT[:12]}: GitHub answered 500 to /api/v3/repos/trailofbits/pypi-attestations/"
+        f"git/tags/{TAG_OBJECT}",
+    ) in found(release(capsys, "trailofbits/pypi-attestations"))

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+from typing import Any
 
 import pytest
 
 from bastion.release.signatures import BundleError, Verifier, identity_problems
 from tests.release.conftest import (
+    NPM_COMMIT,
     SDIST,
     SDIST_COMMIT,
     WHEEL_COMMIT,
     corpus,
     corpus_json,
     dsse_bundle,
+    npm_attestations,
+    npm_tarball,
 )
 
 WHEEL_SHA256 = "c4e92e9ecc828bef2aa7dba1de8ac983511f7532a0df11c770d39099a25cf201"
@@ -126,3 +131,90 @@ def test_attestation_outside_the_public_good_instance_fails(verifier: Verifier) 
         BundleError, match=r"^the attestation does not verify: .*timestamp certificate chain"
     ):
         verifier.pypi(attestation, wheel, WHEEL_SHA256)
+
+
+NPM_SHA512 = (
+    "8d9d7972f676516c75014aa074e11ae604d98f0b64ec6725a61e2838ff3dab162118fa71433fb31e1550d30bd0de"
+    "c9d086ce032b94457b583900c507acf39c40"
+)
+NPM_PURL = "pkg:npm/gundam-visor@1.0.1"
+
+
+def npm_bundle(predicate_type: str = "https://slsa.dev/provenance/v1") -> Any:
+    [found] = [
+        a["bundle"]
+        for a in npm_attestations()["attestations"]
+        if a["predicateType"] == predicate_type
+    ]
+    return found
+
+
+def test_npm_provenance_logged_as_intoto_verifies(verifier: Verifier) -> None:
+    assert hashlib.sha512(npm_tarball()).hexdigest() == NPM_SHA512
+    bundle = npm_bundle()
+    assert bundle["verificationMaterial"]["tlogEntries"][0]["kindVersion"] == {
+        "kind": "intoto",
+        "version": "0.0.2",
+    }
+    verified = verifier.bundle(bundle, None, sha512=NPM_SHA512, name=NPM_PURL)
+    assert verified.predicate_type == "https://slsa.dev/provenance/v1"
+    assert verified.signer.workflow == (
+        "ramonpetgrave64/gundam-visor",
+        ".github/workflows/npm-publish.yml",
+        "refs/tags/v1.0.1",
+    )
+    assert (
+        identity_problems(verified.signer, "ramonpetgrave64/gundam-visor", "v1.0.1", NPM_COMMIT)
+        == []
+    )
+
+
+def test_npm_publish_attestation_is_not_a_sigstore_certificate_bundle(verifier: Verifier) -> None:
+    # npm's own attestation is signed with the registry's key, not a Fulcio certificate.
+    publish = npm_bundle("https://github.com/npm/attestation/tree/main/specs/publish/v0.1")
+    with pytest.raises(BundleError, match=r"^not a Sigstore bundle: expected certificate chain"):
+        verifier.bundle(publish, None, sha512=NPM_SHA512)
+
+
+def test_npm_provenance_with_an_edited_log_entry_fails(verifier: Verifier) -> None:
+    bundle = npm_bundle()
+    entry = bundle["verificationMaterial"]["tlogEntries"][0]
+    body = json.loads(base64.b64decode(entry["canonicalizedBody"]))
+    body["spec"]["content"]["payloadHash"]["value"] = "0" * 64
+    entry["canonicalizedBody"] = base64.b64encode(json.dumps(body).encode()).decode()
+    with pytest.raises(BundleError, match=r"^the signature does not verify: invalid log entry"):
+        verifier.bundle(bundle, None, sha512=NPM_SHA512)
+
+
+def _entry_body_problem(bundle: Any) -> str:
+    from sigstore.errors import VerificationError
+    from sigstore.models import Bundle
+
+    from bastion.release.intoto import _check_entry_body
+
+    with pytest.raises(VerificationError) as raised:
+        _check_entry_body(Bundle.from_json(json.dumps(bundle)))
+    return str(raised.value)
+
+
+def test_log_entry_must_record_the_envelope_and_certificate() -> None:
+    """The checks after sigstore-python's: each one alone, on the real bundle."""
+    bundle = npm_bundle()
+    envelope = bundle["dsseEnvelope"]
+    payload = envelope["payload"]
+    envelope["payload"] = base64.b64encode(base64.b64decode(payload) + b" ").decode()
+    assert _entry_body_problem(bundle) == (
+        "the log entry's payload hash does not match the envelope"
+    )
+    envelope["payload"] = payload
+    envelope["payloadType"] = "application/json"
+    assert _entry_body_problem(bundle) == (
+        "the log entry's payload type does not match the envelope"
+    )
+    envelope["payloadType"] = "application/vnd.in-toto+json"
+    # Another real Fulcio certificate (rfc8785's release) in place of the signing one.
+    other = corpus_json("bundle_v3_github.whl.sigstore")["verificationMaterial"]
+    bundle["verificationMaterial"]["x509CertificateChain"] = other["x509CertificateChain"]
+    assert _entry_body_problem(bundle) == (
+        "the log entry's signature or certificate does not match the envelope's"
+    )

@@ -113,7 +113,9 @@ class Repo:
     releases: list[dict[str, JSON]] = field(default_factory=list)
     """Releases in GitHub's shape, newest first (see ``GitHub.release``)."""
     tags: dict[str, str] = field(default_factory=dict)
-    """Lightweight tags: name -> commit SHA."""
+    """Tags: name -> commit SHA."""
+    annotated_tags: dict[str, str] = field(default_factory=dict)
+    """The tags of ``tags`` that are annotated: name -> the SHA of their tag object."""
     default_branch_commits: set[str] = field(default_factory=set)
     """Commits the default branch contains (for the compare API)."""
     attestations: dict[str, list[JSON]] = field(default_factory=dict)
@@ -1144,12 +1146,47 @@ class GitHub:
             tag = call.match.group("tag")
             if tag not in repo.tags:
                 raise Missing
-            sha = repo.tags[tag]
+            if tag in repo.annotated_tags:  # The ref names the tag object, not the commit.
+                sha = repo.annotated_tags[tag]
+                target = {"type": "tag", "sha": sha, "url": f"/git/tags/{sha}"}
+            else:
+                sha = repo.tags[tag]
+                target = {"type": "commit", "sha": sha, "url": f"/git/commits/{sha}"}
             return 200, {
                 "ref": f"refs/tags/{tag}",
                 "node_id": "REF_X",
                 "url": f"/repos/{repo.full_name}/git/refs/tags/{tag}",
-                "object": {"type": "commit", "sha": sha, "url": f"/git/commits/{sha}"},
+                "object": target,
+            }
+
+        @route("GET", "/repos/{owner}/{repo}/git/tags/{sha}")
+        def tag_object(call: Call) -> tuple[int, JSON]:
+            # GitHub's "Get a tag": annotated tags only, by the SHA of their tag object.
+            repo = call.repo()
+            sha = call.match.group("sha")
+            tag = next((t for t, s in repo.annotated_tags.items() if s == sha), None)
+            if tag is None:
+                raise Missing
+            commit = repo.tags[tag]
+            return 200, {
+                "node_id": "TAG_X",
+                "tag": tag,
+                "sha": sha,
+                "url": f"/repos/{repo.full_name}/git/tags/{sha}",
+                "message": f"Release {tag}\n",
+                "tagger": {
+                    "name": "alice",
+                    "email": "alice@example.com",
+                    "date": "2026-01-01T00:00:00Z",
+                },
+                "object": {"type": "commit", "sha": commit, "url": f"/git/commits/{commit}"},
+                "verification": {
+                    "verified": False,
+                    "reason": "unsigned",
+                    "signature": None,
+                    "payload": None,
+                    "verified_at": None,
+                },
             }
 
         @route("GET", "/repos/{owner}/{repo}/compare/{path}")

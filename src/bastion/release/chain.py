@@ -28,7 +28,7 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from bastion.config import Config
 from bastion.findings import Severity
@@ -65,6 +65,9 @@ RULES: dict[str, Severity] = {
 
 SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1"
 _SHA256 = re.compile(r"sha256:([0-9a-f]{64})")
+_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_MAX_TAG_DEPTH = 4
+"""Tag objects peeled before giving up (a tag may tag a tag)."""
 SIGNATURE_SUFFIXES = (".sigstore", ".sigstore.json", ".intoto.jsonl", ".sig", ".asc", ".pem")
 """Assets that are signatures or attestations of other assets, not artifacts to attest."""
 _VERIFIED_REGISTRIES = (PYPI, NPM)
@@ -218,13 +221,24 @@ def _tag(run: _Run) -> None:
                 "release-tag", "tag", "unknown", f"cannot read tag `{tag}`: {found.reason}", route
             )
         return
-    target = found.get("object") if isinstance(found, dict) else None
-    target = target if isinstance(target, dict) else {}
-    if target.get("type") == "tag":  # An annotated tag: peel it to its commit.
-        peeled = read(run.client, f"{run.base}/git/tags/{target.get('sha')}")
-        target = peeled.get("object") if isinstance(peeled, dict) else {}
-        target = target if isinstance(target, dict) else {}
-    if target.get("type") != "commit":
+    target = _object(found)
+    for _ in range(_MAX_TAG_DEPTH):  # An annotated tag: peel it to what it tags.
+        if target.get("type") != "tag":
+            break
+        sha = str(target.get("sha"))
+        peeled = read(run.client, f"{run.base}/git/tags/{quote(sha, safe='')}")
+        if isinstance(peeled, Unavailable):
+            run.add(
+                "release-tag",
+                "tag",
+                "unknown",
+                f"`{tag}` is an annotated tag; cannot read its tag object {sha[:12]}: "
+                f"{peeled.reason}",
+                f"git/tags/{sha[:12]}",
+            )
+            return
+        target = _object(peeled)
+    if target.get("type") != "commit" or not _COMMIT.fullmatch(str(target.get("sha"))):
         run.add("release-tag", "tag", "unknown", f"cannot tell what `{tag}` points at", route)
         return
     run.commit = str(target.get("sha"))
@@ -262,6 +276,12 @@ def _tag(run: _Run) -> None:
             "never went through the default branch's review",
             compare_route,
         )
+
+
+def _object(answer: Any) -> dict[str, Any]:
+    """The ``object`` ({type, sha}) of a ref or tag object."""
+    found = answer.get("object") if isinstance(answer, dict) else None
+    return found if isinstance(found, dict) else {}
 
 
 def _immutable(run: _Run, release: dict[str, Any]) -> None:
@@ -686,14 +706,25 @@ def _npm(run: _Run, publishers: list[Publishing]) -> None:
         why = document.error or "the version has no `dist.integrity` (sha512)"
         run.add("registry-provenance", title, "unknown", why, route)
         return
-    answer = registries.npm_attestations(run.registry, registry, package, version)
+    attestations = _attestations_path(document.data)
+    if attestations is None:
+        run.add(
+            "registry-provenance",
+            title,
+            "fail",
+            "the version has no provenance: its `dist` names no attestations (published "
+            "without `--provenance` or trusted publishing)",
+            route,
+        )
+        return
+    answer = registries.npm_attestations(run.registry, registry, attestations)
     if answer.status == 404:
         run.add(
             "registry-provenance",
             title,
             "fail",
-            "the version has no provenance attestation (published without `--provenance` or "
-            "trusted publishing)",
+            f"the version's `dist.attestations` names `{attestations}`, which {NPM} does not "
+            "serve: no provenance to verify",
             route,
         )
         return
@@ -718,7 +749,9 @@ def _npm(run: _Run, publishers: list[Publishing]) -> None:
     problems: list[str] = []
     for bundle in provenance:
         try:
-            verified = run.verifier.bundle(bundle, None, sha512=sha512)
+            verified = run.verifier.bundle(
+                bundle, None, sha512=sha512, name=_purl(package, version)
+            )
         except BundleError as error:
             problems.append(str(error))
             continue
@@ -743,8 +776,10 @@ def _npm(run: _Run, publishers: list[Publishing]) -> None:
             "registry-provenance",
             title,
             "pass",
-            f"the package's SLSA provenance is signed by `{signed[1]}` at `refs/tags/{run.tag}` "
-            "of this repository, on a GitHub-hosted runner",
+            f"the SLSA provenance of `{_purl(package, version)}` (the sha512 of "
+            f"`dist.integrity`) is signed by `{signed[1]}` at `refs/tags/{run.tag}` of this "
+            "repository, on a GitHub-hosted runner; signature, certificate and "
+            "transparency-log entry verified",
             route,
         )
         return
@@ -767,6 +802,26 @@ def _package_json_name(checkout: Path | None) -> str | None:
         return None
     name = data.get("name") if isinstance(data, dict) else None
     return name if isinstance(name, str) and name else None
+
+
+def _attestations_path(document: Any) -> str | None:
+    """The path of the version's attestations, as its ``dist.attestations.url`` names them.
+
+    npm reads that field to find them and asks its own registry for the path (pacote,
+    ``lib/registry.js``); a version without it has no attestations."""
+    dist = document.get("dist") if isinstance(document, dict) else None
+    attestations = dist.get("attestations") if isinstance(dist, dict) else None
+    url = attestations.get("url") if isinstance(attestations, dict) else None
+    if not isinstance(url, str):
+        return None
+    path = urlsplit(url).path
+    return path if path.startswith("/-/npm/v1/attestations/") else None
+
+
+def _purl(package: str, version: str) -> str:
+    """The package URL npm signs as the subject's name (a scope's ``@`` escaped)."""
+    escaped = "%40" + package[1:] if package.startswith("@") else package
+    return f"pkg:npm/{escaped}@{version}"
 
 
 def _sha512(document: Any) -> str | None:

@@ -4,9 +4,10 @@
   each with its SHA-256), and each file's PEP 740 provenance from the Integrity API
   (``GET /integrity/{project}/{version}/{filename}/provenance``): the Trusted Publisher and
   its attestations (PyPI's documentation, "Integrity API").
-* npm: the version's ``dist.integrity`` (``GET /{package}/{version}``) and its attestations
-  (``GET /-/npm/v1/attestations/{package}@{version}``), among them the SLSA provenance
-  (npm's documentation, "Generating provenance statements").
+* npm: the version's ``dist.integrity`` and ``dist.attestations.url``
+  (``GET /{package}/{version}``), then the attestations that URL's path names
+  (``/-/npm/v1/attestations/{package}@{version}``), among them the SLSA provenance
+  (npm's documentation, "Generating provenance statements"; npm's CLI finds them that way).
 
 The default addresses are assembled from DNS labels: this repository's files never spell a
 registry's host name (a rule of the project), and a constant split into labels keeps that
@@ -102,10 +103,10 @@ def npm_version(client: RegistryClient, registry: str, package: str, version: st
     return client.get(f"{registry}/{_npm_name(package)}/{quote(version, safe='')}")
 
 
-def npm_attestations(client: RegistryClient, registry: str, package: str, version: str) -> Answer:
-    return client.get(
-        f"{registry}/-/npm/v1/attestations/{_npm_name(package)}@{quote(version, safe='')}"
-    )
+def npm_attestations(client: RegistryClient, registry: str, path: str) -> Answer:
+    """The attestations at ``path``, from the version's ``dist.attestations.url``: npm asks the
+    registry it uses for that path, whatever host the URL names."""
+    return client.get(f"{registry}{path}")
 
 
 def _npm_name(package: str) -> str:

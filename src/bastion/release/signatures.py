@@ -107,12 +107,14 @@ class Verifier:
     def __init__(self) -> None:
         try:
             import pypi_attestations  # noqa: F401
-            from sigstore.verify import Verifier as SigstoreVerifier
+            import sigstore.verify  # noqa: F401
         except ImportError:
             raise MissingExtra from None
+        from bastion.release.intoto import IntotoVerifier
+
         _quiet()
         try:
-            self._verifier = SigstoreVerifier.production(offline=True)
+            self._verifier = IntotoVerifier.public_good()
         except Exception as error:  # sigstore's TUF errors have no common base we can name
             raise BastionError(f"cannot load Sigstore's trust root: {error}") from None
         self.verified = 0
@@ -121,8 +123,16 @@ class Verifier:
         """One verification at a time: pypi-attestations reads (and on first use writes)
         sigstore-python's trust-root cache, which threads must not race on."""
 
-    def bundle(self, document: Any, sha256: str | None, *, sha512: str | None = None) -> Verified:
-        """Verify a Sigstore bundle (JSON) for an artifact of that SHA-256 (or SHA-512)."""
+    def bundle(
+        self,
+        document: Any,
+        sha256: str | None,
+        *,
+        sha512: str | None = None,
+        name: str | None = None,
+    ) -> Verified:
+        """Verify a Sigstore bundle (JSON) for an artifact of that SHA-256 (or SHA-512); with
+        ``name``, the in-toto subject of that digest must also bear that name."""
         from sigstore.errors import Error as SigstoreError
         from sigstore.models import Bundle
 
@@ -132,18 +142,25 @@ class Verifier:
         except (SigstoreError, ValueError, TypeError) as error:
             raise BundleError(f"not a Sigstore bundle: {_first_line(error)}") from None
         with self._lock:
-            return self._verify_bundle(bundle, sha256, sha512)
+            return self._verify_bundle(bundle, sha256, sha512, name)
 
-    def _verify_bundle(self, bundle: Bundle, sha256: str | None, sha512: str | None) -> Verified:
+    def _verify_bundle(
+        self, bundle: Bundle, sha256: str | None, sha512: str | None, name: str | None
+    ) -> Verified:
         from sigstore.errors import Error as SigstoreError
         from sigstore.hashes import Hashed
         from sigstore_models.common.v1 import HashAlgorithm
 
+        from bastion.release.intoto import INTOTO_V002, log_entry_kind
+
         predicate: str | None = None
         try:
             if bundle._dsse_envelope is not None:  # no public accessor
-                kind, payload = self._verifier.verify_dsse(bundle, _ACCEPT)
-                predicate = _statement_names(kind, payload, sha256, sha512)
+                if log_entry_kind(bundle) == INTOTO_V002:  # npm's provenance
+                    kind, payload = self._verifier.verify_intoto(bundle, _ACCEPT)
+                else:
+                    kind, payload = self._verifier.verify_dsse(bundle, _ACCEPT)
+                predicate = _statement_names(kind, payload, sha256, sha512, name)
             elif sha256 is None:
                 raise BundleError("a plain signature needs the artifact's SHA-256")
             else:
@@ -186,8 +203,11 @@ class _AcceptAnyIdentity:
 _ACCEPT = _AcceptAnyIdentity()
 
 
-def _statement_names(kind: str, payload: bytes, sha256: str | None, sha512: str | None) -> str:
-    """The predicate type of an in-toto statement that names the digest; else BundleError."""
+def _statement_names(
+    kind: str, payload: bytes, sha256: str | None, sha512: str | None, name: str | None
+) -> str:
+    """The predicate type of an in-toto statement that names the digest (and ``name``, when
+    given); else BundleError."""
     if kind != IN_TOTO_PAYLOAD:
         raise BundleError(f"the envelope holds `{kind}`, not an in-toto statement")
     try:
@@ -196,16 +216,20 @@ def _statement_names(kind: str, payload: bytes, sha256: str | None, sha512: str 
         raise BundleError("the signed statement is not JSON") from None
     subjects = statement.get("subject") if isinstance(statement, dict) else None
     wanted = {("sha256", (sha256 or "").lower()), ("sha512", (sha512 or "").lower())}
-    named = {
-        (str(algorithm), str(value).lower())
+    matching = [
+        str(subject.get("name"))
         for subject in subjects or []
-        if isinstance(subject, dict) and isinstance(subject.get("digest"), dict)
-        for algorithm, value in subject["digest"].items()
-    }
-    if not wanted & named:
+        if isinstance(subject, dict)
+        and isinstance(subject.get("digest"), dict)
+        and wanted
+        & {(str(algorithm), str(value).lower()) for algorithm, value in subject["digest"].items()}
+    ]
+    if not matching:
         raise BundleError(
             "the signed statement is about other artifacts (no subject has this digest)"
         )
+    if name is not None and name not in matching:
+        raise BundleError(f"the signed statement names `{matching[0]}`, not `{name}`")
     return str(statement.get("predicateType", ""))
 
 
