@@ -36,8 +36,9 @@ def test_tree_with_audit_marks_and_exit_1(
         "    └── montudor/action-zip@v1.0.0 · docker · mutable (tag v1.0.0 -> "
         + lines[2].rsplit("-> ", 1)[1],
     ]
-    assert lines[3].startswith("        gap [mutable-docker-image]: Dockerfile:1: ")
-    assert lines[-1] == "1 called, 1 uses: 1 mutable, 1 gap"
+    assert lines[3].startswith("        gap [nested-unverified-download]: Dockerfile:12: ")  # apk
+    assert lines[4].startswith("        gap [mutable-docker-image]: Dockerfile:1: ")
+    assert lines[-1] == "1 called, 1 uses: 1 mutable, 2 gaps"
     assert err == ""  # no progress line: stderr is not a terminal
 
 

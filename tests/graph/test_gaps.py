@@ -14,6 +14,7 @@ import pytest
 
 from bastion.config import Config
 from bastion.engine import run
+from bastion.findings import Confidence, Severity
 from bastion.graph.audit import GRAPH_RULES
 from bastion.inputs import Input, Kind
 from bastion.model.dockerfile import parse_dockerfile
@@ -22,6 +23,7 @@ from bastion.model.gaps import (
     Gap,
     dockerfile_downloads,
     dockerfile_images,
+    dockerfile_system_packages,
     dockerfile_unpinned_installs,
     latest_version_defaults,
     nested_mutable_uses,
@@ -225,9 +227,27 @@ def test_13_to_19_version_defaults(
     assert start in gap.message
 
 
-def test_20_install_action_fallback_is_not_a_version_input() -> None:
-    # Known limit: `fallback: cargo-binstall` sends unknown tools outside the action's own
-    # checksums, but it is no version input; the rule does not claim it.
+def test_20_install_action_fallback_to_cargo_binstall() -> None:
+    """`main.sh:973` sends a tool without a manifest (and :982, a version the manifest
+    lacks) to the fallback, and :1105 installs it with `cargo-binstall binstall`, outside
+    the sha256 checks of `download_and_checksum`; :514 calls `fallback: none` the best
+    practice. Which tools the manifests list is not in the dataset (nor fetched), so the gap
+    is told of the input, at low severity, and closed by `fallback: none`."""
+    node = _node("taiki-e__install-action", "ba47c86ac325", "action.yml")
+    rule = RULES_BY_ID["nested-unverified-download"]()
+    (gap,) = rule.check_node(node, Context(Chain("ci.yml", "build", ())))
+    assert (gap.file, gap.span.start.line, gap.route) == (
+        "action.yml",
+        16,
+        "inputs/fallback/default",
+    )
+    assert (gap.severity, gap.confidence) == (Severity.LOW, Confidence.MEDIUM)
+    assert "installed by `cargo-binstall binstall` (`main.sh:1105`)" in gap.message
+    assert "`main.sh:514` itself calls `fallback: none` the best practice" in gap.message
+    for value in ("none", "cargo-install"):
+        context = Context(Chain("ci.yml", "build", ()), inputs={"fallback": value})
+        assert list(rule.check_node(node, context)) == []
+    # It is no version input: the version rule does not claim it.
     view = _view("taiki-e__install-action", "ba47c86ac325", "action.yml")
     assert 16 not in _lines(latest_version_defaults(view, "action.yml", {}))
 
@@ -262,6 +282,49 @@ def test_22_to_25_dockerfile_images_by_tag(repo: str, prefix: str, lines: set[in
     metadata = "action.yaml" if repo == "montudor__action-zip" else "action.yml"
     node = _node(repo, prefix, metadata)
     assert {("Dockerfile", line) for line in lines} <= _rule_lines("mutable-docker-image", node)
+
+
+def test_22_26_distribution_packages_without_versions() -> None:
+    """A gap of immutability, not an unverified download (the packages are signed by the
+    distribution): low severity; medium confidence under a base pinned by digest
+    (cargo-deny-action), low under a tag (montudor/action-zip, whose `FROM` is reported)."""
+    rule = RULES_BY_ID["nested-unverified-download"]()
+    context = Context(Chain("ci.yml", "build", ()))
+    cases = [
+        ("montudor__action-zip", "0852c26906e0", "action.yaml", 12, 1, Confidence.LOW),
+        ("EmbarkStudios__cargo-deny-action", "f28dad79a1c0", "action.yml", 7, 5, Confidence.MEDIUM),
+        ("karancode__yamllint-github-action", "4052d365f09b", "action.yml", 4, 1, Confidence.LOW),
+    ]  # fmt: skip
+    for repo, prefix, metadata, line, column, confidence in cases:
+        node = _node(repo, prefix, metadata)
+        (gap,) = [gap for gap in rule.check_node(node, context) if "with `apk add`" in gap.message]
+        assert (gap.file, gap.span.start.line, gap.span.start.column) == (
+            "Dockerfile",
+            line,
+            column,
+        )
+        assert (gap.severity, gap.confidence) == (Severity.LOW, confidence), repo
+    text = _text("EmbarkStudios__cargo-deny-action", "f28dad79a1c0", "Dockerfile")
+    (gap,) = dockerfile_system_packages("Dockerfile", text)
+    assert gap.message.startswith(
+        "a `RUN` of the action's `Dockerfile` installs `bash`, `curl`, `git`, `tar`, `openssh` "
+        "with `apk add` and no version: the base image is pinned by digest, but these"
+    )
+    text = _text("karancode__yamllint-github-action", "4052d365f09b", "Dockerfile")
+    (gap,) = dockerfile_system_packages("Dockerfile", text)
+    assert "(the file silences hadolint's DL3018, the check for this)" in gap.message
+    # Versions, local packages and stages of pinned images are not reported.
+    digest = "@sha256:" + "a" * 64
+    text = (
+        f"FROM debian:12{digest} AS base\n"
+        "RUN apt-get update && apt-get install -y --no-install-recommends curl=7.88.1 \\\n"
+        "    ./tool.deb && apk add --virtual build musl=1.2.4-r2\n"
+        "FROM base\n"
+        "RUN sudo apt-get install -y git\n"
+    )
+    (gap,) = dockerfile_system_packages("Dockerfile", text)
+    assert (gap.span.start.line, gap.confidence) == (5, Confidence.MEDIUM)
+    assert "installs `git` with `apt-get install`" in gap.message
 
 
 def test_23_24_unpinned_installs_in_a_dockerfile() -> None:
@@ -397,7 +460,7 @@ def test_gap_rules_over_the_whole_dataset() -> None:
         "latest-version-default": 46,
         "mutable-docker-image": 18,
         "nested-mutable-uses": 313,
-        "nested-unverified-download": 42,
+        "nested-unverified-download": 54,
     }
 
 

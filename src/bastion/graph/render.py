@@ -79,7 +79,11 @@ def render_tree(graph: Graph) -> str:
         lines.extend(f"  ! {problem.message}" for problem in graph.problems_of(root))
         lines.extend(_tree_children(graph, root, "", set(), {root}))
     counts = _status_counts(graph)
-    summary = ", ".join(f"{count} {status}" for status, count in counts.items() if count)
+    summary = ", ".join(
+        f"{count} {status}{'s' if count > 1 and status in _NOUNS else ''}"
+        for status, count in counts.items()
+        if count
+    )
     lines.append("")
     lines.append(
         f"{len(graph.nodes) - len(graph.roots)} called, {len(graph.edges)} uses: {summary}"
@@ -162,6 +166,10 @@ def _kind_text(node: Node) -> str:
 def _mark_text(mark: Mark) -> str:
     rule = f" [{mark.rule}]" if mark.rule else ""
     return f"{mark.status}{rule}: {mark.message}"
+
+
+_NOUNS = frozenset({"problem", "gap", "finding"})
+"""Statuses counted as things (`2 gaps`), not as states (`2 mutable`)."""
 
 
 def _status_counts(graph: Graph) -> dict[str, int]:

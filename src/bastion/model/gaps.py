@@ -616,3 +616,163 @@ def _script_fallback(name: str, view: Action | Workflow, files: Mapping[str, str
             if "releases/latest" in window or re.search(r":-\s*latest\b", window):
                 return f"{where} then fetches the latest release (“{line.strip()}”)"
     return None
+
+
+# ---------------------------------------------------------------- fallback installers
+
+_BINSTALL = re.compile(r"^\s*(?:\S+=\S+\s+)*cargo-binstall(?:\$\{?exe\}?)?\s+binstall\b", re.M)
+_SAYS_NONE = re.compile(r"fallback:\s*none", re.IGNORECASE)
+
+
+def fallback_installs(
+    view: Action | Workflow, file: str, files: Mapping[str, str], passed: Mapping[str, str]
+) -> Iterator[Gap]:
+    """An input ``fallback`` defaulting to ``cargo-binstall`` (taiki-e/install-action), when
+    the action's own script runs ``cargo-binstall binstall`` and the caller does not pass
+    another value: a tool, or a version, that the action's manifests do not list goes to
+    cargo-binstall, outside the action's checksums (which tools they list is not fetched, so
+    this is said of the input, at low severity)."""
+    given = passed.get("fallback")
+    if given is not None and given.strip() != "cargo-binstall":
+        return
+    for entry in _inputs(view) or ():
+        if entry.key.value != "fallback" or not isinstance(entry.value, MappingNode):
+            continue
+        default = Fields(entry.value).scalar("default")
+        if default is None or default.value.strip() != "cargo-binstall":
+            return
+        for path, text in sorted(files.items()):
+            match = _BINSTALL.search(text) if is_script(path, text) else None
+            if match is None:
+                continue
+            line = text.count("\n", 0, match.start()) + 1
+            advice = _SAYS_NONE.search(text)
+            said = (
+                f"; `{path}:{text.count(chr(10), 0, advice.start()) + 1}` itself calls "
+                "`fallback: none` the best practice for security"
+                if advice is not None
+                else ""
+            )
+            yield Gap(
+                "input `fallback` defaults to `cargo-binstall`: a tool, or a version, that the "
+                "action's manifests at this commit do not list is installed by "
+                f"`cargo-binstall binstall` (`{path}:{line}`), which takes the crate's newest "
+                "release unless a version is given and downloads its binary from where the "
+                "crate's metadata points, outside the action's own sha256 checks" + said + "; "
+                "pass `fallback: none` so that such a tool fails the step instead",
+                file,
+                node_span(default),
+                "inputs/fallback/default",
+                severity=Severity.LOW,
+                confidence=Confidence.MEDIUM,
+            )
+            return
+        return
+
+
+# ---------------------------------------------------------------- system packages
+
+_PACKAGE_MANAGERS = {
+    ("apk", "add"): ("apk add", "DL3018"),
+    ("apt-get", "install"): ("apt-get install", "DL3008"),
+    ("apt", "install"): ("apt install", "DL3008"),
+}
+_PACKAGE_VALUE_OPTIONS = frozenset(
+    {"-X", "--repository", "-t", "--virtual", "-p", "--root", "--arch", "--cache-dir",
+     "--keys-dir", "-o", "--option", "--target-release", "-c", "--config-file"}
+)  # fmt: skip
+_VERSIONED_PACKAGE = re.compile(r"[=<>~]")
+_ESCALATORS = frozenset({"sudo", "doas"})
+
+
+def _system_install(words: list[str]) -> tuple[str, str, list[str]] | None:
+    """For `apk add` or `apt-get install` (after `sudo`): how it is written, the hadolint
+    check for unpinned packages of that manager, and the packages named without a version."""
+    while words and words[0] in _ESCALATORS:
+        words = words[1:]
+    if len(words) < 2:
+        return None
+    tool = words[0].rsplit("/", 1)[-1]
+    verbs = [index for index, word in enumerate(words[1:], 1) if not word.startswith("-")]
+    if not verbs or (tool, words[verbs[0]]) not in _PACKAGE_MANAGERS:
+        return None
+    written, check = _PACKAGE_MANAGERS[(tool, words[verbs[0]])]
+    rest = words[verbs[0] + 1 :]
+    loose: list[str] = []
+    index = 0
+    while index < len(rest):
+        word = rest[index]
+        if word in _PACKAGE_VALUE_OPTIONS:
+            index += 2
+            continue
+        index += 1
+        if word.startswith("-") or "$" in word or word.endswith((".deb", ".apk")):
+            continue
+        if "/" not in word and _VERSIONED_PACKAGE.search(word) is None:
+            loose.append(word)
+    return written, check, loose
+
+
+def dockerfile_system_packages(path: str, text: str) -> Iterator[Gap]:
+    """Distribution packages a Dockerfile's `RUN` installs with `apk add` or `apt-get
+    install` without a version: the image is rebuilt on every run, so each run gets what
+    the distribution's repository holds that day. The packages are signed by the
+    distribution and checked by the package manager, so this is a gap of immutability, not
+    an unverified download: low severity; medium confidence where the stage's base image is
+    pinned by digest (the packages are then what still moves), low where the base is a tag
+    (`mutable-docker-image` reports that, and the packages move with it)."""
+    dockerfile = parse_dockerfile(text)
+    pinned_bases = {image.span.start.line: image.pinned for image in dockerfile.images}
+    stages: dict[str, bool] = {}
+    lines = text.splitlines()
+    base_pinned = False
+    for instruction in dockerfile.instructions:
+        if instruction.keyword == "FROM":
+            names = [word for word in instruction.words if not word.startswith("--")]
+            base = names[0].lower() if names else ""
+            base_pinned = pinned_bases.get(instruction.line, stages.get(base, base == "scratch"))
+            if len(names) >= 3 and names[1].lower() == "as":
+                stages[names[2].lower()] = base_pinned
+            continue
+        if instruction.keyword != "RUN":
+            continue
+        script, offset = run_script(instruction)
+        above = lines[instruction.line - 2] if instruction.line >= 2 else ""
+        for logical in script_lines(script):
+            cursor = logical.start
+            for words in commands(logical.masked):
+                found = _system_install(words)
+                if found is None:
+                    continue
+                written, check, loose = found
+                tool, verb = written.split()
+                at = re.compile(rf"(?<![\w-]){tool}\b[^;&|\n]*?\b{verb}\b").search(script, cursor)
+                where = at.start() if at is not None else -1
+                cursor = at.end() if at is not None else cursor
+                if not loose:
+                    continue
+                number = instruction.line_of(offset + (where if where >= 0 else logical.start))
+                line = lines[number - 1]
+                column = len(line) - len(line.lstrip()) + 1
+                names = ", ".join(f"`{name}`" for name in loose)
+                silenced = (
+                    f" (the file silences hadolint's {check}, the check for this)"
+                    if check in above and "hadolint" in above
+                    else ""
+                )
+                base = (
+                    "the base image is pinned by digest, but these"
+                    if base_pinned
+                    else "the base image is a tag as well, and these"
+                )
+                yield Gap(
+                    f"a `RUN` of the action's `{path}` installs {names} with `{written}` and "
+                    f"no version{silenced}: {base} packages are whatever the distribution's "
+                    "repository holds when the image is built, on every run; they are signed "
+                    "by the distribution, so this is a gap of immutability, not an "
+                    "unverified download",
+                    path,
+                    Span(Point(number, column), Point(number, len(line.rstrip()) + 1)),
+                    severity=Severity.LOW,
+                    confidence=Confidence.MEDIUM if base_pinned else Confidence.LOW,
+                )

@@ -8,7 +8,9 @@ from bastion.model.gaps import (
     Gap,
     built_dockerfile,
     dockerfile_downloads,
+    dockerfile_system_packages,
     dockerfile_unpinned_installs,
+    fallback_installs,
     is_script,
     run_step_downloads,
     script_downloads,
@@ -37,7 +39,16 @@ class NestedUnverifiedDownload(Rule):
     - an archive downloaded and unpacked (`curl ... | tar x`, `tar xf` or `unzip` of it);
     - in the Dockerfile of a docker action (rebuilt on every run), `pip install` of a
       package without an exact `==` version, or of a requirements file of the action's
-      tree whose lines do not pin one (reported at that line), unless `--require-hashes`.
+      tree whose lines do not pin one (reported at that line), unless `--require-hashes`;
+    - in that Dockerfile, `apk add` or `apt-get install` of distribution packages without a
+      version, at low severity: they are signed by the distribution, so what moves is their
+      version, not who made them (medium confidence when the stage's base image is pinned
+      by digest, and the packages are what still moves; low when the base is a tag too);
+    - taiki-e/install-action's `fallback` input left at its default, `cargo-binstall`
+      (`main.sh` sends a tool or version missing from the action's manifests to
+      `cargo-binstall binstall`, outside the action's sha256 checks, and itself calls
+      `fallback: none` the best practice), at low severity: which tools the manifests list
+      is not fetched, so the finding says when it applies. Passing `fallback: none` closes it.
 
     A script that checks a signature (`gpg --verify`, `cosign verify*`, `minisign -V`,
     `gh attestation verify`, `slsa-verifier`) or a checksum it did not download itself
@@ -88,5 +99,13 @@ class NestedUnverifiedDownload(Rule):
                 yield from dockerfile_downloads(path, text)
                 texts = {name: found for name in node.files if (found := node.text(name))}
                 yield from dockerfile_unpinned_installs(path, text, texts)
+                yield from dockerfile_system_packages(path, text)
             elif is_script(path, text):
                 yield from script_downloads(path, text)
+        if view is not None:
+            scripts = {
+                path: text
+                for path in node.files
+                if path != node.metadata and (text := node.text(path)) is not None
+            }
+            yield from fallback_installs(view, node.metadata, scripts, context.inputs)
