@@ -132,7 +132,9 @@ class Document:
 
 def parse(text: str) -> Document:
     """Compose ``text`` into a node tree; raise :class:`YamlError` if GitHub would refuse it."""
-    _refuse_deep_flow_nesting(text)
+    # One pass of C over the text marks what the checks before and after composing look for.
+    marked = text.encode("utf-8", "surrogatepass").translate(_MARKS)
+    _refuse_deep_flow_nesting(text, marked.count(b"["))
     try:
         root = _compose(text)
     except yaml.MarkedYAMLError as error:
@@ -152,16 +154,26 @@ def parse(text: str) -> Document:
         raise YamlError(
             "the file holds no YAML document (it is empty or only comments)", Point(1, 1)
         )
-    if _LONG_DIGITS.search(text):
+    if _LONG_RUN in marked:  # the text holds a run of digits that long
         _refuse_long_numbers(root)
-    duplicates, shared = _inspect(root)
+    # Without "&" there is no anchor, so no alias: no node can be shared.
+    duplicates, shared = _inspect(root, track_shared="&" in text)
     if shared:
         _bound_expansion(root)
     return Document(text, root, duplicates, shared)
 
 
-# The lookbehind starts a match only at the first digit of a run, so the search is linear.
-_LONG_DIGITS = re.compile(rf"(?<![0-9a-fA-F])[0-9a-fA-F]{{{MAX_NUMBER_DIGITS + 1}}}")
+def _mark(byte: int) -> int:
+    character = chr(byte)
+    if character in "0123456789abcdefABCDEF":
+        return ord("0")
+    return ord("[") if character in "[{" else ord(".")
+
+
+_MARKS = bytes(_mark(byte) for byte in range(256))
+"""For ``bytes.translate`` of the UTF-8 text: a hex digit becomes "0", an opening bracket
+"[", anything else "." (a non-ASCII character's bytes too, so they never extend a run)."""
+_LONG_RUN = b"0" * (MAX_NUMBER_DIGITS + 1)
 
 
 def _refuse_long_numbers(root: Node) -> None:
@@ -197,7 +209,7 @@ def _integer_digits(node: ScalarNode) -> int:
 _FLOW_BRACKET = re.compile(r"[\[\]{}]")
 
 
-def _refuse_deep_flow_nesting(text: str) -> None:
+def _refuse_deep_flow_nesting(text: str, opening_brackets: int) -> None:
     """Refuse flow collections nested past MAX_NESTING before the composer recurses into them.
 
     Block collections cannot nest deeper than the file's indentation allows, but brackets
@@ -205,7 +217,7 @@ def _refuse_deep_flow_nesting(text: str) -> None:
     approximate (brackets inside quoted strings count too), which only matters for
     documents no one writes by hand.
     """
-    if text.count("[") + text.count("{") <= MAX_NESTING:
+    if opening_brackets <= MAX_NESTING:
         return
     depth = 0
     for match in _FLOW_BRACKET.finditer(text):
@@ -221,32 +233,44 @@ def _refuse_deep_flow_nesting(text: str) -> None:
             depth -= 1
 
 
-def _inspect(root: Node) -> tuple[list[Duplicate], bool]:
-    """Find duplicate keys, and whether any node is shared (reached through an alias)."""
+def _inspect(root: Node, *, track_shared: bool) -> tuple[list[Duplicate], bool]:
+    """Find duplicate keys and, when ``track_shared``, whether any collection is shared
+    (reached through an alias); without it the document must hold no alias."""
     duplicates: list[Duplicate] = []
     seen: set[int] = set()
     shared = False
     stack = [root]
+    pop, push = stack.pop, stack.append
     while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            shared = True
-            continue
-        seen.add(id(node))
-        if type(node) is MappingNode:
+        node = pop()
+        if track_shared:
+            if id(node) in seen:
+                shared = True
+                continue
+            seen.add(id(node))
+        kind = type(node)
+        if kind is MappingNode:
+            pairs: list[tuple[Node, Node]] = node.value
+            try:
+                distinct = len({key.value for key, _ in pairs}) == len(pairs)
+            except TypeError:  # a collection as a key: its value is a list
+                distinct = False
+            if distinct:  # the common case: scalar keys, all different
+                stack.extend([value for _, value in pairs if type(value) is not ScalarNode])
+                continue
             keys: dict[str, Node] = {}
-            for key, value in node.value:
+            for key, value in pairs:
                 if type(key) is ScalarNode:
                     name = key.value
                     first = keys.setdefault(name, key)
                     if first is not key and not _is_merge_key(key):
                         duplicates.append(Duplicate(name, first, key))
                 else:
-                    stack.append(key)
+                    push(key)
                 if type(value) is not ScalarNode:
-                    stack.append(value)
-        elif type(node) is SequenceNode:
-            stack.extend(item for item in node.value if type(item) is not ScalarNode)
+                    push(value)
+        elif kind is SequenceNode:
+            stack.extend([item for item in node.value if type(item) is not ScalarNode])
     return duplicates, shared
 
 
