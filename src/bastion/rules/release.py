@@ -40,9 +40,7 @@ called workflow is checked on its own file.
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from bastion import knowledge
@@ -53,8 +51,9 @@ from bastion.model.expressions import (
     mask_expressions,
     parse_expression,
 )
-from bastion.model.shell import ScriptLine, commands, line_span, script_lines
+from bastion.model.shell import ScriptLine, line_span
 from bastion.model.workflow import Fields, Job, Step, Workflow
+from bastion.rules.facts import Script, facts
 from bastion.source.text import LineIndex
 from bastion.source.yaml import MappingNode, ScalarNode, SequenceNode, node_span
 
@@ -145,8 +144,9 @@ def _goreleaser_publishes(step: Step) -> bool:
     ) and not any(word.startswith("--skip=") and "publish" in word for word in words)
 
 
-def publishing(lines: LineIndex, step: Step) -> Publish | None:
-    """How ``step`` publishes (its first publishing command), if it does."""
+def publishing(lines: LineIndex, step: Step, script: Script | None) -> Publish | None:
+    """How ``step`` publishes (its first publishing command), if it does; ``script`` is its
+    `run:` script (:meth:`Facts.script`)."""
     uses, uses_node = step.uses, step.uses_node
     if uses is not None and uses_node is not None:
         info = knowledge.lookup(uses)  # `publishes` in src/bastion/knowledge/actions.toml
@@ -159,32 +159,26 @@ def publishing(lines: LineIndex, step: Step) -> Publish | None:
             return None
         what = f"`{uses.slug}`"
         return Publish(step, registry, what, uses_node, f"{step.route}/uses", node_span(uses_node))
-    run = step.run
-    if run is None:
-        return None
-    found = _first_publish_command(run.value)
-    if found is None:
+    found = _first_publish_command(script) if script is not None else None
+    if script is None or found is None:
         return None
     command, registry, line = found
-    span = line_span(lines, run, run.value, line)
-    return Publish(step, registry, f"`{command}`", run, f"{step.route}/run", span, line)
+    span = line_span(lines, script.node, script.text, line)
+    return Publish(step, registry, f"`{command}`", script.node, f"{step.route}/run", span, line)
 
 
-@functools.lru_cache(maxsize=4096)
-def _first_publish_command(script: str) -> tuple[str, str, ScriptLine] | None:
-    for line in script_lines(script):
-        for words in commands(line.masked):
-            found = _publish_command(words)
-            if found is not None:
-                return (*found, line)
-    return None
+_LAST_WORDS = tuple({pattern[-1] for pattern, _ in _PUBLISH_COMMANDS})
+"""A publishing command's last word: a script none of them is written in publishes nothing."""
 
 
-def publishing_steps(lines: LineIndex, steps: list[Step]) -> Iterator[Publish]:
-    for step in steps:
-        found = publishing(lines, step)
+def _first_publish_command(script: Script) -> tuple[str, str, ScriptLine] | None:
+    if not script.mentions(*_LAST_WORDS):
+        return None
+    for line, words in script.commands:
+        found = _publish_command(words)
         if found is not None:
-            yield found
+            return (*found, line)
+    return None
 
 
 def release_trigger(workflow: Workflow) -> str | None:
@@ -217,7 +211,12 @@ def job_publishes(workflow: Workflow, job: Job) -> list[Publish]:
 
 
 def _publishes_by_job(workflow: Workflow) -> dict[str, list[Publish]]:
-    return {job.job_id: list(publishing_steps(workflow.lines, job.steps)) for job in workflow.jobs}
+    found: dict[str, list[Publish]] = {}
+    shared = facts(workflow)
+    for job in workflow.jobs:
+        steps = (publishing(workflow.lines, step, shared.script(step)) for step in job.steps)
+        found[job.job_id] = [publish for publish in steps if publish is not None]
+    return found
 
 
 _RELEASE_ONLY_EVENTS = frozenset({"release", "workflow_dispatch", "workflow_call"})

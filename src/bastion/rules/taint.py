@@ -166,6 +166,8 @@ def attacker_source(path: ContextPath, *, serialized: bool = False) -> Source | 
 
 @functools.lru_cache(maxsize=4096)
 def _attacker_source(parts: tuple[str, ...], serialized: bool) -> Source | None:
+    if parts[0] != "github":
+        return None  # every source is a field of the `github` context
     found = [s for s in ATTACKER_SOURCES if _covers(s.pattern, parts, serialized)]
     if len(found) <= 1:
         return found[0] if found else None

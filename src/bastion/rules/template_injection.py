@@ -14,7 +14,7 @@ from bastion.model.expressions import (
     mask_expressions,
     parse_expression,
 )
-from bastion.model.guards import Guards, Reach, privileged_events
+from bastion.model.guards import Guards, Reach, Reachability, privileged_events
 from bastion.model.walk import expression_span, iter_expressions
 from bastion.model.workflow import Action, Fields, Job, Step, Workflow
 from bastion.rules.base import Hit, Rule
@@ -52,15 +52,16 @@ def _sinks(step: Step) -> Iterator[Sink]:
     if run is not None:
         yield Sink(run, f"{step.route}/run", "the `run:` script", "shell code", _SHELL_FIX)
         return
-    uses, inputs = step.uses, step.with_
-    if uses is None or inputs is None:
+    uses = step.uses
+    if uses is None or "with" not in step.fields:
         return
     if uses.owner.lower() == "vmactions" and uses.repo.lower().endswith("-vm") and not uses.path:
         code: Mapping[str, str] = {"run": "shell code in the virtual machine"}
     else:
         info = knowledge.lookup(uses)  # `code-inputs` of src/bastion/knowledge/actions.toml
         code = info.code_inputs if info is not None else {}
-    for entry in inputs:
+    inputs = step.with_ if code else None
+    for entry in inputs or ():
         language = code.get(entry.key.value.lower())
         if language is not None and isinstance(entry.value, ScalarNode):
             fix = _JS_FIX if language.startswith("JavaScript") else _SHELL_FIX
@@ -571,7 +572,7 @@ class TemplateInjection(Rule):
     ) -> Iterator[Hit]:
         for position, step in enumerate(steps):
             scope = Scope(job, steps, position)
-            reach = guards.step(job, step) if guards is not None and job is not None else None
+            reach: Reachability | None = None  # judged for the first outsider's value
             for sink in _sinks(step):
                 for scalar, embedded in iter_expressions(sink.node):
                     taint = analysis.expression(embedded.source, scope)
@@ -581,6 +582,8 @@ class TemplateInjection(Rule):
                         taint = replace(taint, confidence=Confidence.LOW)  # a JSON literal
                     message = _message(taint, sink)
                     outsider = taint.severity > Severity.LOW  # else a writer's value
+                    if outsider and reach is None and guards is not None and job is not None:
+                        reach = guards.step(job, step)
                     if outsider and reach is not None and reach.reach is Reach.NOBODY:
                         continue  # no outsider's run gets here
                     if outsider and reach is not None and reach.reach is Reach.MAINTAINER:

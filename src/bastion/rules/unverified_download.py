@@ -7,6 +7,7 @@ from bastion.model.downloads import FILE_RULE_KINDS, unverified_downloads
 from bastion.model.shell import line_span
 from bastion.model.workflow import Action, Step, Workflow
 from bastion.rules.base import Hit, Rule
+from bastion.rules.facts import Facts, Script, facts
 from bastion.source.text import LineIndex
 
 
@@ -76,19 +77,30 @@ class UnverifiedDownload(Rule):
     area = Area.RELEASE
 
     def check_workflow(self, workflow: Workflow) -> Iterator[Hit]:
+        shared = facts(workflow)
         for job in workflow.jobs:
-            yield from _check_steps(workflow.lines, job.steps)
+            yield from _check_steps(workflow.lines, job.steps, shared)
 
     def check_action(self, action: Action) -> Iterator[Hit]:
-        return _check_steps(action.lines, action.steps)
+        return _check_steps(action.lines, action.steps, facts(action))
 
 
-def _check_steps(lines: LineIndex, steps: list[Step]) -> Iterator[Hit]:
+def _may_report(script: Script) -> bool:
+    """Whether ``script`` can hold what this rule reports (:data:`FILE_RULE_KINDS`): every
+    kind needs a `curl` or `wget`, but `go install ...@latest` and `pip install` of a URL
+    or a `git+` requirement."""
+    return script.mentions("curl", "wget", "@latest") or (
+        script.mentions("install") and script.mentions("://", "git+")
+    )
+
+
+def _check_steps(lines: LineIndex, steps: list[Step], shared: Facts) -> Iterator[Hit]:
     for step in steps:
-        run = step.run
-        if run is None or not any(w in run.value for w in ("curl", "wget", "install")):
+        script = shared.script(step)
+        if script is None or not _may_report(script):
             continue
-        for download in unverified_downloads(run.value):
+        run = script.node
+        for download in unverified_downloads(script.text):
             if download.kind not in FILE_RULE_KINDS:
                 continue
             yield Hit(
