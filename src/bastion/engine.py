@@ -6,27 +6,17 @@ import gc
 import os
 import re
 import sys
-import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 
 from bastion import knowledge
 from bastion.config import Config
 from bastion.findings import Finding, Point, Span
-from bastion.inputs import PACKAGE_JSON, Input, Kind
-from bastion.model import lockfile as lockfiles
+from bastion.inputs import PACKAGE_JSON, Input, Kind, lockfile_beside
 from bastion.model import triggers
-from bastion.model.updaters import (
-    ConfigProblem,
-    Dependabot,
-    PreCommit,
-    Renovate,
-    Repository,
-    build_dependabot,
-    build_pre_commit,
-    build_renovate,
-)
+from bastion.model.repository import Repository
 from bastion.model.workflow import (
     Action,
     Problem,
@@ -39,10 +29,12 @@ from bastion.rules import RULES
 from bastion.rules.base import Hit, RepositoryHit, Rule
 from bastion.rules.syntax_error import SyntaxError_
 from bastion.source.files import FileAccessError, TooLarge, read_file
-from bastion.source.json5 import Json5Error, JsonArray, JsonObject, JsonScalar
-from bastion.source.json5 import parse as parse_json5
 from bastion.source.text import LineIndex
-from bastion.source.yaml import Document, YamlError, node_span, parse
+from bastion.source.yaml import Document, Node, YamlError, node_span, parse
+
+if TYPE_CHECKING:  # imported where used: a run loads the models of the files it meets
+    from bastion.model import lockfile as lockfiles
+    from bastion.model.updaters import ConfigProblem, Dependabot, PreCommit, Renovate
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 PARALLEL_THRESHOLD = 64
@@ -75,7 +67,7 @@ class Report:
         return self.source_lines.get(path, {}).get(number)
 
 
-YamlModel = Workflow | Action | Dependabot | PreCommit
+YamlModel: TypeAlias = "Workflow | Action | Dependabot | PreCommit"
 """The typed view of a YAML file bastion reads."""
 
 
@@ -83,8 +75,12 @@ def build_model(path: str, kind: Kind | None, document: Document, lines: LineInd
     """The view of a parsed YAML file of ``kind`` (None: a workflow or an action, whichever
     its content says)."""
     if kind is Kind.DEPENDABOT:
+        from bastion.model.updaters import build_dependabot
+
         return build_dependabot(path, document)
     if kind is Kind.PRE_COMMIT:
+        from bastion.model.updaters import build_pre_commit
+
         return build_pre_commit(path, document)
     if kind is None:
         kind = Kind.ACTION if looks_like_action(document) else Kind.WORKFLOW
@@ -154,14 +150,15 @@ class Checker:
         except Exception:  # a bug in the model: lose this file, not the run
             result.errors.append(internal_error(None, path))
             return
-        if isinstance(model, Dependabot):
-            dependabot = model
-            self._config_problems(result, path, dependabot.problems)
-            self._run_rules(result, path, lambda rule: rule.check_dependabot(dependabot))
-        elif isinstance(model, PreCommit):
-            pre_commit = model
-            self._config_problems(result, path, pre_commit.problems)
-            self._run_rules(result, path, lambda rule: rule.check_pre_commit(pre_commit))
+        if not isinstance(model, Workflow | Action):
+            from bastion.model.updaters import Dependabot  # built with the model
+
+            config = model
+            self._config_problems(result, path, config.problems)
+            if isinstance(config, Dependabot):
+                self._run_rules(result, path, lambda rule: rule.check_dependabot(config))
+            else:
+                self._run_rules(result, path, lambda rule: rule.check_pre_commit(config))
         else:
             for problem in model.problems:
                 self._problem(result, path, problem)
@@ -177,6 +174,8 @@ class Checker:
                 self._run_rules(result, path, lambda rule: rule.check_action(action))
 
     def _check_renovate(self, result: FileResult, item: Input, text: str) -> None:
+        from bastion.source.json5 import Json5Error
+
         path = item.display
         try:
             renovate = _renovate_view(item, text)
@@ -189,6 +188,8 @@ class Checker:
         self._run_rules(result, path, lambda rule: rule.check_renovate(renovate))
 
     def _check_lockfile(self, result: FileResult, item: Input, text: str) -> None:
+        from bastion.model import lockfile as lockfiles
+
         path = item.display
         ignored = "GitHub ignores a lockfile it cannot parse, so its workflows run unlocked"
         if len(text.encode("utf-8")) > lockfiles.MAX_BYTES:
@@ -214,11 +215,11 @@ class Checker:
         """The lock of a workflow of ``.github/workflows`` (its sibling actions.lock); a text
         given with its display path (the fix engine's re-checks) is placed by that path."""
         where = item.path if item.path is not None else Path(item.display)
-        lock_path = lockfiles.lockfile_beside(where)
+        lock_path = lockfile_beside(where)
         if lock_path is None:
             return None
         if lock_path not in self._locks:
-            self._locks[lock_path] = lockfiles.load(lock_path) if lock_path.is_file() else None
+            self._locks[lock_path] = _load_lockfile(lock_path)
         lock = self._locks[lock_path]
         if lock is None:
             return None
@@ -328,9 +329,7 @@ def _finding(rule: Rule, hit: Hit | RepositoryHit, path: str) -> Finding:
     if span is None:
         assert isinstance(hit, Hit)
         node = hit.node
-        span = (
-            node.span if isinstance(node, JsonObject | JsonArray | JsonScalar) else node_span(node)
-        )
+        span = node_span(node) if isinstance(node, Node) else node.span
     return Finding(
         rule.id,
         hit.severity if hit.severity is not None else rule.severity,
@@ -344,6 +343,8 @@ def _finding(rule: Rule, hit: Hit | RepositoryHit, path: str) -> Finding:
 
 def internal_error(rule: Rule | None, where: str) -> str:
     """The message of an exception being handled (rule None: while reading the file)."""
+    import traceback  # a bug's report only
+
     frame = traceback.extract_tb(sys.exc_info()[2])[-1]
     what = f"in rule {rule.id} on" if rule is not None else "while reading"
     return (
@@ -553,17 +554,20 @@ def _repository(items: Sequence[Input]) -> Repository:
     )
     return Repository(
         root,
-        displays(Kind.WORKFLOW),
-        displays(Kind.DEPENDABOT),
-        displays(Kind.RENOVATE),
-        displays(Kind.PRE_COMMIT),
-        configs,
+        workflows=displays(Kind.WORKFLOW),
+        dependabot=displays(Kind.DEPENDABOT),
+        renovate=displays(Kind.RENOVATE),
+        pre_commit=displays(Kind.PRE_COMMIT),
+        configs=configs,
     )
 
 
 def _updater_view(item: Input) -> Dependabot | Renovate | None:
     """The view of an updater configuration for the repository pass; None when it cannot be
     read (its syntax-error was reported when the file itself was checked)."""
+    from bastion.model.updaters import build_dependabot
+    from bastion.source.json5 import Json5Error
+
     text = _read_text(item)
     if text is None:
         return None
@@ -577,6 +581,10 @@ def _updater_view(item: Input) -> Dependabot | Renovate | None:
 
 def _renovate_view(item: Input, text: str) -> Renovate | None:
     """The Renovate view of a file; None for a package.json without a ``renovate`` key."""
+    from bastion.model.updaters import build_renovate
+    from bastion.source.json5 import JsonObject
+    from bastion.source.json5 import parse as parse_json5
+
     root = parse_json5(text)
     if item.path is not None and item.path.name == PACKAGE_JSON:
         config = root.get("renovate") if isinstance(root, JsonObject) else None
@@ -595,6 +603,15 @@ def _read_text(item: Input | None) -> str | None:
         return data.decode("utf-8").removeprefix("\ufeff") if data is not None else None
     except (FileAccessError, UnicodeDecodeError):
         return None
+
+
+def _load_lockfile(path: Path) -> lockfiles.Lockfile | None:
+    """The lockfile at ``path``; None when there is none (its model is imported only then)."""
+    if not path.is_file():
+        return None
+    from bastion.model import lockfile as lockfiles
+
+    return lockfiles.load(path)
 
 
 def _siblings_of(item: Input) -> dict[str, triggers.Sibling] | None:
