@@ -12,7 +12,7 @@ from bastion.config import Config
 from bastion.engine import Checker, run
 from bastion.findings import Confidence, Point, Severity
 from bastion.inputs import Input, Kind, collect
-from bastion.model.updaters import Repository
+from bastion.model.repository import Repository
 from bastion.model.workflow import Workflow
 from bastion.rules.base import Hit, RepositoryHit, Rule
 

@@ -27,8 +27,6 @@ from bastion.source.files import (
     repository_root,
 )
 from bastion.source.gitignore import Gitignore, ignored
-from bastion.source.json5 import Json5Error, JsonObject
-from bastion.source.json5 import parse as parse_json5
 
 SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", "vendor", "third_party"})
 ACTION_NAMES = frozenset({"action.yml", "action.yaml"})
@@ -190,6 +188,13 @@ def _display(path: Path) -> str:
     return path.as_posix().removeprefix("./") if not path.is_absolute() else str(path)
 
 
+def lockfile_beside(workflow: Path) -> Path | None:
+    """The lockfile that governs a workflow file of ``.github/workflows/``."""
+    if workflow.parent.name == "workflows" and workflow.parent.parent.name == ".github":
+        return workflow.parent / LOCKFILE_NAME
+    return None
+
+
 def _kind_of_file(path: Path) -> Kind | None:
     if path.parent.name == "workflows" and path.parent.parent.name == ".github":
         return Kind.LOCKFILE if path.name == LOCKFILE_NAME else Kind.WORKFLOW
@@ -258,6 +263,9 @@ def _has_renovate_key(path: Path, boundary: Path) -> bool:
 
     A package.json that cannot be read or parsed is not ours to report: npm reports it.
     """
+    from bastion.source.json5 import Json5Error, JsonObject
+    from bastion.source.json5 import parse as parse_json5
+
     try:
         data = read_file(path, boundary, MAX_PACKAGE_JSON_BYTES)
         if b"renovate" not in data:

@@ -617,13 +617,6 @@ def orphans(lock: Lockfile) -> list[Entry]:
 # The repository around a lockfile -------------------------------------------------------
 
 
-def lockfile_beside(workflow: Path) -> Path | None:
-    """The lockfile that governs a workflow file of ``.github/workflows/``."""
-    if workflow.parent.name == "workflows" and workflow.parent.parent.name == ".github":
-        return workflow.parent / "actions.lock"
-    return None
-
-
 def load(path: Path, display: str = LOCKFILE_PATH) -> Lockfile | None:
     """The lockfile at ``path``; None when it is missing or not a YAML document (the check
     of the file itself reports why)."""

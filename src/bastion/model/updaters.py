@@ -46,7 +46,6 @@ __all__ = [
     "PresetEffect",
     "ReleaseAge",
     "Renovate",
-    "Repository",
     "build_dependabot",
     "build_pre_commit",
     "build_renovate",
@@ -680,29 +679,3 @@ def build_pre_commit(path: str, document: Document) -> PreCommit:
             )
         config.repos.append(PreCommitRepo(index, route, item, repo, rev))
     return config
-
-
-# ---------------------------------------------------------------- repository
-
-
-@dataclass(frozen=True, slots=True)
-class Repository:
-    """What a directory walked as a repository holds, by display path, in collection order.
-
-    Only the files collection found count: a file excluded by the configuration or a
-    .gitignore is absent here too.
-    """
-
-    root: str
-    workflows: tuple[str, ...]
-    dependabot: tuple[str, ...]
-    renovate: tuple[str, ...]
-    """Renovate files, and a package.json whose ``renovate`` key holds a configuration."""
-    pre_commit: tuple[str, ...]
-    configs: tuple[Dependabot | Renovate, ...] = ()
-    """The updater configurations that could be read (a file with a syntax error is missing
-    here but still listed in ``dependabot`` or ``renovate``)."""
-
-    @property
-    def updaters(self) -> tuple[str, ...]:
-        return self.dependabot + self.renovate

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from bastion.findings import Point, Span
 from bastion.model.expressions import ExpressionError, first_embedding_error, parse_expression
-from bastion.model.lockfile import WorkflowLock
 from bastion.model.triggers import CACHE_MODES, Sibling
 from bastion.model.uses import Uses, parse_uses
 from bastion.model.walk import iter_scalars, mentioning, value_offset
@@ -28,6 +27,9 @@ from bastion.source.yaml import (
     mapping_pairs,
     node_span,
 )
+
+if TYPE_CHECKING:
+    from bastion.model.lockfile import WorkflowLock
 
 WORKFLOW_KEYS = frozenset(
     {

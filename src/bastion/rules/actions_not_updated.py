@@ -2,11 +2,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bastion.findings import Area, Confidence, Point, Severity, Span
-from bastion.model.updaters import Dependabot, Renovate, Repository
+from bastion.model.repository import Repository
 from bastion.rules.base import RepositoryHit, Rule
 from bastion.source.yaml import node_span
+
+if TYPE_CHECKING:
+    from bastion.model.updaters import Dependabot, Renovate
 
 ACTIONS = "github-actions"
 
@@ -89,6 +93,8 @@ class ActionsNotUpdated(Rule):
 
 
 def _gap(config: Dependabot | Renovate) -> Gap | None:
+    from bastion.model.updaters import Dependabot  # loaded with the configurations
+
     if isinstance(config, Dependabot):
         return _dependabot_gap(config)
     return _renovate_gap(config)

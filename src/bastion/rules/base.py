@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from bastion.findings import Area, Confidence, Severity, Span
-from bastion.model.gaps import Context, Gap
-from bastion.model.graph import Node as GraphNode
-from bastion.model.lockfile import Lockfile
-from bastion.model.updaters import Dependabot, PreCommit, Renovate, Repository
-from bastion.model.workflow import Action, Workflow
-from bastion.source.json5 import JsonNode
 from bastion.source.yaml import Node, node_span
+
+if TYPE_CHECKING:  # the models a hook is given; a run imports only those of its files
+    from bastion.model.gaps import Context, Gap
+    from bastion.model.graph import Node as GraphNode
+    from bastion.model.lockfile import Lockfile
+    from bastion.model.repository import Repository
+    from bastion.model.updaters import Dependabot, PreCommit, Renovate
+    from bastion.model.workflow import Action, Workflow
+    from bastion.source.json5 import JsonNode
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,8 @@ class RepositoryHit:
 
 def gap_of(hit: Hit, file: str) -> Gap:
     """A hit of a file hook, found in the called file ``file``, as a gap of its node."""
+    from bastion.model.gaps import Gap  # graph audits only
+
     span = hit.span
     if span is None:
         assert isinstance(hit.node, Node)
@@ -113,6 +117,8 @@ class Rule:
 
     @classmethod
     def documentation(cls) -> str:
+        import inspect  # `bastion explain` and the docs only
+
         return inspect.cleandoc(cls.__doc__ or cls.summary)
 
     def setting_bool(self, name: str) -> bool:

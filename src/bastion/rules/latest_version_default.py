@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from bastion.findings import Confidence, Severity
-from bastion.model.gaps import Context, Gap, latest_version_defaults
-from bastion.model.graph import Node
 from bastion.rules.base import Rule
+
+if TYPE_CHECKING:  # graph audits only
+    from bastion.model.gaps import Context, Gap
+    from bastion.model.graph import Node
 
 
 class LatestVersionDefault(Rule):
@@ -70,6 +73,8 @@ class LatestVersionDefault(Rule):
     checks_files = False
 
     def check_node(self, node: Node, context: Context) -> Iterator[Gap]:
+        from bastion.model.gaps import latest_version_defaults
+
         view = node.view
         if view is None:
             return iter(())

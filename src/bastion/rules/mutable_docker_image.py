@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from bastion.findings import Confidence, Severity
-from bastion.model.gaps import Context, Gap, built_dockerfile, dockerfile_images
-from bastion.model.graph import Node
 from bastion.model.workflow import Workflow
 from bastion.rules.base import Rule, gap_of
 from bastion.rules.unpinned_image import UnpinnedImage
+
+if TYPE_CHECKING:  # graph audits only
+    from bastion.model.gaps import Context, Gap
+    from bastion.model.graph import Node
 
 
 class MutableDockerImage(Rule):
@@ -59,6 +62,8 @@ class MutableDockerImage(Rule):
     checks_files = False
 
     def check_node(self, node: Node, context: Context) -> Iterator[Gap]:
+        from bastion.model.gaps import built_dockerfile, dockerfile_images
+
         view = node.view
         if view is not None and not node.own:  # the file pass checks the user's own files
             images = UnpinnedImage()

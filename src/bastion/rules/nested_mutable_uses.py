@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from bastion.findings import Confidence, Severity
-from bastion.model.gaps import Context, Gap, nested_mutable_uses
-from bastion.model.graph import Node
 from bastion.rules.base import Rule
+
+if TYPE_CHECKING:  # graph audits only
+    from bastion.model.gaps import Context, Gap
+    from bastion.model.graph import Node
 
 
 class NestedMutableUses(Rule):
@@ -56,6 +59,8 @@ class NestedMutableUses(Rule):
     checks_files = False
 
     def check_node(self, node: Node, context: Context) -> Iterator[Gap]:
+        from bastion.model.gaps import nested_mutable_uses
+
         if node.view is None:
             return iter(())
         return nested_mutable_uses(node.view, node.metadata)

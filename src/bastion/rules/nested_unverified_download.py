@@ -1,22 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from bastion.findings import Confidence, Severity
-from bastion.model.gaps import (
-    Context,
-    Gap,
-    built_dockerfile,
-    dockerfile_downloads,
-    dockerfile_system_packages,
-    dockerfile_unpinned_installs,
-    fallback_installs,
-    is_script,
-    run_step_downloads,
-    script_downloads,
-)
-from bastion.model.graph import Node
 from bastion.rules.base import Rule
+
+if TYPE_CHECKING:  # graph audits only
+    from bastion.model.gaps import Context, Gap
+    from bastion.model.graph import Node
 
 
 class NestedUnverifiedDownload(Rule):
@@ -87,6 +79,17 @@ class NestedUnverifiedDownload(Rule):
     checks_files = False
 
     def check_node(self, node: Node, context: Context) -> Iterator[Gap]:
+        from bastion.model.gaps import (
+            built_dockerfile,
+            dockerfile_downloads,
+            dockerfile_system_packages,
+            dockerfile_unpinned_installs,
+            fallback_installs,
+            is_script,
+            run_step_downloads,
+            script_downloads,
+        )
+
         view = node.view
         if view is not None:
             yield from run_step_downloads(view, node.metadata)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bastion.findings import Area, Confidence, Severity, Span
-from bastion.model.updaters import Repository
+from bastion.model.repository import Repository
 from bastion.rules.base import RepositoryHit, Rule
 
 LOOKED_FOR = (

@@ -1,17 +1,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from bastion import knowledge
 from bastion.findings import Area, Confidence, Severity
 from bastion.model import triggers
-from bastion.model.gaps import Context, Gap, input_defaults, with_inputs
-from bastion.model.graph import Node
 from bastion.model.shell import commands, script_lines
 from bastion.model.workflow import Action, Fields, Job, Step, Workflow
 from bastion.rules.base import Hit, Rule, gap_of
 from bastion.rules.release import release_jobs
 from bastion.source.yaml import MappingNode
+
+if TYPE_CHECKING:  # graph audits only
+    from bastion.model.gaps import Context, Gap
+    from bastion.model.graph import Node
 
 _FALSE = ("false", "")
 NO_RESTORE_MODES = frozenset({"none", "write-only"})
@@ -177,6 +180,8 @@ class ReleaseCache(Rule):
 
     def check_node(self, node: Node, context: Context) -> Iterator[Gap]:
         """In the graph: the steps of a called action or workflow, run by a release job."""
+        from bastion.model.gaps import input_defaults, with_inputs
+
         view = node.view
         if context.release is None or context.job is None or view is None:
             return

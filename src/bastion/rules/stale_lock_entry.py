@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from bastion.findings import Confidence, Severity
-from bastion.model.lockfile import Lockfile, orphans, stale_pins
 from bastion.rules.base import Hit, Rule
+
+if TYPE_CHECKING:
+    from bastion.model.lockfile import Lockfile
 
 
 class StaleLockEntry(Rule):
@@ -39,6 +42,8 @@ class StaleLockEntry(Rule):
     confidence = Confidence.HIGH
 
     def check_lockfile(self, lockfile: Lockfile) -> Iterator[Hit]:
+        from bastion.model.lockfile import orphans, stale_pins  # loaded with the lockfile
+
         for path, listed in lockfile.workflows.items():
             if path not in lockfile.needs:
                 continue  # not read: it could not be parsed

@@ -3,13 +3,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
 
 from bastion.findings import Confidence, Severity
-from bastion.model.lockfile import WorkflowLock
 from bastion.model.uses import Uses, UsesKind
 from bastion.model.workflow import Action, Step, Workflow
 from bastion.rules.base import Hit, Option, Rule
 from bastion.source.yaml import ScalarNode
+
+if TYPE_CHECKING:
+    from bastion.model.lockfile import WorkflowLock
 
 _SHORT_SHA = re.compile(r"[0-9a-f]{7,39}")
 _UPPERCASE_SHA = re.compile(r"[0-9a-fA-F]{40}")

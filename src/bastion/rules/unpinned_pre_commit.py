@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from bastion.findings import Area, Confidence, Severity
-from bastion.model.updaters import PreCommit
 from bastion.rules.base import Hit, Rule
+
+if TYPE_CHECKING:
+    from bastion.model.updaters import PreCommit
 
 _FULL_SHA = re.compile(r"[0-9a-fA-F]{40}")
 

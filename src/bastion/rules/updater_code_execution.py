@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from bastion.findings import Area, Confidence, Severity
-from bastion.model.updaters import Dependabot
 from bastion.rules.base import Hit, Rule
+
+if TYPE_CHECKING:
+    from bastion.model.updaters import Dependabot
 
 
 class UpdaterCodeExecution(Rule):

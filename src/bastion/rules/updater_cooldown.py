@@ -1,20 +1,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from bastion.findings import Area, Confidence, Point, Severity, Span
-from bastion.model.updaters import (
-    Dependabot,
-    DependabotCooldown,
-    DependabotUpdate,
-    PackageRule,
-    Renovate,
-    string_items,
-)
 from bastion.model.workflow import Fields
 from bastion.rules.base import Hit, Option, Rule
-from bastion.source.json5 import JsonObject
 from bastion.source.yaml import MappingNode, Node, ScalarNode, node_span
+
+if TYPE_CHECKING:  # the updater models load with the configurations they read
+    from bastion.model.updaters import (
+        Dependabot,
+        DependabotCooldown,
+        DependabotUpdate,
+        PackageRule,
+        Renovate,
+    )
+    from bastion.source.json5 import JsonObject
 
 NO_AGE_UPDATE_TYPES = frozenset({"lockFileMaintenance", "replacement", "pin", "pinDigest"})
 """Update types Renovate cannot hold back by release age (its own presets exempt them)."""
@@ -223,6 +225,8 @@ class UpdaterCooldown(Rule):
         )
 
     def _check_package_rule(self, rule: PackageRule, need: int) -> Iterator[Hit]:
+        from bastion.model.updaters import string_items
+
         age = rule.minimum_release_age
         if age is None or age.days >= need or rule.enabled is False or rule.selects_packages:
             return
@@ -274,6 +278,8 @@ def _blanket_rule(config: Renovate) -> PackageRule | None:
 
 
 def _rule_scope(rule: PackageRule) -> str:
+    from bastion.model.updaters import string_items
+
     parts = [
         f"{key} {', '.join(string_items(value)) or '(any)'}"
         for key, value in rule.conditions.items()
