@@ -541,3 +541,52 @@ def test_release_cache_through_the_graph_honours_the_workflows_and_the_jobs_cach
         "    environment: release\n", "    environment: release\n    cache-mode: write-only\n"
     )
     assert _cache_mode_findings(only_writes) == []
+
+
+FALLBACK_AND_PACKAGES = """\
+on: push
+permissions: {}
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: taiki-e/install-action@v2.86.5
+        with:
+          tool: cargo-nextest
+      - uses: taiki-e/install-action@v2.86.5
+        with:
+          tool: cargo-nextest
+          fallback: none
+      - uses: EmbarkStudios/cargo-deny-action@main
+      - uses: montudor/action-zip@v1.0.0
+"""
+
+
+def test_fallback_installer_and_distribution_packages_through_the_resolver(
+    fresh: World, tmp_path: Path
+) -> None:
+    """README cases 20, 22 and 26 on the loopback server: exact rule, line, called file and
+    line, and chain; `fallback: none` closes case 20."""
+    root = RootFile(".github/workflows/ci.yml", FALLBACK_AND_PACKAGES)
+    graph = resolve_graph([root], fresh.resolver(tmp_path / "cache"))
+    found = [
+        (
+            f.span.start.line,
+            f.via[-1].path,
+            f.via[-1].span.start.line,
+            f.severity.label,
+            f.confidence.label,
+            f.message.rsplit("; via ", 1)[1],
+        )
+        for f in _only(audit(graph, Config()), "nested-unverified-download")
+    ]
+    install = "taiki-e/install-action/action.yml@ba47c86ac325773530516bb756137ac718732518"
+    deny = "EmbarkStudios/cargo-deny-action/Dockerfile@f28dad79a1c0736fb9bef3766fec993bb67416c5"
+    zipper = "montudor/action-zip/Dockerfile@0852c26906e00f8a315c704958823928d8018b28"
+    chain = "ci.yml \u203a job build \u203a "
+    assert found == [
+        (7, install, 16, "low", "medium", f"{chain}taiki-e/install-action@v2.86.5)"),
+        (14, deny, 7, "low", "medium", f"{chain}EmbarkStudios/cargo-deny-action@main)"),
+        (14, deny, 8, "medium", "high", f"{chain}EmbarkStudios/cargo-deny-action@main)"),
+        (15, zipper, 12, "low", "low", f"{chain}montudor/action-zip@v1.0.0)"),
+    ]

@@ -74,7 +74,8 @@ _FULL_SHA = re.compile(r"[0-9a-f]{40}")
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 _JAVASCRIPT = re.compile(r"node\d+")
 _ACTION_PATH = re.compile(
-    r"(?:\$\{\{\s*github\.action_path\s*\}\}|\$\{?GITHUB_ACTION_PATH\}?)\"?/([A-Za-z0-9_./@+-]+)"
+    r"(?:\$\{\{\s*github\.action_path\s*\}\}|\$\{?GITHUB_ACTION_PATH(?::?[-?=+][^}]*)?\}?)"
+    r"\"?/([A-Za-z0-9_./@+-]+)"
 )
 _MENTIONS_ACTION_PATH = re.compile(r"github\.action_path|GITHUB_ACTION_PATH")
 _CONTINUATION = re.compile(r"\\\r?\n")
