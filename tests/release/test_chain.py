@@ -654,3 +654,52 @@ def test_unreadable_tag_object_leaves_the_tag_unknown(
         f"{TAG_OBJECT[:12]}: GitHub answered 500 to /api/v3/repos/trailofbits/pypi-attestations/"
         f"git/tags/{TAG_OBJECT}",
     ) in found(release(capsys, "trailofbits/pypi-attestations"))
+
+
+def test_link_ids_are_rules(capsys: pytest.CaptureFixture[str]) -> None:
+    from bastion.rules import RULES_BY_ID
+    from bastion.rules.release_links import RELEASE_LINK_RULES
+
+    documented = (Path(__file__).parents[2] / "docs" / "release.md").read_text("utf-8")
+    for rule in RELEASE_LINK_RULES:
+        assert RULES_BY_ID[rule.id] is rule
+        assert f"### `{rule.id}`" in documented
+    outcome = run(capsys, "explain", "release-tag")
+    assert outcome.code == 0
+    assert outcome.out.startswith(
+        "# release-tag\n\nrelease tag missing or not on the default branch. Default severity "
+        "high, confidence high; playbook area release.\n"
+    )
+
+
+def test_ignore_and_select_apply_to_links(
+    sdist_release: Release, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ignored = run(
+        capsys, "release", "trailofbits/pypi-attestations", "--ignore", "registry-environment"
+    )
+    assert ignored.code == 0
+    assert ignored.out.splitlines()[-1] == "  the chain holds"
+    assert not any("publisher environment" in line for line in ignored.out.splitlines())
+    assert ignored.err.startswith("bastion: 7 links: 7 pass, 0 fail, 0 unknown; ")
+    sdist_release.repo.releases[0]["immutable"] = False
+    selected = run(
+        capsys,
+        "release",
+        "trailofbits/pypi-attestations",
+        "--select",
+        "release-tag,release-immutable",
+    )
+    assert selected.code == 1
+    assert selected.out.splitlines()[1:] == [
+        "  pass     tag: `v0.0.19` points at commit 08802efe1f8e, which is on `main`",
+        "  FAIL     release: the release is not immutable: its assets can be replaced and its "
+        "tag moved or deleted (only releases published after immutable releases were enabled "
+        "are immutable)",
+        "  the chain breaks at: release",
+    ]
+    as_json = release(capsys, "trailofbits/pypi-attestations", "--ignore", "release-immutable")
+    assert found(as_json) == {NO_ENVIRONMENT}
+    unknown = run(capsys, "release", "trailofbits/pypi-attestations", "--ignore", "release-tags")
+    assert unknown.code == 2
+    assert "release-tags" in unknown.err

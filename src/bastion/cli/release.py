@@ -14,11 +14,16 @@ from bastion.config import Config
 from bastion.engine import Report
 from bastion.errors import UsageError
 from bastion.github.rest import RestClient
-from bastion.release.audit import check_organization, check_repository, findings, render_chains
+from bastion.release.audit import (
+    check_organization,
+    check_repository,
+    findings,
+    outcomes,
+    render_chains,
+)
 from bastion.release.chain import ReleaseCheck, ReleaseOptions
 from bastion.release.registries import RegistryClient, npm_url, pypi_url
 from bastion.settings.audit import Audit, Shard
-from bastion.settings.checks import Outcome
 
 
 def register(commands: Commands) -> None:
@@ -84,12 +89,12 @@ def _run(arguments: argparse.Namespace) -> int:
     client = client_from(arguments)
     registry = RegistryClient()
     check = check_repository(client, config, owner, name, options=options, registry=registry)
-    report = Report(findings([check]), 0, [])
+    report = Report(findings([check], config), 0, [])
     if arguments.format == "human" and not arguments.output:
-        render_chains([check], sys.stdout)
+        render_chains([check], sys.stdout, config)
     else:
         write_report(report, arguments)
-    _summary([check], client, registry)
+    _summary([check], config, client, registry)
     return exit_code(report)
 
 
@@ -114,17 +119,17 @@ def add_releases(
         include_archived=arguments.include_archived,
         concurrency=arguments.concurrency,
     )
-    for check in checks:
-        for link in check.links:
-            audit.outcomes.append(
-                Outcome(link.rule, link.status, link.message, check.subject, link.route)
-            )
-    audit.report.findings.extend(findings(checks))
+    audit.outcomes.extend(outcomes(checks, config))
+    audit.report.findings.extend(findings(checks, config))
     audit.report.findings.sort(key=lambda f: f.sort_key)
 
 
-def _summary(checks: list[ReleaseCheck], client: RestClient, registry: RegistryClient) -> None:
-    counts = Counter(link.status for check in checks for link in check.links)
+def _summary(
+    checks: list[ReleaseCheck], config: Config, client: RestClient, registry: RegistryClient
+) -> None:
+    counts = Counter(
+        link.status for check in checks for link in check.links if config.enabled(link.rule)
+    )
     links = sum(counts.values())
     print(
         f"bastion: {links} links: {counts['pass']} pass, {counts['fail']} fail, "

@@ -12,12 +12,14 @@ from typing import TextIO
 
 from bastion.config import Config
 from bastion.errors import UsageError
-from bastion.findings import Confidence, Finding, Span
+from bastion.findings import Finding
 from bastion.github.rest import ApiError, RateLimitError, RestClient
 from bastion.release.chain import ReleaseCheck, ReleaseOptions, check_release
 from bastion.release.registries import RegistryClient
 from bastion.release.signatures import Verifier
 from bastion.settings.audit import Shard, organization_repositories, subject_of
+from bastion.settings.audit import findings as settings_findings
+from bastion.settings.checks import Outcome
 from bastion.settings.collect import repository_meta, sequential, threaded
 
 MARKS = {"pass": "pass", "fail": "FAIL", "unknown": "unknown"}
@@ -90,38 +92,38 @@ def check_organization(
         return [future.result() for future in futures]
 
 
-def findings(checks: list[ReleaseCheck]) -> list[Finding]:
+def outcomes(checks: list[ReleaseCheck], config: Config) -> list[Outcome]:
+    """Every link as an outcome of the settings audit's kind, those that the configuration
+    switches off (``select``, ``ignore``) left out."""
     found = []
     for check in checks:
         where = f"release {check.tag}: " if check.tag else ""
         for link in check.links:
-            if link.status == "pass":
-                continue
-            found.append(
-                Finding(
-                    link.rule,
-                    link.severity,
-                    Confidence.HIGH,
-                    f"{where}{link.title}: {link.message}",
-                    check.subject,
-                    Span.at(1, 1),
-                    link.route,
-                    link.status,
-                )
-            )
+            if config.enabled(link.rule):
+                message = f"{where}{link.title}: {link.message}"
+                found.append(Outcome(link.rule, link.status, message, check.subject, link.route))
+    return found
+
+
+def findings(checks: list[ReleaseCheck], config: Config) -> list[Finding]:
+    """The links that do not pass, as findings, filtered by the configuration as the settings
+    audit's are (rules, severity and confidence thresholds, per-path ignores)."""
+    found = settings_findings(outcomes(checks, config), config)
     found.sort(key=lambda f: f.sort_key)
     return found
 
 
-def render_chains(checks: list[ReleaseCheck], out: TextIO) -> None:
-    """Each release as its chain of links, the first broken one named."""
+def render_chains(checks: list[ReleaseCheck], out: TextIO, config: Config) -> None:
+    """Each release as its chain of links (those the configuration selects), the first broken
+    one named."""
     width = max(len(mark) for mark in MARKS.values())
     for check in checks:
         what = f"release {check.tag}" if check.tag else "no release"
         out.write(f"{check.subject}: {what}\n")
-        for link in check.links:
+        links = [link for link in check.links if config.enabled(link.rule)]
+        for link in links:
             out.write(f"  {MARKS[link.status]:<{width}}  {link.title}: {link.message}\n")
-        broken = check.broken
+        broken = next((link for link in links if link.status != "pass"), None)
         if broken is None:
             out.write("  the chain holds\n")
         else:

@@ -31,7 +31,6 @@ from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
 from bastion.config import Config
-from bastion.findings import Severity
 from bastion.github.rest import RestClient
 from bastion.release import registries
 from bastion.release.registries import RegistryClient
@@ -51,18 +50,6 @@ from bastion.settings.state import RepoState, Unavailable, read, read_list
 
 Status = Literal["pass", "fail", "unknown"]
 
-RULES: dict[str, Severity] = {
-    "release-tag": Severity.HIGH,
-    "release-tag-protection": Severity.HIGH,
-    "release-immutable": Severity.MEDIUM,
-    "release-asset-digest": Severity.MEDIUM,
-    "release-attestation": Severity.HIGH,
-    "release-workflow": Severity.MEDIUM,
-    "registry-provenance": Severity.HIGH,
-    "registry-environment": Severity.HIGH,
-}
-"""The link ids, a stable interface like rule ids, with the severity of their findings."""
-
 SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1"
 _SHA256 = re.compile(r"sha256:([0-9a-f]{64})")
 _COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
@@ -78,15 +65,12 @@ _NOT_REGISTRIES = ("a GitHub release",)
 @dataclass(frozen=True, slots=True)
 class Link:
     rule: str
+    """A link id: a rule of ``bastion.rules.release_links``."""
     title: str
     """What the link is about, for the human report: "tag", "attestation of x.whl"."""
     status: Status
     message: str
     route: str
-
-    @property
-    def severity(self) -> Severity:
-        return RULES[self.rule]
 
 
 @dataclass(slots=True)
@@ -96,11 +80,6 @@ class ReleaseCheck:
     repository: str
     tag: str | None
     links: list[Link] = field(default_factory=list)
-
-    @property
-    def broken(self) -> Link | None:
-        """The first link that does not pass."""
-        return next((link for link in self.links if link.status != "pass"), None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from bastion.rules.no_dependency_updater import NoDependencyUpdater
 from bastion.rules.persisted_credentials import PersistedCredentials
 from bastion.rules.publish_outside_environment import PublishOutsideEnvironment
 from bastion.rules.release_cache import ReleaseCache
+from bastion.rules.release_links import RELEASE_LINK_RULES
 from bastion.rules.repository_settings import SETTINGS_RULES
 from bastion.rules.secret_outside_environment import SecretOutsideEnvironment
 from bastion.rules.secrets_inherit import SecretsInherit
@@ -71,6 +72,7 @@ RULES: tuple[type[Rule], ...] = (
     UnpinnedPreCommit,
     SyntaxError_,
     *SETTINGS_RULES,
+    *RELEASE_LINK_RULES,
 )
 
 RULES_BY_ID: dict[str, type[Rule]] = {rule.id: rule for rule in RULES}
