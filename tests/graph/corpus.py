@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bastion.errors import BastionError
 from bastion.github.git import RefListing, Snapshot
-from bastion.pinning.resolver import Resolver
+from bastion.pinning.resolver import Fetched, Resolver
 from tests.pinning.gitserver import RefSpec, import_repository
 from tests.pinning.gitserver import Snapshot as Commit
 from tests.shared import SHARED
@@ -123,16 +123,33 @@ class TranslatingResolver(Resolver):
         tip = super()._branch_tip(owner, repo)
         return None if tip is None else self.translation.built(tip)
 
-    def snapshots(
-        self, owner: str, repo: str, commits: Iterable[str]
-    ) -> dict[str, Snapshot | BastionError]:
+    def objects(
+        self, owner: str, repo: str, commits: Iterable[str], blobs: Iterable[str] = ()
+    ) -> Fetched:
         asked = {self.translation.built(commit): commit for commit in commits}
-        found = super().snapshots(owner, repo, asked)
+        found = super().objects(owner, repo, asked, blobs)
         answer: dict[str, Snapshot | BastionError] = {}
-        for built, value in found.items():
+        for built, value in found.snapshots.items():
             answer[asked[built]] = (
                 Snapshot(self.translation.real(value.commit), value.files)
                 if isinstance(value, Snapshot)
                 else value
             )
-        return answer
+        return Fetched(answer, found.blobs, found.blob_error)
+
+
+def dataset_refs() -> set[tuple[str, str]]:
+    """(``owner/repo`` lowercased, ref) for every ref the loopback repositories resolve: each
+    commit folder's id, every branch and tag whose commit is here, and annotated tag objects."""
+    found: set[tuple[str, str]] = set()
+    for slug in corpus_repositories():
+        folder = ACTIONS / slug.replace("/", "__", 1)
+        name = slug.lower()
+        commits = {p.name for p in folder.iterdir() if p.is_dir() and _SHA.fullmatch(p.name)}
+        found.update((name, commit) for commit in commits)
+        with (folder / "refs.tsv").open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle, delimiter="\t"):
+                if row["peeled_commit"] in commits:
+                    found.add((name, row["ref"]))
+                    found.add((name, row["object"]))
+    return found

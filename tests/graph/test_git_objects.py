@@ -99,14 +99,76 @@ def test_the_resolver_caches_snapshots_and_blobs_forever(fresh: World, tmp_path:
     blob = snapshot.files["action.yml"][1]
     assert resolver.blobs("actions", "checkout", [blob])[blob].startswith(b"name:")
     sent = len(fresh.state.git_requests())
-    # The batch fails on the missing commit; the listing gives a branch tip to want, one
-    # negotiation round tells which commits the server holds, one fetch brings those; then
-    # the blob.
-    assert sent == 5
+    # The batch fails on the missing commit, which the server names; one fetch without it;
+    # then the blob.
+    assert sent == 3
+    assert [_wants(entry.body) for entry in fresh.state.git_requests()] == [
+        [fresh.translation.built(CHECKOUT_V4), "0" * 40],
+        [fresh.translation.built(CHECKOUT_V4)],
+        [blob],
+    ]
+    assert str(first["0" * 40]) == f"actions/checkout has no commit {'0' * 40} (not our ref)"
     again = fresh.resolver(tmp_path / "cache")
     assert again.snapshots("actions", "checkout", [CHECKOUT_V4, "0" * 40]).keys() == first.keys()
     assert again.blobs("actions", "checkout", [blob])[blob].startswith(b"name:")
     assert len(fresh.state.git_requests()) == sent
+
+
+def test_commits_and_blobs_in_one_request(fresh: World) -> None:
+    """A fetch can carry the trees of new commits and blobs named by id: the filter leaves
+    out only the blobs nobody named."""
+    folder = ACTIONS / "actions__checkout" / CHECKOUT_V4
+    named = _blob_id((folder / "action.yml").read_bytes())
+    [codecov] = built(fresh.translation, CODECOV)
+    objects = git.fetch_objects(client(fresh), "codecov", "codecov-action", [codecov], [])
+    unnamed = objects.snapshots[codecov].blob("action.yml")
+    both = git.fetch_objects(
+        client(fresh), "actions", "checkout", built(fresh.translation, CHECKOUT_V4), [named]
+    )
+    assert both.blobs == {named: (folder / "action.yml").read_bytes()}
+    assert sorted(both.snapshots[fresh.translation.built(CHECKOUT_V4)].files) == sorted(
+        p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()
+    )
+    assert unnamed is not None
+    assert objects.blobs == {}
+    assert len(fresh.state.git_requests()) == 2
+
+
+def test_a_refused_want_names_the_missing_object(fresh: World) -> None:
+    [checkout] = built(fresh.translation, CHECKOUT_V4)
+    with pytest.raises(git.GitError) as raised:
+        git.fetch_objects(client(fresh), "actions", "checkout", [checkout, "0" * 40])
+    assert raised.value.missing_object == "0" * 40
+    assert "not our ref" in str(raised.value)
+    assert git.GitError("the server answered HTTP 500").missing_object is None
+
+
+def test_two_missing_commits_cost_one_negotiation(fresh: World, tmp_path: Path) -> None:
+    """The first miss is dropped and the rest asked again; at a second miss one negotiation
+    round (wanting a branch tip, from the listing) sorts all the others."""
+    resolver = fresh.resolver(tmp_path / "cache")
+    commits = [CHECKOUT_V4, "1" * 40, "2" * 40, "3" * 40]
+    found = resolver.snapshots("actions", "checkout", commits)
+    assert [type(found[c]).__name__ for c in commits] == [
+        "Snapshot",
+        "GitError",
+        "GitError",
+        "GitError",
+    ]
+    kinds = [_kind(entry.body) for entry in fresh.state.git_requests()]
+    assert kinds == ["trees", "trees", "ls-refs", "negotiation", "trees"]
+
+
+def _kind(body: bytes) -> str:
+    if b"command=ls-refs" in body:
+        return "ls-refs"
+    return "trees" if b"done" in body else "negotiation"
+
+
+def _wants(body: bytes) -> list[str]:
+    return [
+        p.text.removeprefix("want ") for p in git.read_packets(body) if p.text.startswith("want ")
+    ]
 
 
 def _blob_id(data: bytes) -> str:

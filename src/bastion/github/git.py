@@ -10,10 +10,11 @@ sends first is skipped; GitHub and ``git http-backend`` both serve a v2 command 
   blobs) and reads the commits out of the pack (deltas included).
 * :func:`has_commits` runs one negotiation round (no ``done``): the server acknowledges the
   ``have`` lines of objects it holds.
-* :func:`fetch_trees` runs ``fetch`` with ``deepen 1`` and ``filter blob:none``: the commits
-  asked for and every tree of their snapshots, no blob, flattened into :class:`Snapshot`.
-* :func:`fetch_blobs` runs ``fetch`` with ``want`` lines naming blobs (the server must allow
-  any object id in ``want``, as GitHub does): exactly those blobs.
+* :func:`fetch_objects` runs ``fetch`` with ``deepen 1`` and ``filter blob:none``: the commits
+  asked for and every tree of their snapshots, flattened into :class:`Snapshot`, plus the
+  blobs named by id in the same request (``want`` lines naming blobs: the server must allow
+  any object id in ``want``, as GitHub does; a filter leaves out only the blobs nobody named).
+  :func:`fetch_trees` and :func:`fetch_blobs` ask for one kind only.
 
 Errors are :class:`GitError` with a message that says what to do; a token is sent only to
 the host it belongs to and never appears in a message.
@@ -24,6 +25,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import http.client
+import re
 import threading
 import urllib.error
 import urllib.request
@@ -62,6 +64,16 @@ class GitError(BastionError):
     def not_found(self) -> bool:
         """The repository does not exist, or is private and the credentials cannot see it."""
         return self.status in (401, 404)
+
+    @property
+    def missing_object(self) -> str | None:
+        """The object id a ``fetch`` was refused for (``not our ref OID``): git's server
+        stops at the first ``want`` it does not hold and names it."""
+        found = _NOT_OUR_REF.search(str(self))
+        return found.group(1) if found else None
+
+
+_NOT_OUR_REF = re.compile(r"not our ref ([0-9a-f]{40}(?:[0-9a-f]{24})?)\b")
 
 
 # pkt-line -------------------------------------------------------------------------------
@@ -618,21 +630,34 @@ class Snapshot:
         return cls(str(data.get("commit", "")), files)
 
 
-def fetch_trees(
-    client: GitClient, owner: str, repo: str, commits: Iterable[str]
-) -> dict[str, Snapshot]:
-    """The snapshots of ``commits`` (trees only, no blobs), in one request.
+@dataclass(frozen=True, slots=True)
+class Objects:
+    """What one ``fetch`` brought: snapshots by the id asked for, blobs by id."""
 
-    An id may name an annotated tag: its snapshot is that of the commit it peels to
-    (``Snapshot.commit``).
-    Submodules are left out (their commit lives in another repository). A commit the server
-    does not hold fails the whole request with a GitError: ask for it alone to tell which.
+    snapshots: dict[str, Snapshot]
+    blobs: dict[str, bytes]
+
+
+def fetch_objects(
+    client: GitClient, owner: str, repo: str, commits: Iterable[str], blobs: Iterable[str] = ()
+) -> Objects:
+    """The snapshots of ``commits`` (trees, no blob they hold) and the blobs ``blobs``, in one
+    request; nothing is sent when both are empty.
+
+    An id in ``commits`` may name an annotated tag: its snapshot is that of the commit it
+    peels to (``Snapshot.commit``). Submodules are left out (their commit lives in another
+    repository). An object the server does not hold fails the whole request with a GitError
+    whose ``missing_object`` names it. A named blob the server leaves out is simply absent
+    from ``Objects.blobs`` (ask for it alone with :func:`fetch_blobs`).
     """
     wanted = list(dict.fromkeys(commits))
-    if not wanted:
-        return {}
-    arguments = ["no-progress", "ofs-delta", "deepen 1", "filter blob:none"]
-    arguments.extend(f"want {oid}" for oid in wanted)
+    wanted_blobs = [oid for oid in dict.fromkeys(blobs) if oid not in wanted]
+    if not wanted and not wanted_blobs:
+        return Objects({}, {})
+    arguments = ["no-progress", "ofs-delta"]
+    if wanted:
+        arguments.extend(["deepen 1", "filter blob:none"])
+    arguments.extend(f"want {oid}" for oid in wanted + wanted_blobs)
     arguments.append("done")
     what = f"{owner}/{repo}"
     answer = client.upload_pack(owner, repo, _command("fetch", arguments))
@@ -651,24 +676,27 @@ def fetch_trees(
         if tree is None:
             raise GitError(f"the git server sent no commit {oid[:12]} of {what}")
         snapshots[oid] = Snapshot(commit, _flatten(trees, tree, what))
-    return snapshots
+    named = set(wanted_blobs)
+    return Objects(
+        snapshots, {o.oid: o.data for o in objects if o.kind == "blob" and o.oid in named}
+    )
+
+
+def fetch_trees(
+    client: GitClient, owner: str, repo: str, commits: Iterable[str]
+) -> dict[str, Snapshot]:
+    """The snapshots of ``commits`` (trees only, no blobs), in one request (see
+    :func:`fetch_objects`)."""
+    return fetch_objects(client, owner, repo, commits).snapshots
 
 
 def fetch_blobs(client: GitClient, owner: str, repo: str, oids: Iterable[str]) -> dict[str, bytes]:
     """The content of the blobs ``oids``, in one request (each checked against its id)."""
     wanted = list(dict.fromkeys(oids))
-    if not wanted:
-        return {}
-    arguments = ["no-progress", "ofs-delta"]
-    arguments.extend(f"want {oid}" for oid in wanted)
-    arguments.append("done")
-    what = f"{owner}/{repo}"
-    answer = client.upload_pack(owner, repo, _command("fetch", arguments))
-    objects = read_pack(_packfile_section(answer, what), what)
-    blobs = {o.oid: o.data for o in objects if o.kind == "blob"}
+    blobs = fetch_objects(client, owner, repo, (), wanted).blobs
     missing = [oid for oid in wanted if oid not in blobs]
     if missing:
-        raise GitError(f"the git server did not send blob {missing[0][:12]} of {what}")
+        raise GitError(f"the git server did not send blob {missing[0][:12]} of {owner}/{repo}")
     return {oid: blobs[oid] for oid in wanted}
 
 

@@ -60,7 +60,7 @@ from bastion.model.workflow import (
     build_workflow,
     looks_like_action,
 )
-from bastion.pinning.resolver import CONCURRENCY, NotCached, Resolver
+from bastion.pinning.resolver import CONCURRENCY, Fetched, NotCached, Resolver
 from bastion.source.files import FileAccessError, read_file
 from bastion.source.text import LineIndex
 from bastion.source.yaml import ScalarNode, YamlError, node_span, parse
@@ -68,6 +68,8 @@ from bastion.source.yaml import ScalarNode, YamlError, node_span, parse
 ACTION_FILES = ("action.yml", "action.yaml")
 DOCKERFILES = ("Dockerfile", "dockerfile")
 """What the runner builds when a folder has no action file."""
+MAX_EXTRA_ROUNDS = 3
+"""Requests that may bring a node's extra files: its scripts, then the scripts they run..."""
 MAX_LOCAL_BYTES = 1024 * 1024
 """Largest file read from the checkout."""
 _FULL_SHA = re.compile(r"[0-9a-f]{40}")
@@ -229,6 +231,9 @@ class _Builder:
         self.workers = max(1, workers)
         self.graph = Graph()
         self.spelling: dict[tuple[str, str], tuple[str, str]] = {}
+        self._deferred: dict[tuple[str, str], tuple[str, str, list[_Extras]]] = {}
+        """Per repository (lowercased): its spelling and the nodes whose extra files (see
+        :func:`_extra_files`) are still to fetch; they go with its next request."""
         self._lock = threading.Lock()
 
     # Roots and levels ------------------------------------------------------------------
@@ -259,7 +264,7 @@ class _Builder:
             context = _Context(key, 1, 1 if root.is_action else 0, root.checkout)
             pending.extend(self._requests(node, context))
         level = 0
-        while pending:
+        while pending or self._deferred:
             level += 1
             pending = self._level(level, pending)
         self._find_cycles()
@@ -280,17 +285,25 @@ class _Builder:
             remote.setdefault((canonical[0].lower(), canonical[1].lower()), []).append(
                 (index, request)
             )
-        groups = list(remote.values())
+        with self._lock:
+            # Repositories with files still to fetch and no uses at this level: those files
+            # are fetched now, beside the other repositories' requests.
+            for slug, (owner, repo, _) in self._deferred.items():
+                remote.setdefault(slug, [])
+                self.spelling.setdefault(slug, (owner, repo))
+        groups = list(remote.items())
         done = 0
 
-        def work(group: list[tuple[int, _Request]]) -> list[tuple[int, _Outcome]]:
+        def work(
+            item: tuple[tuple[str, str], list[tuple[int, _Request]]],
+        ) -> list[tuple[int, _Outcome]]:
             nonlocal done
-            found = self._repository(group)
+            found = self._repository(*item)
             with self._lock:
                 done += 1
                 if self.progress is not None:
-                    uses = group[0][1].resolving
-                    self.progress(Progress(level, done, len(groups), f"{uses.owner}/{uses.repo}"))
+                    owner, repo = self.spelling[item[0]]
+                    self.progress(Progress(level, done, len(groups), f"{owner}/{repo}"))
             return found
 
         if len(groups) > 1 and self.workers > 1 and not self.resolver.offline:
@@ -575,10 +588,14 @@ class _Builder:
         with self._lock:
             return self.spelling.setdefault((owner.lower(), repo.lower()), (owner, repo))
 
-    def _repository(self, group: list[tuple[int, _Request]]) -> list[tuple[int, _Outcome]]:
-        """Resolve every request of one repository at this level (see the module docstring)."""
-        first = group[0][1].resolving
-        owner, repo = self._canonical(first.owner, first.repo)
+    def _repository(
+        self, slug: tuple[str, str], group: list[tuple[int, _Request]]
+    ) -> list[tuple[int, _Outcome]]:
+        """Resolve every request of one repository at this level (see the module docstring),
+        and fetch the extra files its earlier nodes still lack."""
+        with self._lock:
+            owner, repo = self.spelling[slug]
+            _, _, extras = self._deferred.pop(slug, ("", "", []))
         outcomes: list[tuple[int, _Outcome]] = []
         commits: dict[int, str] = {}
         kinds: dict[int, str] = {}
@@ -627,7 +644,10 @@ class _Builder:
             else:
                 fresh[index] = key
         if fresh:
-            outcomes.extend(self._fetch(owner, repo, group, fresh))
+            outcomes.extend(self._fetch(owner, repo, group, fresh, extras))
+        elif extras:
+            fetched = self.resolver.objects(owner, repo, (), _attach(extras, {}))
+            self._attach_extras(owner, repo, extras, fetched.blobs)
         for index, outcome in outcomes:
             outcome.ref_kind = kinds.get(index, "") if outcome.problem is None else ""
         return outcomes
@@ -645,17 +665,35 @@ class _Builder:
             return error
 
     def _snapshots(
-        self, owner: str, repo: str, commits: Iterable[str]
-    ) -> dict[str, Snapshot | BastionError]:
+        self, owner: str, repo: str, commits: Iterable[str], blobs: Iterable[str]
+    ) -> Fetched:
+        """The snapshots of ``commits`` and the blobs ``blobs``, in one request."""
         known = self.resolver.known_missing(owner, repo)
         if known is not None:
-            return dict.fromkeys(commits, known)
-        found = self.resolver.snapshots(owner, repo, commits)
-        for value in found.values():
+            return Fetched(dict.fromkeys(commits, known), {})
+        found = self.resolver.objects(owner, repo, commits, blobs)
+        for value in found.snapshots.values():
             if isinstance(value, GitError) and value.not_found:
                 self.resolver.remember_missing(owner, repo, value)
                 break
         return found
+
+    def _attach_extras(
+        self, owner: str, repo: str, extras: list[_Extras], blobs: dict[str, bytes]
+    ) -> None:
+        """Put the fetched extra files into their nodes; what they name in turn (a script a
+        script runs) waits for the repository's next request, for at most
+        ``MAX_EXTRA_ROUNDS`` requests."""
+        _attach(extras, blobs)
+        waiting = [extra for extra in extras if extra.rounds < MAX_EXTRA_ROUNDS]
+        for extra in waiting:
+            extra.rounds += 1
+        waiting = [extra for extra in waiting if _attach([extra], {})]
+        if waiting:
+            with self._lock:
+                slug = (owner.lower(), repo.lower())
+                entry = self._deferred.setdefault(slug, (owner, repo, []))
+                entry[2].extend(waiting)
 
     def _fetch(
         self,
@@ -663,10 +701,16 @@ class _Builder:
         repo: str,
         group: list[tuple[int, _Request]],
         fresh: dict[int, NodeKey],
+        extras: list[_Extras],
     ) -> list[tuple[int, _Outcome]]:
-        """Build the nodes of ``fresh`` (request index -> key): trees, then blobs."""
+        """Build the nodes of ``fresh`` (request index -> key): trees (with the extra files
+        earlier nodes of the repository wait for), then blobs."""
         requests = dict(group)
-        snapshots = self._snapshots(owner, repo, {key.commit for key in fresh.values()})
+        first_fetch = self._snapshots(
+            owner, repo, {key.commit for key in fresh.values()}, _attach(extras, {})
+        )
+        snapshots = first_fetch.snapshots
+        self._attach_extras(owner, repo, extras, first_fetch.blobs)
         built: dict[NodeKey, _Outcome] = {}
         keys: dict[int, NodeKey] = {}
         outcomes: list[tuple[int, _Outcome]] = []
@@ -724,7 +768,7 @@ class _Builder:
                 node = Node(key, NodeKind.UNRESOLVED)
                 built[key] = _Outcome(first[key], key, node, _failure(error))
         self._follow_symlinks(owner, repo, metadata, found, blobs)
-        actions: list[tuple[Node, Snapshot]] = []
+        actions: list[_Extras] = []
         for key, path in metadata.items():
             if key in built:
                 continue
@@ -736,21 +780,15 @@ class _Builder:
             if posixpath.basename(path) in DOCKERFILES:
                 node.kind = NodeKind.DOCKER
                 built[key] = _Outcome(request, key, node)
-                actions.append((node, found[key]))
+                actions.append(_Extras(node, found[key]))
                 continue
             outcome = self._decoded(request, node, data, action=not workflow)
             built[key] = outcome
             if outcome.problem is None and node.action is not None:
-                actions.append((node, found[key]))
-        # Then what the actions name: scripts, a Dockerfile elsewhere, what it copies.
-        for attempt in range(3):
-            missing = _attach(actions, blobs)
-            if not missing or attempt == 2:
-                break
-            try:
-                blobs.update(self.resolver.blobs(owner, repo, sorted(missing)))
-            except BastionError:
-                break
+                actions.append(_Extras(node, found[key]))
+        # What the actions name (scripts, a Dockerfile elsewhere, what it copies) goes with
+        # the repository's next request: nothing waits for it.
+        self._attach_extras(owner, repo, actions, blobs)
         for index, key in keys.items():
             outcome = built[key]
             outcomes.append((index, _Outcome(requests[index], key, outcome.node, outcome.problem)))
@@ -950,7 +988,17 @@ def _words(script: str) -> list[str]:
     return [word.removeprefix("./") for word in words if "/" in word or "." in word]
 
 
-def _attach(actions: list[tuple[Node, Snapshot]], blobs: dict[str, bytes]) -> set[str]:
+@dataclass(slots=True)
+class _Extras:
+    """A node whose extra files (see :func:`_extra_files`) are read from its snapshot."""
+
+    node: Node
+    snapshot: Snapshot
+    rounds: int = 0
+    """Requests that brought some of them so far."""
+
+
+def _attach(actions: list[_Extras], blobs: dict[str, bytes]) -> set[str]:
     """Put the extra files the actions name into their nodes; return the blobs still missing."""
     missing: set[str] = set()
 
@@ -964,7 +1012,8 @@ def _attach(actions: list[tuple[Node, Snapshot]], blobs: dict[str, bytes]) -> se
             else:
                 missing.add(oid)
 
-    for node, snapshot in actions:
+    for extra in actions:
+        node, snapshot = extra.node, extra.snapshot
         action = node.action
         if action is not None:
             take(node, _extra_files(action, node.key.path, snapshot.files), snapshot)

@@ -35,7 +35,7 @@ from bastion.github.git import (
     Snapshot,
     fetch_blobs,
     fetch_commits,
-    fetch_trees,
+    fetch_objects,
     has_commits,
     list_refs,
 )
@@ -54,6 +54,16 @@ _NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 
 class NotCached(BastionError):
     """``--offline`` was given and the cache does not hold the answer."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """Snapshots by the commit asked for (or why there is none), and blobs by id."""
+
+    snapshots: dict[str, Snapshot | BastionError]
+    blobs: dict[str, bytes]
+    blob_error: BastionError | None = None
+    """Why blobs asked for are missing from ``blobs`` (None when every one is there)."""
 
 
 class Reach(enum.Enum):
@@ -244,10 +254,25 @@ class Resolver:
     def snapshots(
         self, owner: str, repo: str, commits: Iterable[str]
     ) -> dict[str, Snapshot | BastionError]:
-        """The file list of each commit: from the cache, else one request for all the rest.
+        """The file list of each commit (see :meth:`objects`)."""
+        return self.objects(owner, repo, commits).snapshots
 
-        When the batch fails because the server lacks a commit, each commit is asked for
-        alone, so one missing commit does not hide the others.
+    def blobs(self, owner: str, repo: str, oids: Iterable[str]) -> dict[str, bytes]:
+        """The content of blobs (see :meth:`objects`); raises GitError or NotCached."""
+        fetched = self.objects(owner, repo, (), oids)
+        if fetched.blob_error is not None:
+            raise fetched.blob_error
+        return fetched.blobs
+
+    def objects(
+        self, owner: str, repo: str, commits: Iterable[str], blobs: Iterable[str] = ()
+    ) -> Fetched:
+        """The file lists of ``commits`` and the content of ``blobs``: from the cache, else in
+        one request for all the rest (both kinds together), cached forever.
+
+        A commit the server lacks fails a request; git names it, so it is dropped and the
+        rest asked for again. Should a second one be missing, one negotiation round (the
+        server acknowledges the commits it holds) sorts the others before the last request.
         """
         found: dict[str, Snapshot | BastionError] = {}
         wanted: list[str] = []
@@ -263,52 +288,87 @@ class Resolver:
                 found[commit] = Snapshot.from_json(stored)
             except ValueError:
                 wanted.append(commit)
-        if wanted and self.offline:
+        contents: dict[str, bytes] = {}
+        wanted_blobs: list[str] = []
+        for oid in dict.fromkeys(blobs):
+            stored = self.cache.read(owner, repo, f"blob-{oid}", None)
+            if isinstance(stored, str):
+                with contextlib.suppress(ValueError):
+                    contents[oid] = base64.b64decode(stored, validate=True)
+                    continue
+            wanted_blobs.append(oid)
+        if self.offline:
             for commit in wanted:
                 found[commit] = NotCached(
                     f"the files of {owner}/{repo}@{commit[:12]} are not in the cache"
                 )
-            return found
-        fetched = self._fetch_snapshots(owner, repo, wanted)
-        for commit, snapshot in fetched.items():
+            error = NotCached(f"files of {owner}/{repo} are not in the cache")
+            return Fetched(found, contents, error if wanted_blobs else None)
+        snapshots, fetched, blob_error = self._fetch_objects(owner, repo, wanted, wanted_blobs)
+        for commit, snapshot in snapshots.items():
             if isinstance(snapshot, Snapshot):
                 self.cache.write(owner, repo, f"tree-{commit}", snapshot.to_json())
             elif isinstance(snapshot, GitError) and _absent(snapshot):
                 # Remembered as long as a ref listing: the commit may yet be pushed.
                 value = {"missing": str(snapshot), "status": snapshot.status}
                 self.cache.write(owner, repo, f"tree-{commit}", value)
-        found.update(fetched)
-        return found
+        left_out = [oid for oid in wanted_blobs if oid not in fetched]
+        if left_out and blob_error is None:
+            # A server that filters named blobs too: ask for them alone.
+            try:
+                fetched.update(fetch_blobs(self.git, owner, repo, left_out))
+            except BastionError as error:
+                blob_error = error
+        for oid, data in fetched.items():
+            self.cache.write(owner, repo, f"blob-{oid}", base64.b64encode(data).decode("ascii"))
+        found.update(snapshots)
+        contents.update(fetched)
+        return Fetched(found, contents, blob_error)
 
-    def _fetch_snapshots(
-        self, owner: str, repo: str, wanted: list[str]
-    ) -> dict[str, Snapshot | BastionError]:
-        """One request when the server holds every commit; otherwise one negotiation round
-        (the server acknowledges the commits it holds) and one request for those."""
+    def _fetch_objects(
+        self, owner: str, repo: str, commits: list[str], blobs: list[str]
+    ) -> tuple[dict[str, Snapshot | BastionError], dict[str, bytes], BastionError | None]:
         answer: dict[str, Snapshot | BastionError] = {}
-        remaining = list(wanted)
-        for attempt in range(2):
+        remaining = list(commits)
+        blob_error: BastionError | None = None
+        misses = 0
+        negotiated = False
+        while remaining or blobs:
             try:
-                answer.update(fetch_trees(self.git, owner, repo, remaining))
-                return answer
+                objects = fetch_objects(self.git, owner, repo, remaining, blobs)
             except GitError as error:
-                if not _absent(error) or error.not_found or attempt == 1 or len(remaining) == 1:
+                missing = error.missing_object
+                if missing is not None and missing in remaining:
+                    answer[missing] = _no_commit(owner, repo, missing)
+                    remaining.remove(missing)
+                    misses += 1
+                    if misses == 1 or negotiated or not remaining:
+                        continue
+                elif missing is not None and missing in blobs:
+                    blob_error, blobs = error, []
+                    continue
+                elif (
+                    missing or not _absent(error) or error.not_found or negotiated or not remaining
+                ):
                     answer.update(dict.fromkeys(remaining, error))
-                    return answer
-            try:
-                tip = self._branch_tip(owner, repo)
-                held = set() if tip is None else has_commits(self.git, owner, repo, tip, remaining)
-            except BastionError:
-                held = set()
-            for commit in remaining:
-                if commit not in held:
-                    answer[commit] = GitError(
-                        f"{owner}/{repo} has no commit {commit} (not our ref)"
-                    )
-            remaining = [commit for commit in remaining if commit in held]
-            if not remaining:
-                break
-        return answer
+                    return answer, {}, blob_error or (error if blobs else None)
+                negotiated = True
+                held = self._held(owner, repo, remaining)
+                answer.update((c, _no_commit(owner, repo, c)) for c in remaining if c not in held)
+                remaining = [commit for commit in remaining if commit in held]
+                continue
+            answer.update(objects.snapshots)
+            return answer, objects.blobs, blob_error
+        return answer, {}, blob_error
+
+    def _held(self, owner: str, repo: str, commits: list[str]) -> set[str]:
+        """Of ``commits``, those the server holds, in one negotiation round (none when the
+        repository has no branch to ``want``)."""
+        try:
+            tip = self._branch_tip(owner, repo)
+            return set() if tip is None else has_commits(self.git, owner, repo, tip, commits)
+        except BastionError:
+            return set()
 
     def _branch_tip(self, owner: str, repo: str) -> str | None:
         """A commit the server surely holds, to ``want`` in a negotiation."""
@@ -333,24 +393,6 @@ class Resolver:
             self.cache.write(
                 owner, repo, "missing", {"message": str(error), "status": error.status}
             )
-
-    def blobs(self, owner: str, repo: str, oids: Iterable[str]) -> dict[str, bytes]:
-        """The content of blobs: from the cache, else one request; raises GitError/NotCached."""
-        found: dict[str, bytes] = {}
-        wanted: list[str] = []
-        for oid in dict.fromkeys(oids):
-            stored = self.cache.read(owner, repo, f"blob-{oid}", None)
-            if isinstance(stored, str):
-                with contextlib.suppress(ValueError):
-                    found[oid] = base64.b64decode(stored, validate=True)
-                    continue
-            wanted.append(oid)
-        if wanted and self.offline:
-            raise NotCached(f"files of {owner}/{repo} are not in the cache")
-        for oid, data in fetch_blobs(self.git, owner, repo, wanted).items():
-            self.cache.write(owner, repo, f"blob-{oid}", base64.b64encode(data).decode("ascii"))
-            found[oid] = data
-        return found
 
     # Releases (REST) -------------------------------------------------------------------
 
@@ -402,6 +444,10 @@ def default_resolver(
     host = resolve_host(github_url)
     token = None if offline else find_token(host)
     return Resolver(host, token, Cache(host), offline=offline, refresh=refresh)
+
+
+def _no_commit(owner: str, repo: str, commit: str) -> GitError:
+    return GitError(f"{owner}/{repo} has no commit {commit} (not our ref)")
 
 
 def _absent(error: GitError) -> bool:
