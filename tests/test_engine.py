@@ -234,8 +234,8 @@ def test_each_kind_of_configuration_reaches_its_rules(
         (".github/renovate.json5", 2, "actions-not-updated"),
         (".pre-commit-config.yaml", 3, "unpinned-pre-commit"),
     ]
-    assert report.line(".pre-commit-config.yaml", 3) == "    rev: v1"
-    assert report.line(".github/renovate.json5", 2) == "  enabledManagers: ['npm'],"
+    assert report.source_lines[".pre-commit-config.yaml"][3] == "    rev: v1"
+    assert report.source_lines[".github/renovate.json5"][2] == "  enabledManagers: ['npm'],"
 
 
 def test_no_updater_points_at_the_first_workflow_and_honours_ignores(
@@ -251,7 +251,7 @@ def test_no_updater_points_at_the_first_workflow_and_honours_ignores(
     assert _findings(report) == [("repo/.github/workflows/a.yml", 1, "no-dependency-updater")]
     finding = report.findings[0]
     assert finding.message.startswith("the repository has 2 workflows but no Dependabot")
-    assert report.line("repo/.github/workflows/a.yml", 1) == "on: push"
+    assert report.source_lines["repo/.github/workflows/a.yml"][1] == "on: push"
     # An inline ignore on that line, or a per-path ignore, silences it like any finding.
     (tmp_path / "repo/.github/workflows/a.yml").write_text(
         "on: push # bastion: ignore[no-dependency-updater]\n" + WORKFLOW.split("\n", 1)[1],

@@ -430,7 +430,7 @@ def test_a_crash_anywhere_exits_2_with_one_line(
     def broken(*_: object, **__: object) -> None:
         raise KeyError("boom")
 
-    monkeypatch.setattr(check, "run", broken)
+    monkeypatch.setattr(check, "Check", broken)
     monkeypatch.chdir(tmp_path)
     assert main(["check", "--no-config", "."]) == 2
     err = capsys.readouterr().err

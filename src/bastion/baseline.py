@@ -13,7 +13,7 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,25 +35,50 @@ class Baseline:
     directory: Path
     """Paths in the baseline are relative to this directory (the file's own)."""
 
-    def new_findings(self, findings: Iterable[Finding]) -> tuple[list[Finding], int]:
-        """The findings the baseline does not hold, and how many it did hold."""
-        remaining = Counter(self.known)
+
+class Known:
+    """A baseline being matched against a run's findings, given in report order a group
+    at a time: each fingerprint matches as many findings as the baseline counts."""
+
+    __slots__ = ("_prints", "_remaining", "held")
+
+    def __init__(self, baseline: Baseline) -> None:
+        self._remaining = Counter(baseline.known)
+        self._prints = Fingerprints(baseline.directory)
+        self.held = 0
+        """How many findings the baseline held so far."""
+
+    def new(self, findings: Iterable[Finding]) -> list[Finding]:
+        """The findings the baseline does not hold (the others are counted in ``held``)."""
         new: list[Finding] = []
+        remaining = self._remaining
         for finding in findings:
-            key = fingerprint(finding, self.directory)
+            key = self._prints.of(finding)
             if remaining[key] > 0:
                 remaining[key] -= 1
+                self.held += 1
             else:
                 new.append(finding)
-        return new, sum(self.known.values()) - sum(remaining.values())
+        return new
 
 
-def fingerprint(finding: Finding, directory: Path) -> str:
-    route = _INDEX.sub("*", finding.route)
-    key = escape_text(
-        "\0".join((finding.rule, _relative(finding.path, directory), route, finding.message))
-    )
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+class Fingerprints:
+    """The fingerprints of findings as seen from a baseline's directory (each path is
+    resolved once)."""
+
+    __slots__ = ("_directory", "_relative")
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._relative: dict[str, str] = {}
+
+    def of(self, finding: Finding) -> str:
+        path = self._relative.get(finding.path)
+        if path is None:
+            path = self._relative[finding.path] = _relative(finding.path, self._directory)
+        route = _INDEX.sub("*", finding.route)
+        key = escape_text("\0".join((finding.rule, path, route, finding.message)))
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
 def _relative(path: str, directory: Path) -> str:
@@ -67,13 +92,15 @@ def _relative(path: str, directory: Path) -> str:
         return Path(path).as_posix()
 
 
-def write(path: Path, findings: Sequence[Finding]) -> None:
-    """Write the findings as a baseline: sorted, one entry per fingerprint, readable diffs."""
+def write(path: Path, findings: Iterable[Finding]) -> int:
+    """Write the findings as a baseline: sorted, one entry per fingerprint, readable diffs;
+    return how many findings it holds."""
     directory = path.parent
+    prints = Fingerprints(directory)
     counts: Counter[str] = Counter()
     described: dict[str, dict[str, object]] = {}
     for finding in findings:
-        key = fingerprint(finding, directory)
+        key = prints.of(finding)
         counts[key] += 1
         described.setdefault(
             key,
@@ -92,6 +119,7 @@ def write(path: Path, findings: Sequence[Finding]) -> None:
         write_atomic(path, text.encode("utf-8"))
     except FileAccessError as error:
         raise UsageError(f"cannot write the baseline {path}: {error.reason}") from None
+    return counts.total()
 
 
 def read(path: Path) -> Baseline:

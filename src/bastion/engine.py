@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import gc
+import itertools
 import os
 import re
 import sys
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from operator import attrgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Protocol, TypeAlias, TypeVar
 
 from bastion import knowledge
 from bastion.config import Config
@@ -42,6 +46,8 @@ PARALLEL_THRESHOLD = 64
 2 cores, 2026-12: at 53 files two workers took the wall time of one and 40% more CPU; at
 65 files, 15% less wall time)."""
 
+T = TypeVar("T")
+
 _IGNORE_COMMENT = re.compile(r"#\s*bastion:\s*ignore\[([^\]]*)\]")
 
 
@@ -56,6 +62,29 @@ class FileResult:
 
 
 @dataclass(slots=True)
+class FileFindings:
+    """The findings of one path, in report order, and the text of the lines they start on
+    (when the run kept them)."""
+
+    path: str
+    findings: list[Finding]
+    lines: dict[int, str]
+
+
+class Findings(Protocol):
+    """What a report is written from: a :class:`Report` held whole, or a :class:`Check`
+    whose findings come as they are made."""
+
+    files: int
+    errors: list[str]
+    """Complete once :meth:`groups` is exhausted."""
+
+    def groups(self) -> Iterator[FileFindings]:
+        """The findings, a path at a time, in report order."""
+        ...
+
+
+@dataclass(slots=True)
 class Report:
     findings: list[Finding]
     files: int
@@ -63,8 +92,10 @@ class Report:
     source_lines: dict[str, dict[int, str]] = field(default_factory=dict)
     """For each path, the text of the lines its findings cover."""
 
-    def line(self, path: str, number: int) -> str | None:
-        return self.source_lines.get(path, {}).get(number)
+    def groups(self) -> Iterator[FileFindings]:
+        """The findings, a run of one path at a time, in their order."""
+        for path, found in itertools.groupby(self.findings, key=attrgetter("path")):
+            yield FileFindings(path, list(found), self.source_lines.get(path, {}))
 
 
 YamlModel: TypeAlias = "Workflow | Action | Dependabot | PreCommit"
@@ -92,8 +123,10 @@ def build_model(path: str, kind: Kind | None, document: Document, lines: LineInd
 class Checker:
     """The rules a configuration enables, ready to check one file after another."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, lines: bool = True) -> None:
+        """``lines``: keep the text of the line each finding starts on."""
         self.config = config
+        self.lines = lines
         knowledge.extend(config.actions, str(config.source or "configuration"))
         self.rules: list[Rule] = [
             rule(config.rule_settings.get(rule.id))
@@ -317,7 +350,7 @@ class Checker:
             kept.append(finding)
         kept.sort(key=lambda f: f.sort_key)
         result.findings = kept
-        if lines is not None:
+        if lines is not None and self.lines:
             for finding in kept:  # the line a report shows: its first (and only that)
                 number = finding.span.start.line
                 result.source_lines[number] = lines.line_text(number)
@@ -407,27 +440,28 @@ def is_suppressed(finding: Finding, suppressed: dict[int, set[str]]) -> bool:
     return False
 
 
-Task = tuple[bool, Sequence[Input]]
-"""Work for one call: a run of files to check (False), or the files of one repository for
-the repository-level checks (True)."""
-TaskResult = list[tuple[str, FileResult]]
-"""What a task found, by the path it points at; a file's result is reduced to its findings
-(and the line each starts on) as soon as it is checked."""
+Task = tuple[Sequence[Input], Sequence[Sequence[Input]]]
+"""Work for one call: files to check, and repositories (the files of each) for the
+repository-level checks."""
+TaskResult = tuple[list[FileResult], list[dict[str, FileResult]]]
+"""What a task found: each file's result, then each repository's, by the path it points at;
+a file's result is reduced to its findings (and the lines they start on) as soon as it is
+checked."""
 
 CHUNKS_PER_WORKER = 16
 """File tasks per worker: enough to balance uneven files and keep each result small, few
 enough that a round trip (pickling, waking a worker) costs little next to the work. On the
 corpus (2 cores, 2026-12) 1, 4, 16 and 32 were within the noise (2.1-2.7 s), 16 the
 fastest in two runs of three."""
+MAX_TASK_FILES = 64
+"""At most this many files a task, so that what a task sends back stays small however
+many files a run has."""
+TASKS_AHEAD = 4
+"""Tasks handed to each worker before the first result is read: enough to keep it busy,
+few enough that results waiting to be read stay few."""
 
-# Worker processes each build one Checker from the configuration they are given.
+# The checker a worker process uses: built before the fork, so that the workers share it.
 _worker: Checker | None = None
-
-
-def _start_worker(config: Config) -> None:
-    global _worker  # noqa: PLW0603 - one checker per worker process
-    _worker = Checker(config)
-    _collect_less()
 
 
 def _collect_less() -> None:
@@ -442,12 +476,16 @@ def _collect_less() -> None:
 
 
 def _run_task(checker: Checker, task: Task) -> TaskResult:
-    repository, items = task
-    if not repository:
-        return [(item.display, checker.check(item)) for item in items]
-    texts = {item.display: item for item in items}
-    found = checker.check_repository(_repository(items), lambda path: _read_text(texts.get(path)))
-    return list(found.items())
+    files, repositories = task
+    found = []
+    for items in repositories:
+        texts = {item.display: item for item in items}
+        found.append(checker.check_repository(_repository(items), partial(_text_of, texts)))
+    return [checker.check(item) for item in files], found
+
+
+def _text_of(items: dict[str, Input], path: str) -> str | None:
+    return _read_text(items.get(path))
 
 
 def _task_in_worker(task: Task) -> TaskResult:
@@ -463,57 +501,152 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def _tasks(inputs: Sequence[Input], workers: int) -> list[Task]:
-    """The file tasks, in order, then one repository task per repository."""
-    size = max(1, -(-len(inputs) // (workers * CHUNKS_PER_WORKER)))
-    files: list[Task] = [(False, inputs[at : at + size]) for at in range(0, len(inputs), size)]
-    return files + [(True, items) for items in _repository_groups(inputs)]
+def _chunks(items: Sequence[T], workers: int) -> list[Sequence[T]]:
+    size = min(MAX_TASK_FILES, max(1, -(-len(items) // (workers * CHUNKS_PER_WORKER))))
+    return [items[at : at + size] for at in range(0, len(items), size)]
 
 
 def _results(
-    tasks: list[Task], config: Config, workers: int, parallel: bool
+    tasks: list[Task], config: Config, workers: int, parallel: bool, lines: bool
 ) -> Iterator[TaskResult]:
     """Each task's result, in the order of the tasks, from worker processes when
     ``parallel`` (else in this one)."""
-    if parallel:
-        import multiprocessing  # only a parallel run needs it
-        from concurrent.futures import ProcessPoolExecutor
-
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, context, _start_worker, (config,)) as pool:
-            yield from pool.map(_task_in_worker, tasks)
+    global _worker  # noqa: PLW0603 - the checker the forked workers inherit
+    checker = Checker(config, lines=lines)
+    if not parallel:
+        for task in tasks:
+            yield _run_task(checker, task)
         return
-    checker = Checker(config)
-    for task in tasks:
-        yield _run_task(checker, task)
+    import multiprocessing  # only a parallel run needs it
+    from concurrent.futures import Future, ProcessPoolExecutor
 
-
-def run(inputs: Sequence[Input], config: Config, *, jobs: int | None = None) -> Report:
-    """Check every input; findings come back sorted by path, line, column and rule.
-
-    Below ``PARALLEL_THRESHOLD`` files, or with one CPU, everything runs in this process;
-    else worker processes check the files and the repositories, and this process only
-    merges what each task found as it arrives.
-    """
-    workers = jobs if jobs is not None else default_jobs()
-    parallel = workers > 1 and len(inputs) >= PARALLEL_THRESHOLD and _can_fork()
-    report = Report([], len(inputs), [])
-    threshold = gc.get_threshold()
-    _collect_less()
+    _worker = checker
     try:
-        for found in _results(
-            _tasks(inputs, workers if parallel else 1), config, workers, parallel
-        ):
-            for path, result in found:
-                report.findings.extend(result.findings)
-                report.errors.extend(result.errors)
-                if result.source_lines:
-                    report.source_lines.setdefault(path, {}).update(result.source_lines)
-        report.findings.sort(key=lambda f: f.sort_key)
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, context) as pool:
+            ahead: deque[Future[TaskResult]] = deque()
+            for task in tasks:
+                ahead.append(pool.submit(_task_in_worker, task))
+                if len(ahead) > workers * TASKS_AHEAD:
+                    yield ahead.popleft().result()
+            while ahead:
+                yield ahead.popleft().result()
     finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
-    return report
+        _worker = None
+
+
+class Check:
+    """A run of the rules over inputs that hands its findings on as they are made: one
+    group per path, in the order of the report (path, then line, column and rule).
+
+    Files are checked in the order of their paths and the repository-level checks first
+    (their few findings are held until their path comes), so this process holds one
+    file's findings at a time; a format that needs them all (SARIF) gathers them itself.
+    Below ``PARALLEL_THRESHOLD`` files, or with one CPU, everything runs in this process;
+    else worker processes check the files and the repositories.
+    """
+
+    def __init__(
+        self, inputs: Sequence[Input], config: Config, *, jobs: int | None = None, lines: bool
+    ) -> None:
+        """``lines``: keep the text of the line each finding starts on (the human report
+        shows it)."""
+        self.inputs = inputs
+        self.config = config
+        self.jobs = jobs
+        self.lines = lines
+        self.files = len(inputs)
+        self.errors: list[str] = []
+        """Internal errors, in the order of the inputs; complete once :meth:`groups` ends."""
+
+    def groups(self) -> Iterator[FileFindings]:
+        """The findings of each path that has some, in report order (once)."""
+        inputs = self.inputs
+        workers = self.jobs if self.jobs is not None else default_jobs()
+        parallel = workers > 1 and len(inputs) >= PARALLEL_THRESHOLD and _can_fork()
+        workers = workers if parallel else 1
+        order = sorted(range(len(inputs)), key=lambda at: inputs[at].display)
+        repository_tasks: list[Task] = [
+            ((), chunk) for chunk in _chunks(_repository_groups(inputs), workers)
+        ]
+        file_chunks = _chunks(order, workers)
+        tasks = repository_tasks + [([inputs[at] for at in chunk], ()) for chunk in file_chunks]
+        errors: list[tuple[int, list[str]]] = []
+        """Each input's errors by its index, the repositories' after them."""
+        held: dict[str, list[FileResult]] = {}
+        """The repository-level results, by path, until their path comes."""
+        threshold = gc.get_threshold()
+        _collect_less()
+        try:
+            results = _results(tasks, self.config, workers, parallel, self.lines)
+            number = len(inputs)
+            for _ in repository_tasks:
+                for found in next(results)[1]:
+                    for pointed, result in found.items():
+                        if result.errors:
+                            errors.append((number, result.errors))
+                        held.setdefault(pointed, []).append(result)
+                    number += 1
+            waiting = sorted(held, reverse=True)
+            path: str | None = None
+            same: list[FileResult] = []
+            for chunk in file_chunks:
+                for at, result in zip(chunk, next(results)[0], strict=True):
+                    if result.errors:
+                        errors.append((at, result.errors))
+                    display = inputs[at].display
+                    if display != path:
+                        if path is not None:
+                            yield from self._group(path, same, held)
+                        while waiting and waiting[-1] < display:
+                            yield from self._group(waiting.pop(), [], held)
+                        path, same = display, []
+                    same.append(result)
+            if path is not None:
+                yield from self._group(path, same, held)
+            while waiting:
+                yield from self._group(waiting.pop(), [], held)
+        finally:
+            gc.set_threshold(*threshold)
+            gc.unfreeze()
+        errors.sort(key=lambda pair: pair[0])
+        self.errors.extend(message for _, messages in errors for message in messages)
+
+    def _group(
+        self, path: str, results: list[FileResult], held: dict[str, list[FileResult]]
+    ) -> Iterator[FileFindings]:
+        """The findings of ``path``: its files', then the repository-level ones (in the
+        order a stable sort of them all gives)."""
+        results = [*results, *held.pop(path, ())]
+        if not results:
+            return
+        if len(results) == 1:
+            findings = results[0].findings
+        else:
+            findings = [finding for result in results for finding in result.findings]
+            findings.sort(key=lambda f: f.sort_key)
+        if not findings:
+            return
+        lines = results[0].source_lines
+        for result in results[1:]:
+            lines.update(result.source_lines)
+        yield FileFindings(path, findings, lines)
+
+    def report(self) -> Report:
+        """Every finding, held (for what needs them all: ``--online``, ``--graph``)."""
+        report = Report([], self.files, self.errors)
+        for group in self.groups():
+            report.findings.extend(group.findings)
+            if group.lines:
+                report.source_lines[group.path] = group.lines
+        return report
+
+
+def run(
+    inputs: Sequence[Input], config: Config, *, jobs: int | None = None, lines: bool = True
+) -> Report:
+    """Check every input; findings come back sorted by path, line, column and rule."""
+    return Check(inputs, config, jobs=jobs, lines=lines).report()
 
 
 def repositories(inputs: Sequence[Input]) -> list[Repository]:

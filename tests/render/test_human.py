@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 
 from bastion.engine import Report
 from bastion.findings import Confidence, Finding, Point, Severity, Span
@@ -134,20 +133,34 @@ def test_confidence_is_shown_only_when_not_high() -> None:
     ]
 
 
+def _summary(findings: list[Finding], files: int) -> str:
+    tally = human.Tally(files)
+    tally.add(findings)
+    return human.summary(tally)
+
+
 def test_summary() -> None:
-    assert human.summary(Report([], 0, [])) == "No findings in 0 files"
-    assert human.summary(Report([], 1, [])) == "No findings in 1 file"
+    assert _summary([], 0) == "No findings in 0 files"
+    assert _summary([], 1) == "No findings in 1 file"
     findings = [
         _finding(1, 1, 1, 2, severity=severity)
         for severity in (Severity.INFO, Severity.HIGH, Severity.MEDIUM, Severity.HIGH)
     ]
-    assert human.summary(Report(findings, 3, [])) == (
+    assert _summary(findings, 3) == (
         "4 findings (2 high, 1 medium, 1 info) in 1 file (3 files checked)"
     )
-    other = replace(findings[0], path="other.yml")
-    assert human.summary(Report([*findings, other], 12, [])) == (
+    other = findings[0]._replace(path="other.yml")
+    assert _summary([*findings, other], 12) == (
         "5 findings (2 high, 1 medium, 2 info) in 2 files (12 files checked)"
     )
+
+
+def test_the_summary_counts_every_group_of_a_report() -> None:
+    # A held report's findings of one path may come in more than one run (not sorted).
+    first, second = _finding(1, 1, 1, 2), _finding(2, 1, 2, 2)
+    other = first._replace(path="other.yml")
+    text = _render(Report([first, other, second], 2, []))
+    assert text.endswith("3 findings (3 high) in 2 files (2 files checked)\n")
 
 
 def test_color_only_when_asked() -> None:

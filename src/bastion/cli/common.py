@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bastion import config
-from bastion.engine import Report
+from bastion.engine import Findings, Report
 from bastion.errors import UsageError
 from bastion.findings import Confidence, Severity, escape_text
 from bastion.render import render
@@ -111,7 +111,7 @@ def add_github_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def write_report(report: Report, arguments: argparse.Namespace) -> None:
+def write_report(report: Findings, arguments: argparse.Namespace) -> None:
     """Render the report in ``--format`` to ``--output``, or to standard output."""
     if arguments.output:
         text = io.StringIO()

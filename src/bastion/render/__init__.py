@@ -1,4 +1,5 @@
-"""Renderers: one module per output format, all reading the same Report."""
+"""Renderers: one module per output format, all reading the same findings (a held Report,
+or a check whose findings come a file at a time as they are made)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from json import dumps
 from json.encoder import encode_basestring
 from typing import TextIO
 
-from bastion.engine import Report
+from bastion.engine import Findings
 from bastion.findings import escape_text
 
 FORMATS = ("human", "json", "sarif", "github")
@@ -107,7 +108,7 @@ def _json(value: object, indent: str, writer: Writer) -> None:
         raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
-def render(report: Report, fmt: str, out: TextIO, *, color: bool) -> None:
+def render(report: Findings, fmt: str, out: TextIO, *, color: bool) -> None:
     if fmt == "json":
         from bastion.render import json
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from bastion.engine import Report
+from bastion.engine import Findings
 from bastion.findings import Finding, Severity, escape_text
 from bastion.render import Writer
 
@@ -19,10 +19,11 @@ COMMANDS = {
 }
 
 
-def render(report: Report, out: TextIO) -> None:
+def render(report: Findings, out: TextIO) -> None:
     writer = Writer(out)
-    for finding in report.findings:
-        writer.write(command(finding) + "\n")
+    for group in report.groups():
+        writer.pieces.extend(command(finding) + "\n" for finding in group.findings)
+        writer.spill()
     writer.flush()
 
 

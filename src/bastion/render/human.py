@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable
 from typing import TextIO
 
-from bastion.engine import Report
+from bastion.engine import Findings
 from bastion.findings import Confidence, Finding, Severity, escape_text
 from bastion.render import Writer
 
@@ -53,16 +54,40 @@ class _Style:
         return f"{code}{text}{_RESET}" if self.color and text else text
 
 
-def render(report: Report, out: TextIO, *, color: bool) -> None:
+class Tally:
+    """What the summary line counts, added up as the findings are written."""
+
+    __slots__ = ("files", "paths", "severities")
+
+    def __init__(self, files: int) -> None:
+        self.files = files
+        """Files checked."""
+        self.severities: Counter[Severity] = Counter()
+        self.paths: set[str] = set()
+        """The paths that have findings."""
+
+    def add(self, findings: Iterable[Finding]) -> None:
+        for finding in findings:
+            self.severities[finding.severity] += 1
+            self.paths.add(finding.path)
+
+
+def render(report: Findings, out: TextIO, *, color: bool) -> None:
     style = _Style(color=color)
     writer = Writer(out)
-    for finding in report.findings:
-        writer.write(_header(finding, style) + "\n")
-        source = report.line(finding.path, finding.span.start.line)
-        if source is not None:
-            writer.write(_excerpt(finding, source, style))
-        writer.write("\n")
-    writer.write(style(_BOLD, summary(report)) + "\n")
+    add = writer.pieces.append
+    tally = Tally(report.files)
+    for group in report.groups():
+        lines = group.lines
+        for finding in group.findings:
+            add(_header(finding, style) + "\n")
+            source = lines.get(finding.span.start.line)
+            if source is not None:
+                add(_excerpt(finding, source, style))
+            add("\n")
+        tally.add(group.findings)
+        writer.spill()
+    writer.write(style(_BOLD, summary(tally)) + "\n")
     writer.flush()
 
 
@@ -154,23 +179,21 @@ def _width(text: str) -> int:
     return width
 
 
-def summary(report: Report) -> str:
+def summary(tally: Tally) -> str:
     """``No findings in 12 files``, or ``3 findings (2 high, 1 medium) in 2 files (12 files
     checked)``: the files that have findings, then the files read."""
-    checked = _count(report.files, "file")
-    if not report.findings:
+    checked = _count(tally.files, "file")
+    counts = tally.severities
+    total = sum(counts.values())
+    if not total:
         return f"No findings in {checked}"
-    counts = Counter(finding.severity for finding in report.findings)
     parts = [
         f"{counts[severity]} {severity.label}"
         for severity in sorted(Severity, reverse=True)
         if counts[severity]
     ]
-    found = _count(len({finding.path for finding in report.findings}), "file")
-    return (
-        f"{_count(len(report.findings), 'finding')} ({', '.join(parts)}) in {found} "
-        f"({checked} checked)"
-    )
+    found = _count(len(tally.paths), "file")
+    return f"{_count(total, 'finding')} ({', '.join(parts)}) in {found} ({checked} checked)"
 
 
 def _count(number: int, noun: str) -> str:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TextIO
 
 from bastion import __version__
-from bastion.engine import Report
+from bastion.engine import Findings
 from bastion.findings import Finding
 from bastion.render import Writer, write_json
 
@@ -43,14 +44,25 @@ def finding_object(finding: Finding) -> dict[str, object]:
     return found
 
 
-def render(report: Report, out: TextIO) -> None:
+def render(report: Findings, out: TextIO) -> None:
     document = {
         "version": SCHEMA_VERSION,
         "tool": {"name": "bastion", "version": __version__},
         "files_checked": report.files,
-        "findings": (finding_object(finding) for finding in report.findings),
-        "errors": list(report.errors),
+        "findings": _finding_objects(report),
+        "errors": _errors(report),
     }
     writer = Writer(out)
     write_json(document, writer)
     writer.flush()
+
+
+def _finding_objects(report: Findings) -> Iterator[dict[str, object]]:
+    for group in report.groups():
+        for finding in group.findings:
+            yield finding_object(finding)
+
+
+def _errors(report: Findings) -> Iterator[str]:
+    """The errors, read when they are written: after the findings, so all of them."""
+    yield from report.errors

@@ -14,7 +14,7 @@ from typing import TextIO
 from urllib.parse import quote
 
 from bastion import __version__
-from bastion.engine import Report
+from bastion.engine import Findings
 from bastion.findings import Confidence, Finding, Location, Severity, Span, escape_text
 from bastion.render import Writer, write_json
 from bastion.rules import RULES, Rule
@@ -41,20 +41,22 @@ SECURITY_SEVERITY = {
 PRECISION = {Confidence.HIGH: "high", Confidence.MEDIUM: "medium", Confidence.LOW: "low"}
 
 
-def render(report: Report, out: TextIO) -> None:
+def render(report: Findings, out: TextIO) -> None:
     writer = Writer(out)
     write_json(document(report, stream=True), writer)
     writer.flush()
 
 
-def document(report: Report, *, stream: bool = False) -> dict[str, object]:
+def document(report: Findings, *, stream: bool = False) -> dict[str, object]:
     """The SARIF log; with ``stream``, its results are an iterator, made as they are
-    written."""
+    written. The findings are gathered first: the log says whether the run succeeded
+    before its results."""
+    findings = [finding for group in report.groups() for finding in group.findings]
     index = {rule.id: number for number, rule in enumerate(RULES)}
-    fingerprints = _fingerprints(report.findings)
+    fingerprints = _fingerprints(findings)
     results = (
         _result(finding, index.get(finding.rule), fingerprint)
-        for finding, fingerprint in zip(report.findings, fingerprints, strict=True)
+        for finding, fingerprint in zip(findings, fingerprints, strict=True)
     )
     run: dict[str, object] = {
         "tool": {
@@ -89,7 +91,7 @@ def rule_descriptor(rule: type[Rule]) -> dict[str, object]:
     }
 
 
-def _invocation(report: Report) -> dict[str, object]:
+def _invocation(report: Findings) -> dict[str, object]:
     invocation: dict[str, object] = {"executionSuccessful": not report.errors}
     if report.errors:
         invocation["toolExecutionNotifications"] = [
