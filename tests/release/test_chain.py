@@ -442,6 +442,13 @@ def test_org_releases(sdist_release: Release, capsys: pytest.CaptureFixture[str]
     }
     assert releases == {(SDIST_REPO, "registry-environment", "fail")}
     assert outcome.code == 1
+    paths = sdist_release.github.counters.by_path
+    # The chain reads no setting that the audit alone needs: once per repository, the audit's.
+    assert paths["GET /repos/O/R/actions/permissions"] == 2
+    assert paths["GET /repos/O/R/collaborators"] == 2
+    # What judges the tag and the environment: the audit's, and once more for the release.
+    assert paths["GET /repos/O/R/rulesets"] == 3
+    assert paths["GET /repos/O/R/environments"] == 3
 
 
 def test_sarif_and_merge(

@@ -20,7 +20,7 @@ from bastion.release.signatures import Verifier
 from bastion.settings.audit import Shard, organization_repositories, subject_of
 from bastion.settings.audit import findings as settings_findings
 from bastion.settings.checks import Outcome
-from bastion.settings.collect import repository_meta, sequential, threaded
+from bastion.settings.collect import RulesetCache, repository_meta, sequential, threaded
 
 MARKS = {"pass": "pass", "fail": "FAIL", "unknown": "unknown"}
 
@@ -74,6 +74,7 @@ def check_organization(
     wanted = ReleaseOptions(
         pypi_url=options.pypi_url, npm_url=options.npm_url, no_release_passes=True
     )
+    rulesets = RulesetCache()  # the organisation's rulesets, read once for all repositories
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         futures = [
             pool.submit(
@@ -86,6 +87,7 @@ def check_organization(
                 verifier=verifier,
                 registry=registry,
                 gather=sequential,
+                rulesets=rulesets,
             )
             for repo in repositories
         ]

@@ -40,9 +40,8 @@ from bastion.rules.release import NPM, PYPI
 from bastion.settings.checks import release_environment, release_tags
 from bastion.settings.collect import (
     Gather,
-    Options,
     RulesetCache,
-    collect_repo,
+    collect_release_settings,
     sequential,
     workflow_files,
 )
@@ -132,8 +131,11 @@ def check_release(
     verifier: Verifier,
     registry: RegistryClient,
     gather: Gather = sequential,
+    rulesets: RulesetCache | None = None,
 ) -> ReleaseCheck:
-    """Follow the chain of one repository's release (``options.tag``, else the latest)."""
+    """Follow the chain of one repository's release (``options.tag``, else the latest).
+
+    ``rulesets`` shared by the repositories of an organisation reads its rulesets once."""
     repository = str(meta["full_name"])
     owner, name = repository.split("/", 1)
     base = f"/repos/{quote(owner, safe='')}/{quote(name, safe='')}"
@@ -158,7 +160,7 @@ def check_release(
     _attestations(run)
     _signing_workflow(run)
     _registries(run)
-    _settings(run, gather)
+    _settings(run, gather, rulesets or RulesetCache())
     return run.check
 
 
@@ -817,18 +819,18 @@ def _sha512(document: Any) -> str | None:
 # The settings audit -------------------------------------------------------------------------
 
 
-def _settings(run: _Run, gather: Gather) -> None:
+def _settings(run: _Run, gather: Gather, rulesets: RulesetCache) -> None:
     configured = run.config.rule_settings.get("mutable-release-tags", {}).get(
         "environments", ("release",)
     )
     wanted = set(configured if isinstance(configured, tuple) else (str(configured),))
     wanted |= set(run.environments)
-    state = collect_repo(
+    state = collect_release_settings(
         run.client,
         run.check.subject,
         run.meta,
-        Options(release_environments=tuple(sorted(wanted))),
-        cache=RulesetCache(),
+        tuple(sorted(wanted)),
+        cache=rulesets,
         gather=gather,
     )
     settings = {rule: dict(values) for rule, values in run.config.rule_settings.items()}

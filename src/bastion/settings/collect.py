@@ -206,20 +206,75 @@ def collect_repo(
             second["protection"] = lambda: read(
                 client, f"{base}/branches/{quote(default)}/protection"
             )
-    if isinstance(state.environments, list):
-        existing = {str(env.get("name")): env for env in state.environments}
-        wanted = set(state.release_environments) | set(options.release_environments)
-        for env_name in sorted(wanted & set(existing)):
-            env_path = f"{base}/environments/{_q(env_name)}"
-            second[f"policies:{env_name}"] = _list_task(
-                client, f"{env_path}/deployment-branch-policies", "branch_policies"
-            )
-            second[f"apps:{env_name}"] = _list_task(
-                client,
-                f"{env_path}/deployment_protection_rules",
-                "custom_deployment_protection_rules",
-            )
-    found = gather(second)
+    wanted = set(state.release_environments) | set(options.release_environments)
+    second.update(_environment_tasks(client, base, state, wanted))
+    _second_round(state, gather(second))
+    return state
+
+
+def collect_release_settings(
+    client: RestClient,
+    subject: str,
+    meta: dict[str, Any],
+    environments: tuple[str, ...],
+    *,
+    cache: RulesetCache,
+    gather: Gather = sequential,
+) -> RepoState:
+    """Only what judges a release's tag and environments (``release_tags`` and
+    ``release_environment``): the repository's tag rulesets with the details of the active
+    ones, its environments, and the branch policies and protection apps of ``environments``.
+    Organisation rulesets come from ``cache``: one read per organisation when the cache is
+    shared by its repositories."""
+    owner = str(meta.get("owner", {}).get("login") or meta["full_name"].split("/")[0])
+    name = str(meta["name"])
+    base = f"/repos/{_q(owner)}/{_q(name)}"
+    default = str(meta.get("default_branch") or "main")
+    owner_is_org = meta.get("owner", {}).get("type", "Organization") == "Organization"
+    state = RepoState(owner, name, subject, meta, default, owner_is_org)
+    found = gather(
+        {
+            "tags": lambda: read_list(
+                client, f"{base}/rulesets", {"includes_parents": "true", "targets": "tag"}
+            ),
+            "environments": lambda: read_list(client, f"{base}/environments", key="environments"),
+        }
+    )
+    state.tag_rulesets = found["tags"]
+    state.environments = found["environments"]
+    second: dict[str, Callable[[], Any]] = {
+        f"ruleset:{number}": _ruleset_task(
+            client, base, owner, number, source_type=source_type, cache=cache
+        )
+        for number, source_type in _ruleset_ids(state).items()
+    }
+    second.update(_environment_tasks(client, base, state, set(environments)))
+    _second_round(state, gather(second))
+    return state
+
+
+def _environment_tasks(
+    client: RestClient, base: str, state: RepoState, wanted: set[str]
+) -> dict[str, Callable[[], Any]]:
+    """The branch policies and protection apps of the ``wanted`` environments that exist."""
+    tasks: dict[str, Callable[[], Any]] = {}
+    if not isinstance(state.environments, list):
+        return tasks
+    existing = {str(env.get("name")): env for env in state.environments}
+    for env_name in sorted(wanted & set(existing)):
+        env_path = f"{base}/environments/{_q(env_name)}"
+        tasks[f"policies:{env_name}"] = _list_task(
+            client, f"{env_path}/deployment-branch-policies", "branch_policies"
+        )
+        tasks[f"apps:{env_name}"] = _list_task(
+            client,
+            f"{env_path}/deployment_protection_rules",
+            "custom_deployment_protection_rules",
+        )
+    return tasks
+
+
+def _second_round(state: RepoState, found: dict[str, Any]) -> None:
     for key, value in found.items():
         kind, _, rest = key.partition(":")
         if kind == "ruleset":
@@ -230,7 +285,6 @@ def collect_repo(
             state.branch_policies[rest] = value
         elif kind == "apps":
             state.protection_apps[rest] = value
-    return state
 
 
 def _branch_task(client: RestClient, base: str, branch: str) -> Callable[[], Any]:
