@@ -20,12 +20,12 @@ user's own files, checked by the file pass already: only the context hooks run o
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bastion import knowledge
 from bastion.config import Config
 from bastion.engine import Report, inline_ignores, internal_error, is_suppressed
 from bastion.findings import Finding, Location, Span
@@ -58,7 +58,7 @@ from bastion.rules.release import release_jobs
 from bastion.rules.syntax_error import SyntaxError_
 from bastion.rules.taint import attacker_source
 from bastion.source.text import LineIndex
-from bastion.source.yaml import ScalarNode
+from bastion.source.yaml import MappingNode, ScalarNode
 
 COVERED: frozenset[str] = frozenset(
     {
@@ -115,7 +115,7 @@ def audit(
         last = finding.via[-1] if finding.via else None
         key = (finding.rule, finding.path, finding.span, last.path if last else "", last)
         if display is not None:
-            finding = dataclasses.replace(finding, path=display(finding.path))
+            finding = finding._replace(path=display(finding.path))
         findings.setdefault(key, finding)
     return sorted(findings.values(), key=lambda f: (*f.sort_key, f.message))
 
@@ -242,13 +242,19 @@ def _audit(graph: Graph, rules: list[Rule], errors: list[str]) -> list[_Found]:
 
 def _rule_on_node(rule: Rule, node: Node, contexts: list[Context], own: bool) -> list[_Found]:
     found: list[_Found] = []
-    if rule.checks_files and not own and rule.id not in COVERED | CALLER_DECIDES:
+    if (
+        rule.checks_files
+        and not own
+        and rule.id not in COVERED | CALLER_DECIDES
+        and not _attests_itself(rule, node)
+    ):
         gaps = list(_file_hits(rule, node))
         for context in contexts:
             found.extend(
                 _Found(rule, gap, node, context.chain)
                 for gap in gaps
                 if not _constant_input(rule, gap, context)
+                and not _secret_not_passed(rule, gap, node, context)
             )
     if "check_node" in vars(type(rule)):
         for context in contexts:
@@ -256,6 +262,16 @@ def _rule_on_node(rule: Rule, node: Node, contexts: list[Context], own: bool) ->
                 _Found(rule, gap, node, context.chain) for gap in rule.check_node(node, context)
             )
     return found
+
+
+def _attests_itself(rule: Rule, node: Node) -> bool:
+    """`missing-provenance` in a workflow of a repository whose reusable workflows are the
+    attestation (knowledge `attests-whole-repository`: the SLSA generator's builders create
+    and sign provenance with their own binary, which no attest step shows)."""
+    if rule.id != "missing-provenance" or node.kind is not NodeKind.REUSABLE_WORKFLOW:
+        return False
+    info = knowledge.named(f"{node.key.owner}/{node.key.repo}".lower())
+    return info is not None and info.attests_whole_repository
 
 
 _ACTION_INPUT = re.compile(r"`inputs\.([A-Za-z0-9_-]+)`")
@@ -275,6 +291,27 @@ def _constant_input(rule: Rule, gap: Gap, context: Context) -> bool:
         return False
     names = _ACTION_INPUT.findall(gap.message)
     return bool(names) and all(_trusted(context.inputs.get(name, ""), context) for name in names)
+
+
+_SECRET_NAMES = re.compile(r"the secrets? ((?:`[^`]+`(?:, | and )?)+)")
+
+
+def _secret_not_passed(rule: Rule, gap: Gap, node: Node, context: Context) -> bool:
+    """A `secret-outside-environment` in a called workflow of secrets its caller does not
+    pass: a called workflow sees only the secrets the calling job passes (`secrets:`), or
+    the caller's own with `secrets: inherit` ("Reusing workflows"); unpassed, they are
+    empty."""
+    if rule.id != "secret-outside-environment" or node.kind is not NodeKind.REUSABLE_WORKFLOW:
+        return False
+    if context.secrets is None:
+        return False
+    if not context.secrets:
+        return True  # no secret at all reaches it (`GITHUB_TOKEN` is not reported)
+    match = _SECRET_NAMES.search(gap.message)
+    if match is None or "every secret" in gap.message or "computed at run time" in gap.message:
+        return False
+    names = {name.lower() for name in re.findall(r"`([^`]+)`", match.group(1))}
+    return not names & context.secrets
 
 
 _TRUSTED_CONTEXTS = frozenset({"matrix", "vars", "secrets", "inputs", "runner", "strategy"})
@@ -299,9 +336,32 @@ def _trusted(value: str, context: Context, depth: int = 0) -> bool:
                 if defined is not None and _trusted(defined, context, depth + 1):
                     continue
                 return False
+            if root == "needs" and _only_results(path.parts, context):
+                continue
             if root != "github" or attacker_source(path) is not None:
                 return False
     return True
+
+
+def _only_results(parts: tuple[str, ...], context: Context) -> bool:
+    """A `needs` value that holds no text a job wrote: `needs.<job>.result`, or `needs` (or
+    one job's entry, as in `toJSON(needs)`) when the root workflow's needed jobs declare no
+    `outputs` and call no reusable workflow (whose outputs are its own): only their results,
+    `success`, `failure`, `cancelled` or `skipped`, are left."""
+    if len(parts) >= 3 and parts[2] == "result":
+        return True
+    if context.job is None or context.workflow is None or len(parts) >= 3:
+        return False
+    named = context.job.needs if len(parts) == 1 else [parts[1]]
+    jobs = {job.job_id: job for job in context.workflow.jobs}
+    return all(
+        name in jobs and jobs[name].uses is None and _no_outputs(jobs[name]) for name in named
+    )
+
+
+def _no_outputs(job: Job) -> bool:
+    value = job.fields.get("outputs")
+    return value is None or (isinstance(value, MappingNode) and not value.value)
 
 
 def _file_hits(rule: Rule, node: Node) -> Iterator[Gap]:
@@ -339,7 +399,24 @@ def _context(graph: Graph, chain: Chain, releases: dict[tuple[NodeKey, str], str
         for entry in (fields.mapping("env") if fields else None) or ():
             if isinstance(entry.value, ScalarNode):
                 env[entry.key.value.lower()] = entry.value.value
-    return Context(chain, job, why, _passed(graph, chain.edges), env, workflow)
+    secrets = _passed_secrets(graph, chain.edges[-1])
+    return Context(chain, job, why, _passed(graph, chain.edges), env, workflow, secrets)
+
+
+def _passed_secrets(graph: Graph, edge: Edge) -> frozenset[str] | None:
+    """The secrets a job's ``uses:`` of a workflow passes (none without ``secrets:``); None
+    for ``secrets: inherit``, an expression, or a step's ``uses:``."""
+    source = graph.nodes.get(edge.source)
+    view = source.view if source is not None else None
+    owner = _owner(view, edge.route.removesuffix("/uses")) if view is not None else None
+    if not isinstance(owner, Job):
+        return None
+    value = owner.fields.get("secrets")
+    if value is None:
+        return frozenset()
+    if isinstance(value, MappingNode):
+        return frozenset(key.value.lower() for key, _ in value.value if isinstance(key, ScalarNode))
+    return None
 
 
 def _passed(graph: Graph, edges: tuple[Edge, ...]) -> dict[str, str]:
