@@ -590,3 +590,90 @@ def test_fallback_installer_and_distribution_packages_through_the_resolver(
         (14, deny, 8, "medium", "high", f"{chain}EmbarkStudios/cargo-deny-action@main)"),
         (15, zipper, 12, "low", "low", f"{chain}montudor/action-zip@v1.0.0)"),
     ]
+
+
+ALLS_GREEN = """\
+on: pull_request
+permissions: {}
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - run: make test
+  check:
+    if: always()
+    needs: [test]
+    runs-on: ubuntu-latest
+    steps:
+      - uses: re-actors/alls-green@05ac9388f0aebcb5727afa17fcccfecd6f8ec5fe
+        with:
+          jobs: ${{ toJSON(needs) }}
+"""
+
+
+def test_template_injection_of_needs_that_hold_only_job_results() -> None:
+    """re-actors/alls-green expands `inputs.jobs` into its script (action.yml:63); callers
+    pass `toJSON(needs)`. When the needed jobs declare no `outputs`, that is only their
+    results (`success`...): nothing an outsider writes. With outputs, it is reported."""
+    target = ("re-actors__alls-green", "05ac9388f0ae", "")
+    targets = {"re-actors/alls-green@05ac9388f0aebcb5727afa17fcccfecd6f8ec5fe": target}
+    graph = graph_of(".github/workflows/ci.yml", ALLS_GREEN, targets)
+    assert _only(audit(graph, Config()), "template-injection") == []
+    outputs = ALLS_GREEN.replace(
+        "    runs-on: ubuntu-latest\n    steps:\n      - run: make test\n",
+        "    runs-on: ubuntu-latest\n    outputs:\n      title: ${{ steps.t.outputs.title }}\n"
+        "    steps:\n      - run: make test\n",
+    )
+    graph = graph_of(".github/workflows/ci.yml", outputs, targets)
+    (finding,) = _only(audit(graph, Config()), "template-injection")
+    assert (finding.span.start.line, finding.via[-1].span.start.line) == (15, 63)
+
+
+DELEGATOR = (
+    "slsa-framework/slsa-github-generator/.github/workflows/delegator_lowperms-generic_slsa3.yml"
+)
+GENERATOR = """\
+on:
+  push:
+    tags: ["v*"]
+permissions: {}
+jobs:
+  build:
+    permissions:
+      id-token: write
+      contents: read
+      actions: read
+    uses: DELEGATOR@main
+    with:
+      slsa-token: x
+""".replace("DELEGATOR", DELEGATOR)
+
+
+def test_secrets_a_called_workflow_reads_but_its_caller_does_not_pass() -> None:
+    """slsa-github-generator's delegator hands `secrets.secret1`...`secret15` to the
+    builder (lines 189-203): a called workflow sees only the secrets its caller passes, so
+    without `secrets:` nothing is read; passing `secret1` leaves only what reads it."""
+    target = ("slsa-framework__slsa-github-generator", "4d014fae4dbd", DELEGATOR.split("/", 2)[2])
+    targets = {f"{DELEGATOR}@main": target}
+    graph = graph_of(".github/workflows/release.yml", GENERATOR, targets)
+    assert _only(audit(graph, Config()), "secret-outside-environment") == []
+    passing = GENERATOR + "    secrets:\n      secret1: ${{ secrets.TOKEN }}\n"
+    graph = graph_of(".github/workflows/release.yml", passing, targets)
+    found = _only(audit(graph, Config()), "secret-outside-environment")
+    assert {(f.span.start.line, f.via[-1].span.start.line) for f in found} == {(11, 189)}
+    assert all("the secret `SECRET1`" in f.message for f in found)
+    inherit = GENERATOR + "    secrets: inherit\n"
+    graph = graph_of(".github/workflows/release.yml", inherit, targets)
+    assert len(_only(audit(graph, Config()), "secret-outside-environment")) == 15
+
+
+def test_the_slsa_generators_builders_are_the_attestation() -> None:
+    """builder_go_slsa3.yml creates and signs the provenance with its own builder (line 337)
+    and uploads it beside the binary (401): `missing-provenance` is not reported in it."""
+    uses = "slsa-framework/slsa-github-generator/.github/workflows/builder_go_slsa3.yml@main"
+    workflow = GENERATOR.replace(f"{DELEGATOR}@main", uses)
+    target = ("slsa-framework__slsa-github-generator", "4d014fae4dbd", uses.split("/", 2)[2][:-5])
+    graph = graph_of(".github/workflows/release.yml", workflow, {uses: target})
+    found = audit(graph, Config())
+    assert _only(found, "missing-provenance") == []
+    assert _only(found, "publish-outside-environment") != []  # the rest still runs

@@ -59,6 +59,9 @@ class Context:
     name (GitHub reads names in expressions case-insensitively)."""
     workflow: Workflow | None = None
     """The root workflow (``None`` when the root is an action file)."""
+    secrets: frozenset[str] | None = None
+    """For a called workflow: the secrets (lower case) the calling job passes with
+    ``secrets:``; None with ``secrets: inherit``, or when the node is not a called workflow."""
 
 
 # ---------------------------------------------------------------- inputs in context

@@ -193,6 +193,17 @@ class Job:
         return isinstance(value, ScalarNode) and bool(value.value.strip())
 
 
+    @property
+    def needs(self) -> list[str]:
+        """The jobs named by ``needs:`` (one name or a list)."""
+        value = self.fields.get("needs")
+        if isinstance(value, ScalarNode):
+            return [value.value]
+        if isinstance(value, SequenceNode):
+            return [item.value for item in value.value if isinstance(item, ScalarNode)]
+        return []
+
+
 @dataclass(slots=True)
 class Trigger:
     event: str

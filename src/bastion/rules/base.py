@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 from bastion.findings import Area, Confidence, Severity, Span
 from bastion.source.yaml import Node, node_span
@@ -19,8 +18,7 @@ if TYPE_CHECKING:  # the models a hook is given; a run imports only those of its
     from bastion.source.json5 import JsonNode
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
     """One place a rule found its pattern. The engine turns it into a Finding."""
 
     message: str
@@ -34,8 +32,7 @@ class Hit:
     """A more exact place than the node's own span (an expression inside a script)."""
 
 
-@dataclass(frozen=True, slots=True)
-class RepositoryHit:
+class RepositoryHit(NamedTuple):
     """A finding about a repository as a whole, pointed at one of its files."""
 
     message: str
@@ -61,8 +58,7 @@ def gap_of(hit: Hit, file: str) -> Gap:
 OptionValue = bool | int | str | tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Option:
+class Option(NamedTuple):
     """A per-rule setting, read from ``[tool.bastion.rules.RULE-ID]``."""
 
     name: str
