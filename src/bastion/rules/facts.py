@@ -8,7 +8,8 @@ of walking the tree again.
   are cut once, and only when a rule asks (most rules first ask whether the script can hold
   a word they look for, which costs a substring search);
 - ``privileged``: the privileged events of a workflow;
-- ``secret_reads``: every expression that reads a stored secret, by the scalar it is in.
+- ``secret_reads(job)``: every expression of a job (or of the workflow-level `env`) that
+  reads a stored secret, found in one walk of the subtrees whose text names `secrets`.
 
 The release rules keep theirs (publishing steps, release jobs) on the same model through
 ``Workflow.analysis`` (rules/release.py), built on these scripts.
@@ -19,7 +20,11 @@ reference cycles, which only the (mostly idle) cycle collector would free.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
 from bastion.model.expressions import (
+    ContextPath,
     Embedded,
     ExpressionError,
     context_paths,
@@ -29,8 +34,8 @@ from bastion.model.expressions import (
 from bastion.model.guards import privileged_events
 from bastion.model.shell import ScriptLine, commands, script_lines
 from bastion.model.walk import iter_scalars, mentioning
-from bastion.model.workflow import Action, Step, Workflow
-from bastion.source.yaml import ScalarNode
+from bastion.model.workflow import Action, Job, Step, Workflow
+from bastion.source.yaml import Node, ScalarNode
 
 Command = tuple[ScriptLine, list[str]]
 """A simple command's words, with the logical line it is on."""
@@ -74,10 +79,14 @@ class Facts:
 
     def __init__(self, model: Workflow | Action) -> None:
         self._document = model.document
-        self.privileged: list[str] = privileged_events(model) if isinstance(model, Workflow) else []
+        workflow = model if isinstance(model, Workflow) else None
+        self.privileged: tuple[str, ...] = tuple(privileged_events(workflow) if workflow else ())
         """The privileged events of the workflow (none for an action), as written."""
+        self._jobs = model.jobs if isinstance(model, Workflow) else []
+        self._env = model.fields.get("env") if isinstance(model, Workflow) else None
         self._scripts: dict[int, Script | None] = {}
-        self._secret_reads: dict[int, list[Embedded]] | None = None
+        self._secret_reads: dict[int, list[SecretRead]] | None = None
+        self._secret_reads_by_scalar: dict[int, list[SecretRead]] | None = None
 
     def script(self, step: Step) -> Script | None:
         """The script of ``step``, None when it has no `run:` (or not a text)."""
@@ -87,39 +96,92 @@ class Facts:
             self._scripts[key] = Script(step, run) if run is not None else None
         return self._scripts[key]
 
-    def secret_reads(self, scalar: ScalarNode) -> list[Embedded]:
-        """The ``${{ }}`` expressions of ``scalar`` that read a stored secret (other than
-        `GITHUB_TOKEN`), found for the whole file on first use."""
+    def secret_reads(self, job: Job | None) -> list[SecretRead]:
+        """The secret reads of ``job`` (anywhere in it), or of the workflow-level `env` for
+        None, in document order: a node an alias shares is read once per place."""
         if self._secret_reads is None:
             self._secret_reads = self._find_secret_reads()
-        return self._secret_reads.get(id(scalar), [])
+        return self._secret_reads.get(id(job), [])
 
-    def _find_secret_reads(self) -> dict[int, list[Embedded]]:
+    def secret_reads_of(self, scalar: ScalarNode) -> list[SecretRead]:
+        """The secret reads of one scalar of a job or of the workflow-level `env`."""
+        if self._secret_reads_by_scalar is None:
+            found: dict[int, list[SecretRead]] = {}
+            for job in (None, *self._jobs):
+                for read in self.secret_reads(job):
+                    listed = found.setdefault(id(read.scalar), [])
+                    if not listed or listed[0].route == read.route:
+                        listed.append(read)
+            self._secret_reads_by_scalar = found
+        return self._secret_reads_by_scalar.get(id(scalar), [])
+
+    @property
+    def reads_secrets(self) -> bool:
+        """Whether any job (or the workflow-level `env`) reads a stored secret."""
+        return any(self.secret_reads(job) for job in (None, *self._jobs))
+
+    def _find_secret_reads(self) -> dict[int, list[SecretRead]]:
         document = self._document
-        found: dict[int, list[Embedded]] = {}
+        found: dict[int, list[SecretRead]] = {}
         if not document.may_contain(document.root, "secrets"):
             return found
-        for _, scalar in iter_scalars(document.root, keep=mentioning(document, "secrets")):
-            if "${{" not in scalar.value or id(scalar) in found:
-                continue
-            reads = [e for e in find_expressions(scalar.value) if reads_secret(e.source)]
-            if reads:
-                found[id(scalar)] = reads
+        keep = mentioning(document, "secrets")
+        if self._env is not None:
+            found[id(None)] = list(_secret_reads(self._env, "env", set(), keep))
+        for job in self._jobs:
+            if document.may_contain(job.node, "secrets"):
+                reads = _secret_reads(job.node, job.route, _bare_conditions(job), keep)
+                found[id(job)] = list(reads)
         return found
 
 
-def reads_secret(source: str) -> bool:
-    """Whether an expression source reads a stored secret (other than `GITHUB_TOKEN`)."""
+@dataclass(frozen=True, slots=True)
+class SecretRead:
+    """An expression that reads a stored secret (other than `GITHUB_TOKEN` alone)."""
+
+    scalar: ScalarNode
+    route: str
+    paths: tuple[ContextPath, ...]
+    """Its reads of the `secrets` context, in source order."""
+    embedded: Embedded | None
+    """Where it is in the scalar's value; None for an `if:` without `${{ }}`, whose whole
+    value is the expression."""
+
+
+def _bare_conditions(job: Job) -> set[int]:
+    """The `if:` scalars of the job and its steps, which are expressions without `${{ }}`."""
+    conditions = [job.fields.scalar("if"), *(step.fields.scalar("if") for step in job.steps)]
+    return {id(node) for node in conditions if node is not None}
+
+
+def _secret_reads(
+    root: Node, route: str, bare_conditions: set[int], keep: Callable[[Node], bool] | None
+) -> Iterator[SecretRead]:
+    for where, scalar in iter_scalars(root, route, keep):
+        text = scalar.value
+        if "${{" in text:
+            for embedded in find_expressions(text):
+                paths = _secret_paths(embedded.source)
+                if paths:
+                    yield SecretRead(scalar, where, paths, embedded)
+        elif id(scalar) in bare_conditions:
+            paths = _secret_paths(text)
+            if paths:
+                yield SecretRead(scalar, where, paths, None)
+
+
+def _secret_paths(source: str) -> tuple[ContextPath, ...]:
+    """The reads of the `secrets` context in an expression source, when one of them reads a
+    stored secret (not only `GITHUB_TOKEN`); else none."""
     if "secrets" not in source.lower():
-        return False  # it cannot read the context without naming it
+        return ()  # it cannot read the context without naming it
     try:
         expression = parse_expression(source)
     except ExpressionError:
-        return False
-    return any(
-        path.root == "secrets" and (len(path.parts) == 1 or path.parts[1] != "github_token")
-        for path in context_paths(expression)
-    )
+        return ()
+    paths = tuple(path for path in context_paths(expression) if path.root == "secrets")
+    stored = any(len(path.parts) == 1 or path.parts[1] != "github_token" for path in paths)
+    return paths if stored else ()
 
 
 def facts(model: Workflow | Action) -> Facts:

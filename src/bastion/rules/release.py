@@ -45,12 +45,7 @@ from dataclasses import dataclass
 
 from bastion import knowledge
 from bastion.findings import Span
-from bastion.model.expressions import (
-    ExpressionError,
-    context_paths,
-    mask_expressions,
-    parse_expression,
-)
+from bastion.model.expressions import mask_expressions
 from bastion.model.shell import ScriptLine, line_span
 from bastion.model.workflow import Fields, Job, Step, Workflow
 from bastion.rules.facts import Script, facts
@@ -297,15 +292,3 @@ def _release_jobs(workflow: Workflow) -> list[ReleaseJob]:
             continue
         found.append(ReleaseJob(job, why, publishes))
     return found
-
-
-def reads_secret(text: str) -> bool:
-    """Whether an expression source reads a stored secret (other than `GITHUB_TOKEN`)."""
-    try:
-        expression = parse_expression(text)
-    except ExpressionError:
-        return False
-    return any(
-        path.root == "secrets" and (len(path.parts) == 1 or path.parts[1] != "github_token")
-        for path in context_paths(expression)
-    )

@@ -1,34 +1,16 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 
 from bastion.findings import Confidence, Severity, Span
-from bastion.model.expressions import (
-    ExpressionError,
-    context_paths,
-    find_expressions,
-    parse_expression,
-)
-from bastion.model.walk import expression_span, iter_scalars, mentioning
+from bastion.model.walk import expression_span
 from bastion.model.workflow import Job, Workflow
 from bastion.rules.base import Hit, Rule
+from bastion.rules.facts import SecretRead, facts
 from bastion.source.text import LineIndex
-from bastion.source.yaml import Node, ScalarNode
 
 ALWAYS_AVAILABLE = frozenset({"github_token"})
 """Secrets GitHub provides to every job; they need no environment."""
-
-
-@dataclass(frozen=True, slots=True)
-class _SecretRead:
-    """One expression that reads secrets, with the place it is written."""
-
-    what: str
-    """The secrets read, described for a message."""
-    node: ScalarNode
-    route: str
-    span: Span | None
 
 
 class SecretOutsideEnvironment(Rule):
@@ -90,49 +72,45 @@ class SecretOutsideEnvironment(Rule):
 
     def check_workflow(self, workflow: Workflow) -> Iterator[Hit]:
         exposed = [job for job in workflow.jobs if not job.has_environment]
-        if not exposed or not workflow.document.may_contain(workflow.document.root, "secrets"):
+        if not exposed:
             return
-        lines = workflow.lines
-        keep = mentioning(workflow.document, "secrets")
+        shared = facts(workflow)
         # The workflow-level env is evaluated in every job except those calling a workflow.
         runners = [job.job_id for job in exposed if job.uses is None]
-        env = workflow.fields.get("env")
-        if env is not None and runners:
-            for read in _secret_reads(lines, env, "env", set(), keep):
-                yield Hit(
-                    f"the workflow-level `env` reads {read.what} for {_jobs(runners)} without "
-                    "a deployment `environment`; read it only in the job that needs it, and "
-                    "move it to that job's environment",
-                    read.node,
-                    read.route,
-                    span=read.span,
-                )
+        for read in shared.secret_reads(None) if runners else ():
+            yield Hit(
+                f"the workflow-level `env` reads {_described(read)} for {_jobs(runners)} "
+                "without a deployment `environment`; read it only in the job that needs it, "
+                "and move it to that job's environment",
+                read.scalar,
+                read.route,
+                span=_span(workflow.lines, read),
+            )
         for job in exposed:
-            if not workflow.document.may_contain(job.node, "secrets"):
-                continue
-            for read in _secret_reads(lines, job.node, job.route, _bare_conditions(job), keep):
-                yield _job_hit(job, read)
+            for read in shared.secret_reads(job):
+                yield _job_hit(job, read, _span(workflow.lines, read))
 
 
-def _job_hit(job: Job, read: _SecretRead) -> Hit:
+def _job_hit(job: Job, read: SecretRead, span: Span | None) -> Hit:
+    what = _described(read)
     if job.uses is not None:
         return Hit(
-            f"job `{job.job_id}` passes {read.what} to a reusable workflow; a calling job cannot "
+            f"job `{job.job_id}` passes {what} to a reusable workflow; a calling job cannot "
             "declare an `environment`, so only repository or organisation secrets, which every "
             "workflow can read, reach it here; let the called workflow's job declare an "
             "environment that holds the secret",
-            read.node,
+            read.scalar,
             read.route,
             confidence=Confidence.MEDIUM,
-            span=read.span,
+            span=span,
         )
     return Hit(
-        f"job `{job.job_id}` reads {read.what} without declaring a deployment `environment`: "
+        f"job `{job.job_id}` reads {what} without declaring a deployment `environment`: "
         "only repository or organisation secrets reach it, which every job can read; move the "
         "secret to an environment and name the environment on the job",
-        read.node,
+        read.scalar,
         read.route,
-        span=read.span,
+        span=span,
     )
 
 
@@ -143,46 +121,16 @@ def _jobs(job_ids: list[str], shown: int = 4) -> str:
     return f"job {names}" if len(job_ids) == 1 else f"jobs {names}"
 
 
-def _bare_conditions(job: Job) -> set[int]:
-    """The `if:` scalars of the job and its steps, which are expressions without `${{ }}`."""
-    conditions = [job.fields.scalar("if"), *(step.fields.scalar("if") for step in job.steps)]
-    return {id(node) for node in conditions if node is not None}
+def _span(lines: LineIndex, read: SecretRead) -> Span | None:
+    """Where the read's `${{ }}` is written (None: the whole scalar, a bare `if:`)."""
+    return expression_span(lines, read.scalar, read.embedded) if read.embedded else None
 
 
-def _secret_reads(
-    lines: LineIndex,
-    root: Node,
-    route: str,
-    bare_conditions: set[int],
-    keep: Callable[[Node], bool] | None,
-) -> Iterator[_SecretRead]:
-    for where, scalar in iter_scalars(root, route, keep):
-        text = scalar.value
-        if "${{" in text:
-            for embedded in find_expressions(text):
-                if "secrets" not in embedded.source.lower():
-                    continue  # cannot read the context without naming it
-                what = _secrets_read(embedded.source)
-                if what:
-                    span = expression_span(lines, scalar, embedded)
-                    yield _SecretRead(what, scalar, where, span)
-        elif id(scalar) in bare_conditions:
-            what = _secrets_read(text)
-            if what:
-                yield _SecretRead(what, scalar, where, None)
-
-
-def _secrets_read(source: str) -> str:
-    """What an expression reads of the secrets, described for a message ("" if nothing)."""
-    try:
-        expression = parse_expression(source)
-    except ExpressionError:
-        return ""
+def _described(read: SecretRead) -> str:
+    """What an expression reads of the secrets, described for a message."""
     names: list[str] = []
     others: list[str] = []
-    for path in context_paths(expression):
-        if path.root != "secrets":
-            continue
+    for path in read.paths:
         if len(path.parts) == 1:
             others.append("every secret (the whole `secrets` context)")
         elif path.parts[1] == "*":

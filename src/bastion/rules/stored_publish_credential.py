@@ -5,11 +5,11 @@ from collections.abc import Iterator
 
 from bastion import knowledge
 from bastion.findings import Area, Confidence, Severity
-from bastion.model.expressions import find_expressions
 from bastion.model.shell import script_lines
-from bastion.model.walk import expression_span, iter_expressions
+from bastion.model.walk import expression_span
 from bastion.model.workflow import Fields, Step, Workflow
 from bastion.rules.base import Hit, Rule
+from bastion.rules.facts import facts
 from bastion.rules.release import (
     CRATES,
     NPM,
@@ -19,7 +19,6 @@ from bastion.rules.release import (
     RUBYGEMS,
     Publish,
     job_publishes,
-    reads_secret,
 )
 from bastion.source.yaml import ScalarNode
 
@@ -119,6 +118,8 @@ class StoredPublishCredential(Rule):
     area = Area.RELEASE
 
     def check_workflow(self, workflow: Workflow) -> Iterator[Hit]:
+        if not facts(workflow).reads_secrets:
+            return  # every finding is a secret read
         seen: set[tuple[int, int, int, int]] = set()
         for job in workflow.jobs:
             found = job_publishes(workflow, job)
@@ -154,10 +155,10 @@ class StoredPublishCredential(Rule):
     def _secret_hits(
         self, workflow: Workflow, node: ScalarNode, route: str, message: str
     ) -> Iterator[Hit]:
-        for scalar, embedded in iter_expressions(node):
-            if reads_secret(embedded.source):
-                span = expression_span(workflow.lines, scalar, embedded)
-                yield Hit(message, scalar, route, span=span)
+        for read in facts(workflow).secret_reads_of(node):
+            if read.embedded is not None:
+                span = expression_span(workflow.lines, node, read.embedded)
+                yield Hit(message, node, route, span=span)
 
     def _inputs(self, workflow: Workflow, publishes: list[Publish], context: str) -> list[Hit]:
         hits: list[Hit] = []
@@ -215,12 +216,14 @@ class StoredPublishCredential(Rule):
             run = publish.step.run
             if run is None:
                 continue
-            embedded = find_expressions(run.value)
+            reads = [r.embedded for r in facts(workflow).secret_reads_of(run) if r.embedded]
+            if not reads:
+                continue
             for line in script_lines(run.value):
                 if not _CREDENTIAL_FLAG.search(line.masked):
                     continue
-                for item in embedded:
-                    if line.start <= item.start < line.end and reads_secret(item.source):
+                for item in reads:
+                    if line.start <= item.start < line.end:
                         hits.append(
                             Hit(
                                 f"{context} with a stored token passed on the command line; "

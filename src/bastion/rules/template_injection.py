@@ -14,10 +14,11 @@ from bastion.model.expressions import (
     mask_expressions,
     parse_expression,
 )
-from bastion.model.guards import Guards, Reach, Reachability, privileged_events
+from bastion.model.guards import Guards, Reach, Reachability
 from bastion.model.walk import expression_span, iter_expressions
 from bastion.model.workflow import Action, Fields, Job, Step, Workflow
 from bastion.rules.base import Hit, Rule
+from bastion.rules.facts import facts
 from bastion.rules.taint import (
     ATTACKER_OUTPUTS,
     Flow,
@@ -48,9 +49,11 @@ _JS_FIX = "pass it through an `env:` variable and read `process.env.VAR` instead
 
 
 def _sinks(step: Step) -> Iterator[Sink]:
+    """The code sinks of ``step`` that hold an expression."""
     run = step.run
     if run is not None:
-        yield Sink(run, f"{step.route}/run", "the `run:` script", "shell code", _SHELL_FIX)
+        if "${{" in run.value:
+            yield Sink(run, f"{step.route}/run", "the `run:` script", "shell code", _SHELL_FIX)
         return
     uses = step.uses
     if uses is None or "with" not in step.fields:
@@ -63,7 +66,11 @@ def _sinks(step: Step) -> Iterator[Sink]:
     inputs = step.with_ if code else None
     for entry in inputs or ():
         language = code.get(entry.key.value.lower())
-        if language is not None and isinstance(entry.value, ScalarNode):
+        if (
+            language is not None
+            and isinstance(entry.value, ScalarNode)
+            and "${{" in entry.value.value
+        ):
             fix = _JS_FIX if language.startswith("JavaScript") else _SHELL_FIX
             what = f"the `{entry.key.value}:` input of {uses.slug}"
             yield Sink(entry.value, f"{step.route}/with/{entry.key.value}", what, language, fix)
@@ -161,11 +168,18 @@ class Analysis:
     def __init__(self, model: Workflow | Action) -> None:
         self.workflow = model if isinstance(model, Workflow) else None
         self.events = {t.event for t in self.workflow.triggers} if self.workflow else set()
-        self.privileged = privileged_events(self.workflow) if self.workflow else []
-        self.input_types = self._input_types()
+        self.privileged = facts(model).privileged
+        self._input_types: dict[str, set[str]] | None = None
         self._written: dict[tuple[int, str], dict[str, Taint]] = {}
 
-    def _input_types(self) -> dict[str, set[str]]:
+    @property
+    def input_types(self) -> dict[str, set[str]]:
+        """The types of the workflow's dispatch and call inputs, by lowercase name."""
+        if self._input_types is None:
+            self._input_types = self._read_input_types()
+        return self._input_types
+
+    def _read_input_types(self) -> dict[str, set[str]]:
         types: dict[str, set[str]] = {}
         if self.workflow is None:
             return types
@@ -571,9 +585,12 @@ class TemplateInjection(Rule):
         guards: Guards | None,
     ) -> Iterator[Hit]:
         for position, step in enumerate(steps):
+            sinks = list(_sinks(step))
+            if not sinks:
+                continue
             scope = Scope(job, steps, position)
             reach: Reachability | None = None  # judged for the first outsider's value
-            for sink in _sinks(step):
+            for sink in sinks:
                 for scalar, embedded in iter_expressions(sink.node):
                     taint = analysis.expression(embedded.source, scope)
                     if taint is None:

@@ -12,11 +12,12 @@ from bastion.model.expressions import (
     mask_expressions,
     parse_expression,
 )
-from bastion.model.guards import Guards, Reach, Reachability, privileged_events
+from bastion.model.guards import Guards, Reach, Reachability
 from bastion.model.shell import Command, command_words, simple_commands
 from bastion.model.walk import iter_scalars, locate
 from bastion.model.workflow import Job, Step, Workflow
 from bastion.rules.base import Hit, Rule
+from bastion.rules.facts import facts
 from bastion.rules.taint import (
     PR_CODE_OUTPUTS,
     Flow,
@@ -469,7 +470,7 @@ class UntrustedCheckout(Rule):
     confidence = Confidence.HIGH
 
     def check_workflow(self, workflow: Workflow) -> Iterator[Hit]:
-        events = privileged_events(workflow)
+        events = facts(workflow).privileged
         if not events:
             return
         resolver = _Resolver(workflow)
