@@ -142,6 +142,64 @@ def build_ours(root: Path) -> None:
         ],
         [RefSpec("v1", "tip", tag=True, annotated=True)],
     )
+    # Scripts a composite action runs: through the action path, a step variable, a `cd`
+    # into the action folder, and the scripts those scripts run in turn.
+    scripts_action = (
+        b"name: scripts\n"
+        b"runs:\n"
+        b"  using: composite\n"
+        b"  steps:\n"
+        b"    - run: $GITHUB_ACTION_PATH/a.sh\n"
+        b"      shell: bash\n"
+        b'    - run: bash "$SCRIPT"\n'
+        b"      shell: bash\n"
+        b"      env:\n"
+        b"        SCRIPT: ${{ github.action_path }}/x.sh\n"
+        b"        UNUSED: ${{ github.action_path }}/unused.sh\n"
+        b'    - run: cd "$GITHUB_ACTION_PATH" && ./y.sh\n'
+        b"      shell: bash\n"
+    )
+    import_repository(
+        root,
+        "graphtest",
+        "scripts",
+        [
+            Snapshot(
+                "tip",
+                {
+                    "action.yml": scripts_action,
+                    "a.sh": b'#!/bin/bash\n./lib/b.sh\nsource "$(dirname "$0")/c.sh"\n',
+                    "lib/b.sh": b"echo b\n",
+                    "c.sh": b'HERE="${BASH_SOURCE%/*}"\n. "$HERE/d.sh"\n',
+                    "d.sh": b"echo d\n",
+                    "x.sh": b"echo x\n",
+                    "y.sh": b"echo y\n",
+                    "unused.sh": b"echo unused\n",
+                    "unrelated.sh": b"echo unrelated\n",
+                },
+            )
+        ],
+        [RefSpec("v1", "tip", tag=True)],
+    )
+    # A composite action (v1) that runs a script and uses the same repository at v2.
+    import_repository(
+        root,
+        "graphtest",
+        "joined",
+        [
+            Snapshot(
+                "one",
+                {
+                    "action.yml": _composite(
+                        "graphtest/joined@v2", run="$GITHUB_ACTION_PATH/run.sh"
+                    ),
+                    "run.sh": b"echo one\n",
+                },
+            ),
+            Snapshot("two", {"action.yml": b"runs:\n  using: node20\n  main: index.js\n"}),
+        ],
+        [RefSpec("v1", "one", tag=True), RefSpec("v2", "two", tag=True)],
+    )
     # A private repository.
     import_repository(
         root,

@@ -444,10 +444,51 @@ def test_requests_are_batched_per_repository_and_level(fresh: World, tmp_path: P
     sent = Counter(_request_kind(entry) for entry in fresh.state.git_requests())
     # Level 1: eight repositories, each listed once (codecov for its v5), one request for
     # the trees of all its commits, one for the action files (and a Dockerfile beside
-    # them), and one more where an action runs or copies files of its own tree (codecov,
-    # eslint-changed-files, codespell). Level 2: github-script (listed: @v7), reviewdog and
-    # changed-files (SHA pins: not listed), the same way (reviewdog runs scripts).
+    # them). Level 2: github-script (listed: @v7), reviewdog and changed-files (SHA pins:
+    # not listed), the same way, and the files of their own tree that level-1 actions run
+    # or copy (codecov, eslint-changed-files, codespell: their repositories have no more
+    # work, so those go alone). Level 3: the scripts reviewdog runs.
     assert sent == {"ls-refs": 8 + 1, "trees": 8 + 3, "blobs": 8 + 3 + 3 + 1}
+
+
+def test_scripts_named_by_scripts_and_through_step_variables(fresh: World, tmp_path: Path) -> None:
+    """What a composite runs from its own tree, and what those scripts run in turn, each
+    round of files with the repository's next request; nothing unnamed is fetched."""
+    graph = graph_of(fresh, tmp_path, checkout(tmp_path, steps("graphtest/scripts@v1")))
+    assert graph.problems == []
+    files = node(graph, "graphtest/scripts").files
+    assert sorted(files) == ["a.sh", "action.yml", "c.sh", "d.sh", "lib/b.sh", "x.sh", "y.sh"]
+    assert files["d.sh"] == b"echo d\n"
+    wants = [_want_count(entry) for entry in fresh.state.git_requests()]
+    kinds = [_request_kind(entry) for entry in fresh.state.git_requests()]
+    # listing, trees, action.yml; then a.sh, x.sh, y.sh; then lib/b.sh and c.sh; then d.sh
+    assert list(zip(kinds, wants, strict=True)) == [
+        ("ls-refs", 0), ("trees", 1), ("blobs", 1), ("blobs", 3), ("blobs", 2), ("blobs", 1),
+    ]  # fmt: skip
+    fresh.reset()
+    assert sorted(node(graph_of(fresh, tmp_path, tmp_path / "repo"), "graphtest/scripts").files)
+    assert fresh.state.git_requests() == []
+
+
+def test_waiting_files_go_with_the_repositorys_next_request(fresh: World, tmp_path: Path) -> None:
+    """v1's script is fetched with the trees of v2, which v1 uses: one request, not two."""
+    graph = graph_of(fresh, tmp_path, checkout(tmp_path, steps("graphtest/joined@v1")))
+    assert graph.problems == []
+    one = node(graph, "graphtest/joined", fresh.translation.real(_tag(graph, "v1")))
+    assert sorted(one.files) == ["action.yml", "run.sh"]
+    sent = fresh.state.git_requests()
+    assert [(_request_kind(e), _want_count(e)) for e in sent] == [
+        ("ls-refs", 0), ("trees", 1), ("blobs", 1), ("trees", 2), ("blobs", 1),
+    ]  # fmt: skip
+
+
+def _tag(graph: Graph, ref: str) -> str:
+    [found] = [n.key.commit for n in graph.nodes.values() if ref in n.refs]
+    return found
+
+
+def _want_count(entry: Logged) -> int:
+    return entry.body.count(b"want ")
 
 
 def test_cold_requests_per_repository_commit_and_a_warm_run_sends_none(

@@ -129,7 +129,7 @@ class _Handler(BaseHTTPRequestHandler):
             "GIT_CONFIG_NOSYSTEM": "1",
             "GIT_CONFIG_GLOBAL": os.devnull,
             "REQUEST_METHOD": self.command,
-            "PATH_INFO": parts.path,
+            "PATH_INFO": _as_stored(self.server.state.root, parts.path),
             "QUERY_STRING": parts.query,
             "CONTENT_TYPE": headers.get("content-type", ""),
             "CONTENT_LENGTH": str(len(body)),
@@ -175,6 +175,21 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
+
+
+def _as_stored(root: Path, path: str) -> str:
+    """``/OWNER/REPO.git/...`` spelled as the repository is stored: GitHub matches owner and
+    repository names whatever their case."""
+    parts = path.split("/", 3)
+    if len(parts) < 3 or (root / parts[1] / parts[2]).exists():
+        return path
+    for owner in root.iterdir():
+        if owner.name.lower() != parts[1].lower():
+            continue
+        for repo in owner.iterdir():
+            if repo.name.lower() == parts[2].lower():
+                return "/".join(["", owner.name, repo.name, *parts[3:]])
+    return path
 
 
 class _Server(ThreadingHTTPServer):

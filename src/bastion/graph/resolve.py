@@ -80,6 +80,25 @@ _ACTION_PATH = re.compile(
     r"\"?/([A-Za-z0-9_./@+-]+)"
 )
 _MENTIONS_ACTION_PATH = re.compile(r"github\.action_path|GITHUB_ACTION_PATH")
+_CD_ACTION_PATH = re.compile(
+    r"\bcd\s+\"?(?:\$\{\{\s*github\.action_path\s*\}\}|\$\{?GITHUB_ACTION_PATH\}?)\"?(?:\s|;|&|$)"
+)
+_ADDS_TO_PATH = re.compile(
+    r"(?:github\.action_path|GITHUB_ACTION_PATH)\}*\"?\s*>>\s*\"?\$\{?GITHUB_PATH"
+)
+_SHELL_SUFFIXES = (".sh", ".bash", ".zsh")
+_SHELL_SHEBANG = re.compile(r"#!\s*\S*(?:/|env\s+)(?:ba|z|da|k)?sh\b")
+_OWN_FOLDER = re.compile(
+    r"\$\(\s*dirname\s+[^)]*(?:\$0|\$\{0\}|BASH_SOURCE)[^)]*\)"
+    r"|\$\{0%/\*\}|\$\{BASH_SOURCE(?:\[0\])?%/\*\}"
+)
+"""Shell for the folder of the running script."""
+_OWN_FOLDER_VARIABLE = re.compile(
+    r"^\s*(?:export\s+|local\s+|readonly\s+)?([A-Za-z_][A-Za-z0-9_]*)=[^\n]*?"
+    r"(?:dirname\s[^\n]*(?:\$0|\$\{0\}|BASH_SOURCE)|\$\{0%/\*\}|\$\{BASH_SOURCE(?:\[0\])?%/\*\})",
+    re.MULTILINE,
+)
+"""A variable set to the script's own folder (``DIR=$(cd "$(dirname "$0")" && pwd)``)."""
 _CONTINUATION = re.compile(r"\\\r?\n")
 _COPY = re.compile(r"^\s*(?:COPY|ADD)\s+(?!--from)(.+)$", re.IGNORECASE | re.MULTILINE)
 
@@ -956,23 +975,68 @@ def _dockerfile(action: Action, folder: str) -> str | None:
 
 
 def _extra_files(action: Action, folder: str, files: Container[str] | None) -> list[str]:
-    """The Dockerfile and the scripts of the action's own tree that it runs."""
+    """The Dockerfile and the scripts of the action's own tree that it runs: named through
+    the action path (``${{ github.action_path }}/x.sh``, ``$GITHUB_ACTION_PATH/x.sh``), in a
+    step ``env`` value the ``run`` reads, or by a word of a ``run`` that works in the action
+    folder (``working-directory``, a ``cd`` there, or after a step put it on ``PATH``)."""
     found: list[str] = []
     dockerfile = _dockerfile(action, folder)
     if dockerfile is not None:
         found.append(dockerfile)
+    on_path = False
     for step in action.steps:
         run = step.run
         if run is None:
             continue
-        for match in _ACTION_PATH.finditer(run.value):
-            found.append(_inside(folder, match.group(1).rstrip(".\"'")))
+        script = run.value
+        found.extend(_inside(folder, name) for name in _action_path_names(script))
+        env = step.fields.mapping("env")
+        for entry in env or ():
+            value = entry.value
+            if isinstance(value, ScalarNode) and _reads_variable(script, entry.key.value):
+                found.extend(_inside(folder, name) for name in _action_path_names(value.value))
         directory = step.fields.text("working-directory") or ""
-        if _MENTIONS_ACTION_PATH.search(directory):
-            for word in _words(run.value):
-                found.append(_inside(folder, word))
+        if on_path or _MENTIONS_ACTION_PATH.search(directory) or _CD_ACTION_PATH.search(script):
+            found.extend(_inside(folder, word) for word in _words(script))
+        on_path = on_path or bool(_ADDS_TO_PATH.search(script))
     unique = [path for path in dict.fromkeys(found) if path and not path.startswith("..")]
     return [path for path in unique if files is None or path in files]
+
+
+def _action_path_names(text: str) -> list[str]:
+    return [match.group(1).rstrip(".\"'") for match in _ACTION_PATH.finditer(text)]
+
+
+def _reads_variable(script: str, name: str) -> bool:
+    return re.search(rf"\$(?:{re.escape(name)}\b|\{{{re.escape(name)}\}})", script) is not None
+
+
+def _named_by_script(data: bytes, path: str, folder: str, files: Container[str]) -> list[str]:
+    """The files of the snapshot a shell script runs or sources: through its own folder
+    (``$(dirname "$0")/b.sh``, ``${BASH_SOURCE%/*}/b.sh``, a variable set from either), the
+    action path, or a relative path (``./lib/b.sh``) found beside the script or in the
+    action folder."""
+    if not path.endswith(_SHELL_SUFFIXES) and not data.startswith(b"#!"):
+        return []
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return []
+    if data.startswith(b"#!") and not _SHELL_SHEBANG.match(text):
+        return []
+    here = posixpath.dirname(path)
+    names = [_inside(folder, name) for name in _action_path_names(text)]
+    own = [re.escape(m.group(1)) for m in _OWN_FOLDER_VARIABLE.finditer(text)]
+    pattern = _OWN_FOLDER.pattern
+    if own:
+        pattern += r"|\$\{?(?:" + "|".join(own) + r")\}?"
+    for match in re.finditer(rf"(?:{pattern})\"?/([A-Za-z0-9_./@+-]+)", text):
+        names.append(_inside(here, match.group(1).rstrip(".\"'")))
+    for word in _words(text):
+        if "/" in word and not word.startswith(("/", "$", "http")):
+            names.extend((_inside(here, word), _inside(folder, word)))
+    unique = [name for name in dict.fromkeys(names) if name and not name.startswith("..")]
+    return [name for name in unique if name in files and name != path]
 
 
 def _inside(folder: str, relative: str) -> str:
@@ -1016,7 +1080,22 @@ def _attach(actions: list[_Extras], blobs: dict[str, bytes]) -> set[str]:
         node, snapshot = extra.node, extra.snapshot
         action = node.action
         if action is not None:
-            take(node, _extra_files(action, node.key.path, snapshot.files), snapshot)
+            scripts = _extra_files(action, node.key.path, snapshot.files)
+            take(node, scripts, snapshot)
+            seen = set(scripts)
+            while scripts:  # what the scripts fetched so far run in turn
+                named = [
+                    name
+                    for script in scripts
+                    if script in node.files
+                    for name in _named_by_script(
+                        node.files[script], script, node.key.path, snapshot.files
+                    )
+                    if name not in seen
+                ]
+                seen.update(named)
+                take(node, named, snapshot)
+                scripts = named
             dockerfile = _dockerfile(action, node.key.path)
         else:  # a Dockerfile without metadata
             dockerfile = node.metadata
