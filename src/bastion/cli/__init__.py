@@ -12,7 +12,6 @@ import importlib
 import io
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 
 from bastion import __version__
@@ -87,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_ERROR
     except Exception as error:  # a bug: one line saying where, and 2, never 1 (findings)
+        import traceback
+
         frame = traceback.extract_tb(error.__traceback__)[-1]
         print(
             f"bastion: internal error: {type(error).__name__}: {escape_text(str(error))} "

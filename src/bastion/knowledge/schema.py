@@ -1,6 +1,7 @@
 """The schema of the knowledge base: its types, and the reader of its tables (docs/knowledge.md).
 
-Imported on the first question a rule asks, so that start-up does not pay for it.
+Imported on the first question a rule asks, so that start-up does not pay for it; its
+records are named tuples, which cost a fraction of a dataclass to create.
 """
 
 from __future__ import annotations
@@ -8,8 +9,9 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
+from typing import NamedTuple
 
 from bastion.knowledge import KnowledgeError
 from bastion.model.uses import Uses, UsesKind, parse_uses
@@ -34,8 +36,7 @@ _VERSION = re.compile(r"v?(\d+)(?:\.\d+)*\b")
 _COMMENT_VERSION = re.compile(r"[ \t]+#[ \t]*(?:tag[:= ]\s*)?v?(\d+)(?:\.\d+)*\b")
 
 
-@dataclass(frozen=True, slots=True)
-class Versions:
+class Versions(NamedTuple):
     """A range of major versions: ``low <= major < high``."""
 
     low: int = 0
@@ -45,8 +46,7 @@ class Versions:
         return self.low <= major and (self.high is None or major < self.high)
 
 
-@dataclass(frozen=True, slots=True)
-class CacheUse:
+class CacheUse(NamedTuple):
     """How an action uses the Actions cache, for a range of its versions."""
 
     when: str
@@ -54,7 +54,7 @@ class CacheUse:
     true), ``unless-off`` (by default, unless the input has an ``off`` value), ``contains``
     (when the input's value contains ``value``)."""
     input: str = ""
-    versions: Versions = field(default_factory=Versions)
+    versions: Versions = Versions()
     off: tuple[str, ...] = ("false", "")
     auto: tuple[str, ...] = ()
     """Values that leave the decision to the action (treated like the default)."""
@@ -71,8 +71,7 @@ class CacheUse:
     """Commands (``npm ci``) one of which the job must run for the default to apply."""
 
 
-@dataclass(frozen=True, slots=True)
-class Outputs:
+class Outputs(NamedTuple):
     """Outputs of an action that carry outsider text, or name a pull request's head."""
 
     names: frozenset[str]
@@ -89,12 +88,14 @@ class Outputs:
     """Values of ``unsafe_input`` under which the outputs are JSON."""
 
 
-@dataclass(frozen=True, slots=True)
-class ActionInfo:
+_NO_NAMES: Mapping[str, str] = MappingProxyType({})
+
+
+class ActionInfo(NamedTuple):
     name: str
     source: str = ""
     cache: tuple[CacheUse, ...] = ()
-    code_inputs: Mapping[str, str] = field(default_factory=dict)
+    code_inputs: Mapping[str, str] = _NO_NAMES
     """Inputs run as code: input (lower case) -> language, for messages."""
     publishes: str = ""
     """The registry it publishes to."""
@@ -113,7 +114,7 @@ class ActionInfo:
     attests: bool = False
     attests_whole_repository: bool = False
     """Every path of the repository attests (reusable workflows of a generator)."""
-    permissions: Mapping[str, str] = field(default_factory=dict)
+    permissions: Mapping[str, str] = _NO_NAMES
     permissions_when: str = ""
     """Token needs that depend on inputs (documentation; fix/permissions.py has the logic)."""
     needs_no_token: bool = False

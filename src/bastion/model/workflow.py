@@ -192,7 +192,6 @@ class Job:
             value = Fields(value).scalar("name")
         return isinstance(value, ScalarNode) and bool(value.value.strip())
 
-
     @property
     def needs(self) -> list[str]:
         """The jobs named by ``needs:`` (one name or a list)."""
