@@ -7,14 +7,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bastion import config as config_module
 from bastion import engine
 from bastion.config import Config
 from bastion.engine import Checker, run
-from bastion.findings import Confidence, Point, Severity
+from bastion.findings import Confidence, Point, Severity, Span
 from bastion.inputs import Input, Kind, collect
 from bastion.model.repository import Repository
 from bastion.model.workflow import Workflow
 from bastion.rules.base import Hit, RepositoryHit, Rule
+from bastion.rules.dangerous_trigger import DangerousTrigger
 
 TRIGGER = (
     "on: pull_request_target\npermissions: {}\njobs:\n  a:\n    runs-on: x\n"
@@ -351,3 +353,104 @@ def test_a_crashing_repository_check_is_reported(
 def test_any_updater_file_ends_in_findings_not_a_traceback(data: bytes, kind: Kind) -> None:
     result = Checker(Config()).check(Input("config", kind, data=data))
     assert result.errors == []
+
+
+# ---------------------------------------------------------------- streamed report order
+
+
+class _PointsAround(Rule):
+    """Repository-level findings before, among, at and after the files' paths; the one at
+    a file ties with that file's dangerous-trigger finding (same path, place and rule)."""
+
+    id = "dangerous-trigger"
+    summary = "points around"
+    severity = Severity.LOW
+    confidence = Confidence.HIGH
+
+    def check_repository(self, repository: Repository) -> Iterator[RepositoryHit]:
+        for path, line, column in (
+            ("a-first.yml", 2, 1),
+            ("r/w034.yml", 1, 5),
+            ("r/w050x.yml", 1, 1),
+            ("zz.yml", 1, 1),
+        ):
+            yield RepositoryHit(f"around {path}", path, Span.at(line, column))
+
+
+class _CrashOnSevens(Rule):
+    id = "syntax-error-crash"
+    summary = "crashes on some files"
+    severity = Severity.HIGH
+    confidence = Confidence.HIGH
+
+    def check_workflow(self, workflow: Workflow) -> Iterator[Hit]:
+        if workflow.path.endswith("7.yml"):
+            raise RuntimeError("boom")
+        return iter(())
+
+
+def _naive(inputs: list[Input], config: Config) -> engine.Report:
+    """The report as a run held it whole before streaming: every file's findings in input
+    order, then the repositories', one stable sort; errors in the same order."""
+    checker = Checker(config)
+    report = engine.Report([], len(inputs), [])
+    results = [checker.check(item) for item in inputs]
+    for repository in engine.repositories(inputs):
+        results.extend(checker.check_repository(repository, lambda _: None).values())
+    for result in results:
+        report.findings.extend(result.findings)
+        report.errors.extend(result.errors)
+    report.findings.sort(key=lambda f: f.sort_key)
+    return report
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_streamed_report_is_in_the_order_of_one_sort_of_every_finding(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, jobs: int
+) -> None:
+    rules = (DangerousTrigger, _PointsAround, _CrashOnSevens)
+    monkeypatch.setattr(engine, "RULES", rules)
+    monkeypatch.setattr(config_module, "RULES_BY_ID", {rule.id: rule for rule in rules})
+    (tmp_path / "r").mkdir()
+    monkeypatch.chdir(tmp_path)
+    inputs = []
+    for index in reversed(range(engine.PARALLEL_THRESHOLD + 6)):  # not in path order
+        path = Path(f"r/w{index:03}.yml")
+        path.write_text(TRIGGER if index % 3 else "on: [\n", encoding="utf-8")
+        inputs.append(Input(str(path), Kind.WORKFLOW, path, root="r"))
+    inputs.insert(5, inputs[40])  # the same file twice: its findings twice, side by side
+    check = engine.Check(inputs, Config(), jobs=jobs, lines=False)
+    groups = list(check.groups())
+    expected = _naive(inputs, Config())
+    assert [f for group in groups for f in group.findings] == expected.findings
+    assert check.errors == expected.errors
+    crashed = [error.split(" on ")[1].split(" ")[0] for error in check.errors]
+    assert crashed == ["r/w067.yml", "r/w047.yml", "r/w037.yml", "r/w017.yml", "r/w007.yml"]
+    paths = [group.path for group in groups]
+    assert paths == sorted(set(paths))  # one group per path, in order
+    assert paths[0] == "a-first.yml"
+    assert paths[-1] == "zz.yml"
+    assert "r/w050x.yml" in paths
+    tied = [f.message[:6] for f in groups[paths.index("r/w034.yml")].findings]
+    assert tied == ["`pull_", "around"]  # the file's finding first, as a stable sort has it
+    assert all(group.lines == {} for group in groups)
+
+
+def test_a_file_s_findings_are_handed_on_before_later_files_are_checked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    checked: list[str] = []
+    original = Checker.check
+
+    def check(self: Checker, item: Input) -> engine.FileResult:
+        checked.append(item.display)
+        return original(self, item)
+
+    monkeypatch.setattr(Checker, "check", check)
+    inputs = [Input(f"w{index}.yml", Kind.WORKFLOW, data=TRIGGER.encode()) for index in range(3)]
+    groups = engine.Check(inputs, ONLY, jobs=1, lines=True).groups()
+    first = next(groups)
+    assert first.path == "w0.yml"
+    assert first.lines == {1: "on: pull_request_target"}
+    assert checked == ["w0.yml", "w1.yml"]  # the next path is read to know w0.yml is done
+    assert [group.path for group in groups] == ["w1.yml", "w2.yml"]
