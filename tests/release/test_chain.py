@@ -710,3 +710,29 @@ def test_ignore_and_select_apply_to_links(
     unknown = run(capsys, "release", "trailofbits/pypi-attestations", "--ignore", "release-tags")
     assert unknown.code == 2
     assert "release-tags" in unknown.err
+
+
+def test_provenance_signed_on_staging_fails_with_that_reason(
+    wheel_release: Release, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bastion.release.signatures import ON_STAGING
+
+    wheel_release.registry.provenance[WHEEL] = {
+        "version": 1,
+        "attestation_bundles": [
+            {
+                "publisher": {
+                    "kind": "GitHub",
+                    "repository": "trailofbits/rfc8785.py",
+                    "workflow": "release.yml",
+                    "environment": "release",
+                },
+                "attestations": [corpus_json(f"{WHEEL}.publish.attestation")],
+            }
+        ],
+    }
+    assert (
+        "registry-provenance",
+        "fail",
+        f"release v0.1.2: PyPI provenance of rfc8785 0.1.2: `{WHEEL}`: {ON_STAGING}",
+    ) in found(release(capsys, "trailofbits/rfc8785.py"))

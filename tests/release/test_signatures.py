@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bastion.release.signatures import BundleError, Verifier, identity_problems
+from bastion.release.signatures import ON_STAGING, BundleError, Verifier, identity_problems
 from tests.release.conftest import (
     NPM_COMMIT,
     SDIST,
@@ -122,15 +122,31 @@ def test_gitlab_identity_is_not_github(verifier: Verifier) -> None:
     ]
 
 
-def test_attestation_outside_the_public_good_instance_fails(verifier: Verifier) -> None:
-    """The wheel's publish attestation in the corpus was not certified by the public-good
-    Fulcio (its test assets come from Sigstore's staging instance): the chain is refused."""
+STAGING_REKOR_LOG_ID = "0y8wo8MtY5wrdiIFohx7sHeI5oKDpK5vQhGHI6G+pJY="
+"""The log id of Sigstore's staging Rekor (sigstore-python's staging trust root)."""
+
+
+def test_attestation_signed_on_staging_says_so(verifier: Verifier) -> None:
+    """The wheel's publish attestation in the corpus was signed on Sigstore's staging
+    instance: its Rekor entry is in the staging log and its certificate verifies against the
+    staging trust root only (an OAuth login identity, a test signature)."""
     wheel = "rfc8785-0.1.2-py3-none-any.whl"
     attestation = json.loads(corpus(f"{wheel}.publish.attestation"))
-    with pytest.raises(
-        BundleError, match=r"^the attestation does not verify: .*timestamp certificate chain"
-    ):
+    [entry] = attestation["verification_material"]["transparency_entries"]
+    assert entry["logId"]["keyId"] == STAGING_REKOR_LOG_ID
+    with pytest.raises(BundleError) as refused:
         verifier.pypi(attestation, wheel, WHEEL_SHA256)
+    assert str(refused.value) == ON_STAGING
+    # The same attestation as a Sigstore bundle (GitHub's attestations API) is told the same.
+    from pypi_attestations import Attestation
+
+    bundle = json.loads(Attestation.model_validate(attestation).to_bundle().to_json())
+    with pytest.raises(BundleError) as refused:
+        verifier.bundle(bundle, WHEEL_SHA256)
+    assert str(refused.value) == ON_STAGING
+    # A staging attestation of other bytes is no more than a signature that does not verify.
+    with pytest.raises(BundleError, match=r"^the attestation does not verify: "):
+        verifier.pypi(attestation, wheel, "0" * 64)
 
 
 NPM_SHA512 = (

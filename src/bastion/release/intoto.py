@@ -52,6 +52,11 @@ class IntotoVerifier(Verifier):
         """Against Sigstore's public-good instance, from the locally kept trust root."""
         return cls(trusted_root=ClientTrustConfig.production(offline=True).trusted_root)
 
+    @classmethod
+    def staging_instance(cls) -> IntotoVerifier:
+        """Against Sigstore's staging instance (for telling why a bundle does not verify)."""
+        return cls(trusted_root=ClientTrustConfig.staging(offline=True).trusted_root)
+
     def _establish_time(self, bundle: Bundle) -> list[TimestampVerificationResult]:
         if log_entry_kind(bundle) != INTOTO_V002:
             return super()._establish_time(bundle)

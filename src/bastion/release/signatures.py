@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,8 @@ from bastion.errors import BastionError
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
     from sigstore.models import Bundle
+
+    from bastion.release.intoto import IntotoVerifier
 
 INSTALL_HINT = (
     "`bastion release` verifies signatures with sigstore and pypi-attestations, which are "
@@ -35,6 +38,11 @@ GITHUB_WEB = "https://github.com"
 """Whose identities the public-good Sigstore certifies: github.com's workflows."""
 GITHUB_HOSTED = "github-hosted"
 IN_TOTO_PAYLOAD = "application/vnd.in-toto+json"
+ON_STAGING = (
+    "signed on Sigstore's staging instance, not the public-good one: it verifies against the "
+    "staging trust root only, whose certificates are handed out for tests, so it says nothing "
+    "about this release"
+)
 
 # Fulcio's certificate extensions (https://github.com/sigstore/fulcio/blob/main/docs/oid-info.md).
 _ISSUER = "1.3.6.1.4.1.57264.1.8"
@@ -117,6 +125,7 @@ class Verifier:
             self._verifier = IntotoVerifier.public_good()
         except Exception as error:  # sigstore's TUF errors have no common base we can name
             raise BastionError(f"cannot load Sigstore's trust root: {error}") from None
+        self._staging_verifier: IntotoVerifier | None = None
         self.verified = 0
         """Bundles verified, for the bench."""
         self._lock = threading.Lock()
@@ -148,25 +157,14 @@ class Verifier:
         self, bundle: Bundle, sha256: str | None, sha512: str | None, name: str | None
     ) -> Verified:
         from sigstore.errors import Error as SigstoreError
-        from sigstore.hashes import Hashed
-        from sigstore_models.common.v1 import HashAlgorithm
 
-        from bastion.release.intoto import INTOTO_V002, log_entry_kind
-
-        predicate: str | None = None
         try:
-            if bundle._dsse_envelope is not None:  # no public accessor
-                if log_entry_kind(bundle) == INTOTO_V002:  # npm's provenance
-                    kind, payload = self._verifier.verify_intoto(bundle, _ACCEPT)
-                else:
-                    kind, payload = self._verifier.verify_dsse(bundle, _ACCEPT)
-                predicate = _statement_names(kind, payload, sha256, sha512, name)
-            elif sha256 is None:
-                raise BundleError("a plain signature needs the artifact's SHA-256")
-            else:
-                digest = Hashed(algorithm=HashAlgorithm.SHA2_256, digest=bytes.fromhex(sha256))
-                self._verifier.verify_artifact(digest, bundle, _ACCEPT)
+            predicate = _verify_with(self._verifier, bundle, sha256, sha512, name)
         except (SigstoreError, ValueError) as error:
+            if self._on_staging(
+                lambda: _verify_with(self._staging(), bundle, sha256, sha512, name)
+            ):
+                raise BundleError(ON_STAGING) from None
             raise BundleError(f"the signature does not verify: {_first_line(error)}") from None
         self.verified += 1
         return Verified(signer_of(bundle.signing_certificate), predicate)
@@ -182,14 +180,62 @@ class Verifier:
             distribution = Distribution(name=filename, digest=sha256)
         except (ValidationError, ValueError) as error:
             raise BundleError(f"not a PEP 740 attestation: {_first_line(error)}") from None
-        try:
-            with self._lock:
+        with self._lock:
+            try:
                 predicate, _ = parsed.verify(_ACCEPT, distribution, offline=True)
-        except (AttestationError, ValueError) as error:
-            raise BundleError(f"the attestation does not verify: {_first_line(error)}") from None
+            except (AttestationError, ValueError) as error:
+                if self._on_staging(
+                    lambda: parsed.verify(_ACCEPT, distribution, staging=True, offline=True)
+                ):
+                    raise BundleError(ON_STAGING) from None
+                raise BundleError(
+                    f"the attestation does not verify: {_first_line(error)}"
+                ) from None
         self.verified += 1
         certificate = x509.load_der_x509_certificate(parsed.verification_material.certificate)
         return Verified(signer_of(certificate), predicate)
+
+    def _staging(self) -> IntotoVerifier:
+        from bastion.release.intoto import IntotoVerifier
+
+        if self._staging_verifier is None:
+            self._staging_verifier = IntotoVerifier.staging_instance()
+        return self._staging_verifier
+
+    def _on_staging(self, verify: Callable[[], object]) -> bool:
+        """Whether what failed against the public-good root verifies against the staging one
+        (sigstore-python ships both): then the failure has that exact reason."""
+        try:
+            verify()
+        except Exception:  # any refusal, including TUF errors, which have no common base
+            return False
+        return True
+
+
+def _verify_with(
+    verifier: IntotoVerifier,
+    bundle: Bundle,
+    sha256: str | None,
+    sha512: str | None,
+    name: str | None,
+) -> str | None:
+    """Verify with ``verifier``: the statement's predicate type (None for a plain signature)."""
+    from sigstore.hashes import Hashed
+    from sigstore_models.common.v1 import HashAlgorithm
+
+    from bastion.release.intoto import INTOTO_V002, log_entry_kind
+
+    if bundle._dsse_envelope is not None:  # no public accessor
+        if log_entry_kind(bundle) == INTOTO_V002:  # npm's provenance
+            kind, payload = verifier.verify_intoto(bundle, _ACCEPT)
+        else:
+            kind, payload = verifier.verify_dsse(bundle, _ACCEPT)
+        return _statement_names(kind, payload, sha256, sha512, name)
+    if sha256 is None:
+        raise BundleError("a plain signature needs the artifact's SHA-256")
+    digest = Hashed(algorithm=HashAlgorithm.SHA2_256, digest=bytes.fromhex(sha256))
+    verifier.verify_artifact(digest, bundle, _ACCEPT)
+    return None
 
 
 class _AcceptAnyIdentity:
