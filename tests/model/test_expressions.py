@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import bastion.model.expressions as expressions_module
 from bastion.model.expressions import (
     MAX_DEPTH,
     Binary,
@@ -631,3 +632,33 @@ def test_integers_past_2_to_the_53_are_doubles() -> None:
     assert parse_expression("0x" + "f" * 5000) == Literal(math.inf, 0, 5002)
     assert parse_expression("9" * 5000) == Literal(math.inf, 0, 5000)
     assert paths("a[0x" + "f" * 5000 + "]") == [("a.*", 0, 5005)]
+
+
+def _tokens_or_error(source: str) -> object:
+    try:
+        return expressions_module._scan_tokens(source)
+    except ExpressionError as exc:
+        return (exc.message, exc.offset)
+
+
+@settings(max_examples=1000)
+@given(_EXPRESSION_TEXT)
+def test_the_common_token_path_agrees_with_the_scanner(source: str) -> None:
+    """Where the one-regex tokenizer answers, it gives exactly the scanner's tokens."""
+    common = expressions_module._tokenize_common(source)
+    if common is not None:
+        assert common == _tokens_or_error(source)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "github.event.pull_request.title",
+        "  contains(github.event.issue.labels.*.name, 'bug') && !cancelled() ",
+        "steps.x.outputs.y == 'it''s' || matrix.os != 'ubuntu'",
+        "fromJSON(needs.a.outputs.b)[0x1F] >= 1.5e3",
+        "true == null",
+    ],
+)
+def test_common_expressions_take_the_common_token_path(source: str) -> None:
+    assert expressions_module._tokenize_common(source) == _tokens_or_error(source)

@@ -178,8 +178,7 @@ class _Kind(Enum):
     EOF = "end"
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
+class _Token(NamedTuple):
     kind: _Kind
     text: str
     start: int
@@ -250,7 +249,75 @@ def _scan(source: str, i: int, *, allow_dot: bool) -> int:
     return i
 
 
+# The tokens of well-formed expressions, in one regular expression: names that end where a
+# name must, punctuation, operators, strings and numbers that start with a digit. Whatever
+# it does not match (an error, a signed number, ".5", a name right after a string) is left
+# to the scanner below, which tokenizes the whole expression again and says what is wrong.
+_COMMON_TOKEN = re.compile(
+    r"""\s*+(?:
+        (?P<name>[A-Za-z_][A-Za-z0-9_-]*+)(?![^\s()\[\],.!<>=&|])
+      | (?P<punctuation>[()\[\],*])
+      | (?P<dot>\.(?![0-9]))
+      | (?P<operator>[=!<>]=|&&|\|\||[!<>])
+      | (?P<string>'(?:[^']|'')*+')
+      | (?P<number>[0-9][^\s()\[\],!<>=&|]*+)
+    )""",
+    re.VERBOSE,
+)
+_NAME_GROUP, _PUNCTUATION_GROUP, _DOT_GROUP, _OPERATOR_GROUP, _STRING_GROUP, _NUMBER_GROUP = (
+    _COMMON_TOKEN.groupindex[group]
+    for group in ("name", "punctuation", "dot", "operator", "string", "number")
+)
+
+
 def _tokenize(source: str) -> list[_Token]:
+    return _tokenize_common(source) or _scan_tokens(source)
+
+
+def _tokenize_common(source: str) -> list[_Token] | None:
+    """The tokens of ``source`` when every one is of a common form, else None."""
+    tokens: list[_Token] = []
+    append = tokens.append
+    match = _COMMON_TOKEN.match
+    position, n = 0, len(source)
+    previous: _Token | None = None
+    while position < n:
+        found = match(source, position)
+        if found is None:
+            if source[position:].isspace():
+                break
+            return None
+        kind = found.lastindex or 0
+        start, position = found.start(kind), found.end()
+        text = found.group(kind)
+        if kind == _NAME_GROUP:
+            if previous is not None and previous.end == start and previous.text[0] == "'":
+                return None
+            if text in _KEYWORDS and (previous is None or previous.kind is not _Kind.DOT):
+                token = _Token(_Kind.LITERAL, text, start, position, _KEYWORDS[text])
+            else:
+                token = _Token(_Kind.NAME, text, start, position)
+        elif kind == _PUNCTUATION_GROUP:
+            token = _Token(_PUNCTUATION[text], text, start, position)
+        elif kind == _DOT_GROUP:
+            token = _Token(_Kind.DOT, text, start, position)
+        elif kind == _OPERATOR_GROUP:
+            token = _Token(_Kind.OPERATOR, text, start, position)
+        elif kind == _STRING_GROUP:
+            token = _Token(_Kind.LITERAL, text, start, position, text[1:-1].replace("''", "'"))
+        else:  # _NUMBER_GROUP
+            value = _number(text)
+            if value is None:
+                return None
+            token = _Token(_Kind.LITERAL, text, start, position, value)
+        append(token)
+        previous = token
+    append(_Token(_Kind.EOF, "", n, n))
+    return tokens
+
+
+def _scan_tokens(source: str) -> list[_Token]:
+    """Tokenize character by character, raising ExpressionError at the first bad token."""
     tokens: list[_Token] = []
     i, n = 0, len(source)
     while i < n:
@@ -368,8 +435,12 @@ class _Parser:
             )
         return result.expr
 
-    def _peek(self, ahead: int = 0) -> _Token:
-        return self._tokens[min(self._pos + ahead, len(self._tokens) - 1)]
+    def _peek(self) -> _Token:
+        return self._tokens[self._pos]  # the last token is EOF, which no advance passes
+
+    def _peek_next(self) -> _Token:
+        """The token after the current one, which is not EOF."""
+        return self._tokens[self._pos + 1]
 
     def _advance(self) -> _Token:
         token = self._tokens[self._pos]
@@ -448,7 +519,7 @@ class _Parser:
                 depth = current.depth + 1
             elif token.kind is _Kind.LBRACKET:
                 self._advance()
-                if self._peek().kind is _Kind.STAR and self._peek(1).kind is _Kind.RBRACKET:
+                if self._peek().kind is _Kind.STAR and self._peek_next().kind is _Kind.RBRACKET:
                     self._advance()
                     close = self._advance()
                     node = Star(current.expr, current.start, close.end)
@@ -657,6 +728,7 @@ def context_paths(expr: Expr) -> list[ContextPath]:
 
 _OPEN = "${{"
 _CLOSE = re.compile(r"\}\}")
+_QUOTE = re.compile("'")
 
 
 @dataclass(frozen=True, slots=True)
@@ -694,10 +766,14 @@ def _find_expressions(text: str) -> tuple[Embedded, ...]:
     # A "}}" closes an expression opened at q iff an even number of quotes lies between them,
     # i.e. iff the quote-count parity before it equals the parity before q. Indexing the
     # candidates by parity keeps this O(n log n) even for text full of unclosed "${{ '".
-    quotes = [i for i, c in enumerate(text) if c == "'"]
     closers: tuple[list[int], list[int]] = ([], [])
-    for match in _CLOSE.finditer(text):
-        closers[bisect.bisect_left(quotes, match.start()) & 1].append(match.start())
+    if "'" in text:
+        quotes = [match.start() for match in _QUOTE.finditer(text)]
+        for match in _CLOSE.finditer(text):
+            closers[bisect.bisect_left(quotes, match.start()) & 1].append(match.start())
+    else:
+        quotes = []
+        closers[0].extend(match.start() for match in _CLOSE.finditer(text))
     found: list[Embedded] = []
     pos = 0
     while (open_at := text.find(_OPEN, pos)) >= 0:

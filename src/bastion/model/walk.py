@@ -32,6 +32,7 @@ __all__ = [
     "iter_scalars",
     "locate",
     "mentioning",
+    "scalars_containing",
     "value_offset",
     "value_span",
 ]
@@ -61,6 +62,43 @@ def iter_scalars(
         elif isinstance(current, SequenceNode):
             items = [(_join(where, str(index)), item) for index, item in enumerate(current.value)]
             stack.extend(reversed(items))
+
+
+def scalars_containing(document: Document, needle: str) -> list[ScalarNode]:
+    """Every scalar value (not key) of the document whose value holds ``needle``, once each,
+    in the order :func:`iter_scalars` first reaches it.
+
+    Subtrees whose source text lacks ``needle`` are skipped (unless aliases bring in text
+    from elsewhere), and a node reached again through an alias is not walked again.
+    """
+    text = document.text
+    if needle not in text:
+        return []
+    starts = None if document.aliased else [m.start() for m in re.finditer(re.escape(needle), text)]
+    merges = "<<" in text
+    found: list[ScalarNode] = []
+    seen: set[int] = set()
+    stack: list[Node] = [document.root]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        node = pop()
+        if starts is not None:
+            at = bisect.bisect_left(starts, node.start_mark.index)
+            if at == len(starts) or starts[at] >= node.end_mark.index:
+                continue
+        elif id(node) in seen:
+            continue
+        else:
+            seen.add(id(node))
+        if isinstance(node, ScalarNode):
+            if needle in node.value:
+                found.append(node)
+        elif isinstance(node, MappingNode):
+            pairs = mapping_pairs(node) if merges else node.value
+            extend(reversed([value for _, value in pairs]))
+        elif isinstance(node, SequenceNode):
+            extend(reversed(node.value))
+    return found
 
 
 def mentioning(document: Document, needle: str) -> Callable[[Node], bool] | None:

@@ -8,7 +8,7 @@ on; whatever GitHub would refuse is recorded in ``problems`` and reported as
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, KeysView, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar, cast
 
@@ -16,7 +16,7 @@ from bastion.findings import Point, Span
 from bastion.model.expressions import ExpressionError, first_embedding_error, parse_expression
 from bastion.model.triggers import CACHE_MODES, Sibling
 from bastion.model.uses import Uses, parse_uses
-from bastion.model.walk import iter_scalars, mentioning, value_offset
+from bastion.model.walk import scalars_containing, value_offset
 from bastion.source.text import LineIndex
 from bastion.source.yaml import (
     Document,
@@ -97,34 +97,42 @@ def _is_merge(key: Node) -> bool:
 class Fields:
     """The keys of a mapping node, looked up by name (the last of duplicate keys wins)."""
 
-    __slots__ = ("_children", "_entries", "node")
+    __slots__ = ("_children", "_entries", "_pairs", "node")
 
     def __init__(self, node: MappingNode) -> None:
         self.node = node
-        self._children: dict[str, Fields | None] = {}
-        pairs = (
-            node.value if not any(_is_merge(key) for key, _ in node.value) else mapping_pairs(node)
-        )
-        self._entries: dict[str, Entry] = {
-            key.value: Entry(key, value) for key, value in pairs if type(key) is ScalarNode
+        self._children: dict[str, Fields | None] | None = None
+        self._entries: list[Entry] | None = None
+        pairs: dict[str, tuple[ScalarNode, Node]] = {
+            pair[0].value: pair for pair in node.value if type(pair[0]) is ScalarNode
         }
+        if "<<" in pairs and any(_is_merge(key) for key, _ in node.value):
+            merged = mapping_pairs(node)
+            pairs = {key.value: (key, value) for key, value in merged if type(key) is ScalarNode}
+        self._pairs = pairs
 
     def __contains__(self, name: str) -> bool:
-        return name in self._entries
+        return name in self._pairs
 
     def __iter__(self) -> Iterator[Entry]:
-        return iter(self._entries.values())
+        if self._entries is None:
+            self._entries = [Entry(key, value) for key, value in self._pairs.values()]
+        return iter(self._entries)
+
+    def names(self) -> KeysView[str]:
+        return self._pairs.keys()
 
     def entry(self, name: str) -> Entry | None:
-        return self._entries.get(name)
+        found = self._pairs.get(name)
+        return Entry(*found) if found is not None else None
 
     def get(self, name: str) -> Node | None:
-        found = self._entries.get(name)
-        return found.value if found else None
+        found = self._pairs.get(name)
+        return found[1] if found is not None else None
 
     def scalar(self, name: str) -> ScalarNode | None:
-        value = self.get(name)
-        return value if isinstance(value, ScalarNode) else None
+        found = self._pairs.get(name)
+        return found[1] if found is not None and isinstance(found[1], ScalarNode) else None
 
     def text(self, name: str) -> str | None:
         value = self.scalar(name)
@@ -132,10 +140,14 @@ class Fields:
 
     def mapping(self, name: str) -> Fields | None:
         """The fields of a child mapping (built once: several rules ask for the same ones)."""
-        if name not in self._children:
-            value = self.get(name)
-            self._children[name] = Fields(value) if isinstance(value, MappingNode) else None
-        return self._children[name]
+        children = self._children
+        if children is None:
+            children = self._children = {}
+        elif name in children:
+            return children[name]
+        value = self.get(name)
+        found = children[name] = Fields(value) if isinstance(value, MappingNode) else None
+        return found
 
 
 @dataclass(slots=True, eq=False)
@@ -280,11 +292,7 @@ class _Builder:
         expression (GitHub reads expressions in every value of a workflow or an action)."""
         if "${{" not in document.text:
             return
-        seen: set[int] = set()
-        for _, scalar in iter_scalars(document.root, keep=mentioning(document, "${{")):
-            if "${{" not in scalar.value or id(scalar) in seen:
-                continue
-            seen.add(id(scalar))
+        for scalar in scalars_containing(document, "${{"):
             error = first_embedding_error(scalar.value)
             if error is not None:
                 point = _value_point(lines, scalar, error.opens, error.offset)
@@ -317,6 +325,8 @@ class _Builder:
                 self.problem(f"'cache-mode' must be one of {allowed}", value)
 
     def unknown_keys(self, fields: Fields, allowed: frozenset[str], what: str) -> None:
+        if allowed.issuperset(fields.names()):
+            return
         for entry in fields:
             if entry.key.value not in allowed:
                 self.problem(f"unexpected key {entry.key.value!r} in {what}", entry.key)
@@ -335,8 +345,8 @@ class _Builder:
                 self.problem("a step must be a mapping with 'uses' or 'run'", item)
                 continue
             fields = Fields(item)
-            control = [entry for entry in fields if entry.key.value in CONTROL_STEP_KEYS]
-            if control:
+            if not CONTROL_STEP_KEYS.isdisjoint(fields.names()):
+                control = [entry for entry in fields if entry.key.value in CONTROL_STEP_KEYS]
                 self.unknown_keys(fields, CONTROL_STEP_ALLOWED, f"a {control[0].key.value!r} step")
                 parallel = fields.get("parallel")
                 if parallel is not None:
