@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
+from typing import NamedTuple
 
 from bastion.source.files import FileAccessError, read_file
 from bastion.source.yaml import MappingNode, ScalarNode, SequenceNode, YamlError, parse
@@ -58,8 +58,7 @@ class Starter(IntEnum):
     """An administrator, or GitHub itself on the default branch (a schedule)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(NamedTuple):
     name: str
     starter: Starter
     fork_secrets: bool
@@ -190,8 +189,7 @@ WORKFLOW_FILES = ("*.yml", "*.yaml")
 MAX_SIBLING_BYTES = 1024 * 1024
 
 
-@dataclass(frozen=True, slots=True)
-class Sibling:
+class Sibling(NamedTuple):
     """A workflow of the same repository, as ``workflow_run`` names it."""
 
     name: str

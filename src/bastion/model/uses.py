@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 _FULL_SHA = re.compile(r"[0-9a-f]{40}")
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
@@ -26,8 +26,7 @@ class UsesKind(Enum):
     REPOSITORY = "repository"
 
 
-@dataclass(frozen=True, slots=True)
-class Uses:
+class Uses(NamedTuple):
     text: str
     kind: UsesKind
     owner: str = ""
