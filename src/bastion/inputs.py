@@ -12,10 +12,9 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from bastion.errors import UsageError
 from bastion.source.files import (
@@ -65,8 +64,7 @@ class Kind(Enum):
     """GitHub's Actions lockfile, ``.github/workflows/actions.lock``."""
 
 
-@dataclass(frozen=True, slots=True)
-class Input:
+class Input(NamedTuple):
     """One file to check. ``kind`` is None when only its content can tell."""
 
     display: str
