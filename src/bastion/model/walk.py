@@ -107,7 +107,12 @@ def mentioning(document: Document, needle: str) -> Callable[[Node], bool] | None
     bring in text from elsewhere."""
     if document.aliased:
         return None
-    starts = [found.start() for found in re.finditer(re.escape(needle), document.text, re.I)]
+    text = document.text
+    lowered = text.lower()
+    if len(lowered) == len(text):  # each character lowered to one: offsets are the text's
+        starts = [found.start() for found in re.finditer(re.escape(needle.lower()), lowered)]
+    else:
+        starts = [found.start() for found in re.finditer(re.escape(needle), text, re.I)]
 
     def keep(node: Node) -> bool:
         at = bisect.bisect_left(starts, node.start_mark.index)
