@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import posixpath
 import textwrap
 from collections import Counter
 from pathlib import Path
@@ -556,3 +558,44 @@ def test_roots_from_a_checkout_or_a_file_in_it(tmp_path: Path, path: str) -> Non
     )
     assert [r.path for r in roots] == expected
     assert errors == []
+
+
+def test_every_script_dockerfile_and_copied_file_of_the_dataset_is_fetched(
+    fresh: World, tmp_path: Path
+) -> None:
+    """Each action of the dataset, by commit: the files the README says its steps run, its
+    Dockerfile and what that copies are all fetched, and nothing the dataset does not list
+    as one of them (the loopback server holds nothing else)."""
+    with (ACTIONS / "MANIFEST.tsv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    actions = sorted(
+        {
+            (r["repo"], r["commit"], posixpath.dirname(r["path"]))
+            for r in rows
+            if r["kind"] == "action"
+        }
+    )
+    uses = [f"{repo}{'/' + path if path else ''}@{commit}" for repo, commit, path in actions]
+    lines = ["on: push", "jobs:"]
+    for number, target in enumerate(uses):
+        lines += [f"  j{number}:", "    runs-on: x", "    steps:", f"      - uses: {target}"]
+    graph = graph_of(fresh, tmp_path, checkout(tmp_path, "\n".join(lines) + "\n"))
+    fetched: dict[tuple[str, str], set[str]] = {}
+    for key, found in graph.nodes.items():
+        if key.commit:
+            fetched.setdefault(
+                (key.slug.split("/", 2)[0] + "/" + key.repo, key.commit), set()
+            ).update(found.files)
+    kinds = {"action", "dockerfile", "docker-copied", "script"}  # workflows: not called here
+    expected: dict[tuple[str, str], set[str]] = {}
+    allowed: dict[tuple[str, str], set[str]] = {}  # and data a step reads through the path
+    for row in rows:
+        pair = (row["repo"], row["commit"])
+        if row["kind"] in kinds and pair in fetched:
+            expected.setdefault(pair, set()).add(row["path"])
+        if row["kind"] in {*kinds, "action-file"}:
+            allowed.setdefault(pair, set()).add(row["path"])
+    missing = {k: sorted(expected[k] - v) for k, v in fetched.items() if expected.get(k, set()) - v}
+    extra = {k: sorted(v - allowed[k]) for k, v in fetched.items() if v - allowed[k]}
+    assert (len(fetched), missing) == (len({(r, c) for r, c, _ in actions}), {})
+    assert extra == {}

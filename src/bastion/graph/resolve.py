@@ -76,8 +76,8 @@ _FULL_SHA = re.compile(r"[0-9a-f]{40}")
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 _JAVASCRIPT = re.compile(r"node\d+")
 _ACTION_PATH = re.compile(
-    r"(?:\$\{\{\s*github\.action_path\s*\}\}|\$\{?GITHUB_ACTION_PATH(?::?[-?=+][^}]*)?\}?)"
-    r"\"?/([A-Za-z0-9_./@+-]+)"
+    r"(?:\$\{\{\s*github\.action_path\s*\}\}|\$(?:[Ee]nv:)?\{?GITHUB_ACTION_PATH(?::?[-?=+][^}]*)?\}?)"
+    r"\"?[/\\]([A-Za-z0-9_./@+-]+)"
 )
 _MENTIONS_ACTION_PATH = re.compile(r"github\.action_path|GITHUB_ACTION_PATH")
 _CD_ACTION_PATH = re.compile(
@@ -86,6 +86,12 @@ _CD_ACTION_PATH = re.compile(
 _ADDS_TO_PATH = re.compile(
     r"(?:github\.action_path|GITHUB_ACTION_PATH)\}*\"?\s*>>\s*\"?\$\{?GITHUB_PATH"
 )
+_MANIFEST = re.compile(
+    r"requirements[\w.-]*\.(?:txt|in)|constraints[\w.-]*\.txt|pyproject\.toml|[\w.-]+\.lock"
+    r"|package(?:-lock)?\.json|go\.(?:mod|sum)|Cargo\.toml|Gemfile|Pipfile"
+)
+"""Dependency manifests: what a folder copied into an image installs from."""
+_PYTHON_MODULE = re.compile(r"\bpython[0-9.]*\s+-m\s+([A-Za-z_][A-Za-z0-9_.]*)")
 _SHELL_SUFFIXES = (".sh", ".bash", ".zsh")
 _SHELL_SHEBANG = re.compile(r"#!\s*\S*(?:/|env\s+)(?:ba|z|da|k)?sh\b")
 _OWN_FOLDER = re.compile(
@@ -993,8 +999,18 @@ def _extra_files(action: Action, folder: str, files: Container[str] | None) -> l
         env = step.fields.mapping("env")
         for entry in env or ():
             value = entry.value
-            if isinstance(value, ScalarNode) and _reads_variable(script, entry.key.value):
-                found.extend(_inside(folder, name) for name in _action_path_names(value.value))
+            if not isinstance(value, ScalarNode):
+                continue
+            names = _action_path_names(value.value)
+            if entry.key.value == "PYTHONPATH":  # python -m NAME finds NAME.py there
+                found.extend(
+                    _inside(folder, f"{directory}/{module}")
+                    for directory in names
+                    for name in _PYTHON_MODULE.findall(script)
+                    for module in (f"{name.replace('.', '/')}.py", f"{name}/__main__.py")
+                )
+            elif _reads_variable(script, entry.key.value):
+                found.extend(_inside(folder, name) for name in names)
         directory = step.fields.text("working-directory") or ""
         if on_path or _MENTIONS_ACTION_PATH.search(directory) or _CD_ACTION_PATH.search(script):
             found.extend(_inside(folder, word) for word in _words(script))
@@ -1104,8 +1120,16 @@ def _attach(actions: list[_Extras], blobs: dict[str, bytes]) -> set[str]:
     return missing
 
 
+def _is_manifest(path: str) -> bool:
+    """A dependency manifest; in a ``requirements`` folder, any ``.txt`` or ``.in`` file."""
+    folder, name = posixpath.split(path)
+    in_requirements = "requirements" in posixpath.basename(folder)
+    return bool(_MANIFEST.fullmatch(name)) or (in_requirements and name.endswith((".txt", ".in")))
+
+
 def _copied_files(dockerfile: bytes, path: str, snapshot: Snapshot) -> list[str]:
-    """Single files of the build context that the Dockerfile copies (COPY/ADD sources)."""
+    """Single files of the build context that the Dockerfile copies (COPY/ADD sources), and
+    the dependency manifests directly in a folder it copies (``COPY requirements ...``)."""
     context = posixpath.dirname(path)
     try:
         text = dockerfile.decode("utf-8")
@@ -1118,4 +1142,13 @@ def _copied_files(dockerfile: bytes, path: str, snapshot: Snapshot) -> list[str]
             candidate = _inside(context, source)
             if candidate in snapshot.files:
                 found.append(candidate)
+            elif candidate:
+                prefix = f"{candidate}/"
+                found.extend(
+                    name
+                    for name in snapshot.files
+                    if name.startswith(prefix)
+                    and "/" not in name[len(prefix) :]
+                    and _is_manifest(name)
+                )
     return found
