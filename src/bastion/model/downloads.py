@@ -72,13 +72,14 @@ _HASH_GREPPED = re.compile(
 )
 """A computed checksum compared with an expected one by `grep -q`."""
 _VERIFIERS = (
-    re.compile(r"\bgpg2?\b[^\n|;&]*\s--verify\b"),
-    re.compile(r"\bcosign\s+verify"),
-    re.compile(r"\bminisign\b[^\n|;&]*\s-V\b"),
-    re.compile(r"\bgh\s+attestation\s+verify\b"),
-    re.compile(r"\bslsa-verifier\b"),
+    ("gpg", re.compile(r"\bgpg2?\b[^\n|;&]*\s--verify\b")),
+    ("cosign", re.compile(r"\bcosign\s+verify")),
+    ("minisign", re.compile(r"\bminisign\b[^\n|;&]*\s-V\b")),
+    ("attestation", re.compile(r"\bgh\s+attestation\s+verify\b")),
+    ("slsa-verifier", re.compile(r"\bslsa-verifier\b")),
 )
-"""Commands that check a download against a signature."""
+"""Commands that check a download against a signature, each with a word it needs (a plain
+search for it is much cheaper than the pattern's)."""
 _PIP = re.compile(r"^(?:(?:\S*/)?python3?\s+-m\s+pip|(?:\S*/)?pip3?|uv\s+pip)\s+install\b")
 _REMOTE_REQUIREMENT = re.compile(r"(?:^|\s)['\"]?(?:https?://|git\+)(?!\S*@[0-9a-f]{40}\b)")
 _BRANCHES = r"(?:main|master|develop|dev|trunk|stable|nightly|HEAD|refs/heads/[^/\s]+)"
@@ -102,9 +103,11 @@ _NPM_GLOBAL = frozenset({"npm", "pnpm", "yarn", "bun"})
 def _checked_files(script: str) -> list[str] | None:
     """The files `sha*sum -c` checks against (their basenames; `-` for standard input),
     or None when the script runs a signature verifier (which counts for everything)."""
-    if any(pattern.search(script) for pattern in _VERIFIERS):
+    if any(word in script and pattern.search(script) for word, pattern in _VERIFIERS):
         return None
     found: list[str] = []
+    if "sum" not in script:
+        return found  # no `sha*sum` or `shasum` to check with
     for line in script_lines(script):
         if _HASH_GREPPED.search(line.masked):
             found.append("-")  # `sha256sum f | grep -q "$EXPECTED"`: a recorded checksum
@@ -232,7 +235,8 @@ def unverified_downloads(script: str) -> Iterator[Download]:
         masked = line.masked
         if masked.lstrip().startswith("#"):
             continue
-        pipe = _PIPE_TO_INTERPRETER.search(masked) or _SUBSTITUTED.search(masked)
+        fetches = "curl" in masked or "wget" in masked  # every pattern below needs one
+        pipe = fetches and (_PIPE_TO_INTERPRETER.search(masked) or _SUBSTITUTED.search(masked))
         if pipe and _pinned_download(masked):
             continue
         if pipe:
@@ -257,7 +261,7 @@ def unverified_downloads(script: str) -> Iterator[Download]:
                     masked.find(latest),
                 )
                 continue
-        unpacked = _PIPE_TO_TAR.search(masked)
+        unpacked = fetches and _PIPE_TO_TAR.search(masked)
         if not verified and unpacked and not _pinned_download(masked):
             yield Download(
                 line,
