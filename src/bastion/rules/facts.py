@@ -121,15 +121,14 @@ class Facts:
         return any(self.secret_reads(job) for job in (None, *self._jobs))
 
     def _find_secret_reads(self) -> dict[int, list[SecretRead]]:
-        document = self._document
         found: dict[int, list[SecretRead]] = {}
-        if not document.may_contain(document.root, "secrets"):
+        keep = mentioning(self._document, "secrets")
+        if keep is not None and not keep(self._document.root):
             return found
-        keep = mentioning(document, "secrets")
         if self._env is not None:
             found[id(None)] = list(_secret_reads(self._env, "env", set(), keep))
         for job in self._jobs:
-            if document.may_contain(job.node, "secrets"):
+            if keep is None or keep(job.node):
                 reads = _secret_reads(job.node, job.route, _bare_conditions(job), keep)
                 found[id(job)] = list(reads)
         return found

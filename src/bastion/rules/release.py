@@ -163,11 +163,19 @@ def publishing(lines: LineIndex, step: Step, script: Script | None) -> Publish |
 
 
 _LAST_WORDS = tuple({pattern[-1] for pattern, _ in _PUBLISH_COMMANDS})
-"""A publishing command's last word: a script none of them is written in publishes nothing."""
+
+
+def _may_publish(script: Script) -> bool:
+    """Whether all the words of some publishing command are written in ``script`` (its
+    commands are words of its text, quotes stripped), a publishing command's last word
+    looked for first."""
+    return script.mentions(*_LAST_WORDS) and any(
+        all(word in script.text for word in pattern) for pattern, _ in _PUBLISH_COMMANDS
+    )
 
 
 def _first_publish_command(script: Script) -> tuple[str, str, ScriptLine] | None:
-    if not script.mentions(*_LAST_WORDS):
+    if not _may_publish(script):
         return None
     for line, words in script.commands:
         found = _publish_command(words)
