@@ -501,11 +501,11 @@ def npm(capsys: pytest.CaptureFixture[str], repository: str, *extra: str) -> Out
     return release(capsys, repository, "--npm-package", NPM_PACKAGE, *extra)
 
 
-def test_real_npm_provenance_holds(
+def test_real_npm_provenance_verifies_and_its_job_has_no_environment(
     npm_release: Release, capsys: pytest.CaptureFixture[str]
 ) -> None:
     outcome = run(capsys, "release", "ramonpetgrave64/gundam-visor", "--npm-package", NPM_PACKAGE)
-    assert outcome.code == 0, outcome.out
+    assert outcome.code == 1
     assert outcome.out.splitlines() == [
         f"{NPM_REPO}: release v1.0.1",
         "  pass     tag: `v1.0.1` points at commit 599500821344, which is on `main`",
@@ -516,7 +516,10 @@ def test_real_npm_provenance_holds(
         "sha512 of `dist.integrity`) is signed by `.github/workflows/npm-publish.yml` at "
         "`refs/tags/v1.0.1` of this repository, on a GitHub-hosted runner; signature, "
         "certificate and transparency-log entry verified",
-        "  the chain holds",
+        "  FAIL     npm publishing environment: `.github/workflows/npm-publish.yml: build` "
+        "publish to npm from no environment: any run of the workflow can publish, without "
+        "anyone's approval",
+        "  the chain breaks at: npm publishing environment",
     ]
     assert outcome.err.endswith(", 2 registry requests\n")
     # As npm's CLI does: the version document, then the path its `dist.attestations` names.
@@ -524,6 +527,34 @@ def test_real_npm_provenance_holds(
         "/gundam-visor/1.0.1",
         "/-/npm/v1/attestations/gundam-visor@1.0.1",
     ]
+
+
+def test_npm_chain_holds_from_a_protected_environment(
+    npm_release: Release, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The real workflow with its job in the repository's protected `release` environment
+    # (the workflow's content is not part of what was signed, only its path and ref).
+    files, path = npm_release.repo.files, ".github/workflows/npm-publish.yml"
+    files[path] = files[path].replace(
+        b"    runs-on: ubuntu-latest\n", b"    runs-on: ubuntu-latest\n    environment: release\n"
+    )
+    outcome = run(capsys, "release", "ramonpetgrave64/gundam-visor", "--npm-package", NPM_PACKAGE)
+    assert outcome.code == 0, outcome.out
+    assert outcome.out.splitlines()[-2:] == [
+        "  pass     environment `release`: used by npm job `.github/workflows/npm-publish.yml: "
+        "build`: `release` need another person's approval and deploy from `main` only",
+        "  the chain holds",
+    ]
+    npm_release.repo.environments["release"]["prevent_self_review"] = False
+    assert found(npm(capsys, "ramonpetgrave64/gundam-visor")) == {
+        (
+            "registry-environment",
+            "fail",
+            "release v1.0.1: environment `release`: used by npm job "
+            "`.github/workflows/npm-publish.yml: build`: environment `release` lets the person "
+            "who started the run approve it (no `prevent_self_review`)",
+        )
+    }
 
 
 def _npm_fail(message: str) -> set[tuple[str, str, str]]:

@@ -747,12 +747,6 @@ def _npm(run: _Run, publishers: list[Publishing]) -> None:
             problems.extend(wrong)
             continue
         assert signed is not None
-        for publisher in publishers:
-            for environment, job in zip(
-                publisher.registries.get(NPM, []), publisher.jobs.get(NPM, []), strict=False
-            ):
-                if environment:
-                    run.environments.setdefault(environment, []).append(job)
         run.add(
             "registry-provenance",
             title,
@@ -763,6 +757,7 @@ def _npm(run: _Run, publishers: list[Publishing]) -> None:
             "transparency-log entry verified",
             route,
         )
+        _npm_environments(run, publishers, signed[1])
         return
     unique = list(dict.fromkeys(problems))
     run.add(
@@ -772,6 +767,29 @@ def _npm(run: _Run, publishers: list[Publishing]) -> None:
         f"no provenance verifies for this release: {'; '.join(unique)}",
         route,
     )
+
+
+def _npm_environments(run: _Run, publishers: list[Publishing], signer: str) -> None:
+    """The environments of the signing workflow's npm jobs, for the settings audit to judge;
+    a job in none fails now (npm's provenance names no environment: the files are the word)."""
+    loose = []
+    for publisher in publishers:
+        if publisher.path != signer:
+            continue
+        for job, environment in publisher.jobs.get(NPM, {}).items():
+            if environment:
+                run.environments.setdefault(environment, []).append(f"{NPM} job `{job}`")
+            else:
+                loose.append(job)
+    if loose:
+        run.add(
+            "registry-environment",
+            f"{NPM} publishing environment",
+            "fail",
+            f"{_names(sorted(loose))} publish to {NPM} from no environment: any run of the "
+            "workflow can publish, without anyone's approval",
+            ".github/workflows",
+        )
 
 
 def _package_json_name(checkout: Path | None) -> str | None:

@@ -19,11 +19,13 @@ class Publishing:
 
     path: str
     """``.github/workflows/release.yml``."""
-    registries: dict[str, list[str]] = field(default_factory=dict)
-    """Registry (``PyPI``, ``npm``...) -> the environments of the jobs publishing there
-    (``""`` for a job without one)."""
-    jobs: dict[str, list[str]] = field(default_factory=dict)
-    """Registry -> ``workflow.yml: job`` of those jobs, for messages."""
+    jobs: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Registry (``PyPI``, ``npm``...) -> the jobs publishing there (``workflow.yml: job``)
+    -> the job's deployment environment (``""`` for none)."""
+
+    @property
+    def registries(self) -> list[str]:
+        return list(self.jobs)
 
 
 def read_checkout(root: Path) -> dict[str, bytes] | str:
@@ -60,9 +62,6 @@ def releasing_workflows(subject: str, workflows: dict[str, bytes]) -> list[Publi
         for job in workflow.jobs:
             environment = environment_name(job.fields) or ""
             for publish in job_publishes(workflow, job):
-                environments = facts.registries.setdefault(publish.registry, [])
-                if environment not in environments:
-                    environments.append(environment)
-                facts.jobs.setdefault(publish.registry, []).append(f"{path}: {job.job_id}")
+                facts.jobs.setdefault(publish.registry, {})[f"{path}: {job.job_id}"] = environment
         found.append(facts)
     return found
