@@ -21,8 +21,10 @@ from bastion.source.files import (
     FileAccessError,
     TooLarge,
     is_directory,
+    is_inside,
     read_file,
     read_stream,
+    real_path,
     repository_root,
 )
 from bastion.source.gitignore import Gitignore, ignored
@@ -114,8 +116,8 @@ def collect(
             raise UsageError(f"{argument} does not exist")
         for item in found:
             assert item.path is not None
-            key = os.path.realpath(item.path)
-            if not Path(key).is_relative_to(boundary):
+            key = real_path(item.path)
+            if not is_inside(key, boundary):
                 key = os.path.abspath(item.path)  # refused when read: report each such link
             if key not in seen:
                 seen.add(key)

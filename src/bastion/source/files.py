@@ -120,6 +120,55 @@ def is_directory(path: Path) -> bool:
         return False
 
 
+_OPEN_PATH_ONLY = getattr(os, "O_PATH", 0)
+"""Linux's ``O_PATH``: a descriptor that names a file without opening it (so opening a FIFO
+or a device this way has no effect), whose real path ``/proc/self/fd`` tells."""
+
+
+def _resolved(path: Path | str) -> tuple[str, os.stat_result] | None:
+    """The real path of ``path`` and the status of what it names, as the kernel resolved them
+    in one lookup; None when the last component is a symlink, the path does not resolve or
+    the system cannot tell (no ``O_PATH`` or no ``/proc``): ask ``os.path.realpath`` then.
+
+    This is the fast way to the answer ``os.path.realpath`` gives, which looks up each
+    component of the path in turn.
+    """
+    if not _OPEN_PATH_ONLY:
+        return None
+    try:
+        descriptor = os.open(path, _OPEN_PATH_ONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except (OSError, ValueError):
+        return None
+    try:
+        status = os.fstat(descriptor)
+        if stat.S_ISLNK(status.st_mode):
+            return None
+        real = os.readlink(f"/proc/self/fd/{descriptor}")
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)
+    if not real.startswith("/") or real.endswith(" (deleted)"):
+        return None
+    return real, status
+
+
+def real_path(path: Path | str) -> str:
+    """``os.path.realpath(path)``, found in one kernel lookup when the path names an existing
+    file or directory that is not itself a symlink."""
+    resolved = _resolved(path)
+    return resolved[0] if resolved is not None else os.path.realpath(path)
+
+
+def is_inside(real: str, root: Path) -> bool:
+    """Whether the real path ``real`` lies in (or is) the resolved directory ``root``; what
+    ``Path(real).is_relative_to(root)`` says, without parsing either path."""
+    top = str(root)
+    if top == "/":
+        return real.startswith("/")
+    return real == top or real.startswith(top + "/")
+
+
 def _real_path(path: Path) -> Path:
     """The real path of ``path``; raises NotRegularFile for a loop or a dangling symlink."""
     try:
@@ -160,15 +209,17 @@ def read_file(path: Path, root: Path | None, limit: int) -> bytes:
     ``repository_root`` finds for it). Raises OutsideRepository, NotRegularFile, TooLarge or
     ReadFailed; never blocks on a FIFO, never reads more than ``limit + 1`` bytes.
     """
-    real = _real_path(path)
+    resolved = _resolved(path)  # None for a symlink: resolve it component by component
+    real, before = resolved if resolved is not None else (str(_real_path(path)), None)
     if root is None:
         root = repository_root(path)
-    if not real.is_relative_to(root):
+    if not is_inside(real, root):
         raise OutsideRepository(path, root)
-    try:
-        before = os.stat(real)
-    except OSError as error:
-        raise ReadFailed(path, f"cannot read the file: {error.strerror or error}") from None
+    if before is None:
+        try:
+            before = os.stat(real)
+        except OSError as error:
+            raise ReadFailed(path, f"cannot read the file: {error.strerror or error}") from None
     if not stat.S_ISREG(before.st_mode):
         raise _not_regular(path, before.st_mode)
     if before.st_size > limit:
