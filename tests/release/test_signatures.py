@@ -234,3 +234,20 @@ def test_log_entry_must_record_the_envelope_and_certificate() -> None:
     assert _entry_body_problem(bundle) == (
         "the log entry's signature or certificate does not match the envelope's"
     )
+
+
+def test_intoto_entries_need_sigstore_pythons_steps(
+    verifier: Verifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sigstore.verify import Verifier as SigstoreVerifier
+
+    from bastion.release import intoto
+
+    assert intoto.supported()
+    monkeypatch.delattr(SigstoreVerifier, "_verify_common_signing_cert")
+    with pytest.raises(BundleError) as refused:
+        verifier.bundle(npm_bundle(), None, sha512=NPM_SHA512)
+    assert str(refused.value) == (
+        "the signature does not verify: the log entry is an intoto 0.0.2 entry, which bastion "
+        "verifies with sigstore-python 4's verifier steps, absent from the installed version"
+    )

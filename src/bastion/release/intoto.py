@@ -37,6 +37,13 @@ from sigstore.verify import Verifier
 from sigstore.verify.policy import VerificationPolicy
 
 INTOTO_V002 = ("intoto", "0.0.2")
+_HOOKS = ("_establish_time", "_verify_timestamp_authority", "_verify_common_signing_cert")
+"""The steps of sigstore-python's verifier (4.x) that this module reuses or replaces."""
+
+
+def supported() -> bool:
+    """Whether the installed sigstore-python has the steps this module builds on."""
+    return all(hasattr(Verifier, hook) for hook in _HOOKS) and hasattr(dsse, "_verify")
 
 
 def log_entry_kind(bundle: Bundle) -> tuple[str, str]:
@@ -82,6 +89,11 @@ class IntotoVerifier(Verifier):
         """``verify_dsse`` for an ``intoto`` 0.0.2 entry: (payload type, payload)."""
         if log_entry_kind(bundle) != INTOTO_V002:
             raise VerificationError("the log entry is not an intoto 0.0.2 entry")
+        if not supported():
+            raise VerificationError(
+                "the log entry is an intoto 0.0.2 entry, which bastion verifies with "
+                "sigstore-python 4's verifier steps, absent from the installed version"
+            )
         envelope = bundle._dsse_envelope
         if envelope is None:
             raise VerificationError("the bundle holds no DSSE envelope")
