@@ -6,6 +6,8 @@
 ``acme/docker@v1``, with a JavaScript action in ``save/``; p1 on ``refs/pull/1/head`` only,
 with the tag ``v2.0.0`` pushed onto it (an impostor commit).
 ``acme/docker``: d1 ``v1`` (main): a docker action building its ``Dockerfile``.
+``acme/tool``: t1 ``v3.0.0`` - t2 ``v3.1.0`` - t3 ``v3`` (main), and t4 ``v3.2.0`` on a
+branch from t1: ``v3`` has moved past its last release, and the newest release is elsewhere.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ IDS = {
     "acme/setup": (7001, 8001),
     "acme/docker": (7001, 8002),
 }
+TOOL_IDS = (7001, 8003)
+"""acme/tool's, apart: only the narrowing test asks for it."""
 
 NODE_ACTION = "name: checkout\nruns:\n  using: node20\n  main: index.js\n"
 SETUP_ACTION = """name: setup
@@ -45,6 +49,10 @@ class Commits:
     s1: str
     p1: str
     d1: str
+    t1: str
+    t2: str
+    t3: str
+    t4: str
 
 
 @dataclass
@@ -92,12 +100,24 @@ def build(root: Path, work: Path) -> Commits:
     d1 = _commit(docker, "docker", files)
     docker.tag("v1")
     docker.push()
-    return Commits(c1, c2, s1, p1, d1)
+    tool = RepoBuilder(root, "acme", "tool", work)
+    t1 = _commit(tool, "3.0.0", {"action.yml": NODE_ACTION})
+    tool.tag("v3.0.0")
+    t2 = _commit(tool, "3.1.0", {"index.js": "2\n"})
+    tool.tag("v3.1.0")
+    t3 = _commit(tool, "after 3.1.0", {"index.js": "3\n"})
+    tool.tag("v3")
+    tool.git("checkout", "-q", "-b", "side", t1)
+    t4 = _commit(tool, "3.2.0", {"index.js": "4\n"})
+    tool.tag("v3.2.0")
+    tool.git("checkout", "-q", "main")
+    tool.push()
+    return Commits(c1, c2, s1, p1, d1, t1, t2, t3, t4)
 
 
 def repository_answer(slug: str) -> dict[str, object]:
     owner, name = slug.split("/")
-    owner_id, repo_id = IDS[slug]
+    owner_id, repo_id = IDS.get(slug, TOOL_IDS)
     return {
         "id": repo_id,
         "name": name,
@@ -114,7 +134,7 @@ def lock_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     root = tmp_path_factory.mktemp("lock-server")
     commits = build(root, tmp_path_factory.mktemp("lock-work"))
     state = ServerState(root)
-    for slug in IDS:
+    for slug in [*IDS, "acme/tool"]:
         state.rest[f"/api/v3/repos/{slug}"] = repository_answer(slug)
     with contextmanager(serve)(state) as server:
         yield World(server, commits)

@@ -322,3 +322,50 @@ def test_narrow_locks_the_full_version_and_rewrites_the_workflow(
     assert lock(root, capsys)[1].endswith(f"{LOCK} is up to date\n")
     selected = "unpinned-action,stale-lock-entry,syntax-error"
     assert main(["check", str(root), "--select", selected]) == 0
+
+
+def test_narrow_falls_back_to_the_newest_release_in_the_history(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No full tag points at ``v3``'s commit: as GitHub's writer, the newest of the three
+    newest releases that is an ancestor (v3.2.0 is on another branch; v3.1.0 is) names it,
+    and the lock keeps the commit ``v3`` resolved to."""
+    root = tmp_path / "project"
+    (root / ".github" / "workflows").mkdir(parents=True)
+    workflow = root / ".github/workflows/ci.yml"
+    text = NARROW.replace("actions/checkout@v4", "acme/tool@v3").replace(
+        "      - uses: acme/setup@v1\n", ""
+    )
+    workflow.write_text(text)
+    code, err = lock(root, capsys, "--narrow")
+    assert code == 0, err
+    assert "narrowed acme/tool@v3 to acme/tool@v3.1.0" in err
+    assert workflow.read_text() == text.replace("tool@v3", "tool@v3.1.0")
+    assert (
+        "    'acme/tool@v3.1.0':\n        ref: 'v3.1.0'\n"
+        f"        commit: 'sha1-{world.commits.t3}'\n" in (root / LOCK).read_text()
+    )
+    assert lock(root, capsys)[1].endswith(f"{LOCK} is up to date\n")
+    # The release tag did not move: no lock-drift for the entry bastion (and GitHub) wrote.
+    assert main(["check", str(root), "--online", "--select", "lock-drift,unknown-ref"]) == 0
+    # A release tag on another line of history is drift all the same.
+    lockfile = root / LOCK
+    lockfile.write_text(lockfile.read_text().replace("v3.1.0", "v3.2.0"))
+    workflow.write_text(workflow.read_text().replace("v3.1.0", "v3.2.0"))
+    capsys.readouterr()
+    assert main(["check", str(root), "--online", "--select", "lock-drift"]) == 1
+    assert (
+        f"the tag `v3.2.0` of acme/tool now names commit {world.commits.t4[:12]}, not the "
+        f"locked {world.commits.t3[:12]}" in capsys.readouterr().out
+    )
+    history = [e for e in world.state.git_requests() if b"filter tree:0" in e.body]
+    assert [_history_wants(e.body) for e in history] == [
+        ([world.commits.t3], [world.commits.t4]),
+        ([world.commits.t3], [world.commits.t2]),
+    ]  # each asked once: ancestry is cached for good
+
+
+def _history_wants(body: bytes) -> tuple[list[str], list[str]]:
+    lines = [line for line in body.decode().split("\n") if line[4:].startswith(("want", "have"))]
+    wants = [line.split()[-1] for line in lines if line[4:].startswith("want")]
+    return wants, [line.split()[-1] for line in lines if line[4:].startswith("have")]

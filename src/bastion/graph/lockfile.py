@@ -301,10 +301,9 @@ def _narrow(
             except BastionError:
                 continue
             sha = entry.commit.partition("-")[2]
-            full = [tag for tag in listing.tags_at(sha) if _is_full_version(tag)]
-            if not full:
+            tag = narrowed_tag(resolver, pin.owner, pin.repo, listing, sha)
+            if tag is None:
                 continue
-            tag = max(full, key=lambda name: _semver_rank(name) or ())
             new = Pin(pin.owner, pin.repo, tag).key
             resolved.setdefault(
                 new, Locked(tag, entry.commit, entry.owner_id, entry.repo_id, entry.uses)
@@ -320,6 +319,35 @@ def _narrow(
             if (old, new) not in plan.narrowed:
                 plan.narrowed.append((old, new))
         plan.rewritten[workflow.path] = text
+
+
+ANCESTOR_CANDIDATES = 3
+"""Newest release tags GitHub's writer tries as ancestors of a commit no full tag names."""
+
+
+def narrowed_tag(
+    resolver: Resolver, owner: str, repo: str, listing: RefListing, commit: str
+) -> str | None:
+    """The full version tag GitHub's writer narrows a partial version at ``commit`` to: the
+    highest full semver tag pointing at the commit; when none does (the major tag moved past
+    the last release), the newest of the three newest release tags (no pre-release) that is
+    an ancestor of the commit, which keeps its commit (the tag names an older one); None
+    when neither exists or ancestry cannot be asked."""
+    at_commit = [tag for tag in listing.tags_at(commit) if _is_full_version(tag)]
+    if at_commit:
+        return max(at_commit, key=lambda name: _semver_rank(name) or ())
+    releases = sorted(
+        (tag for tag in listing.tags if _is_full_version(tag)),
+        key=lambda name: _semver_rank(name) or (),
+        reverse=True,
+    )
+    for tag in releases[:ANCESTOR_CANDIDATES]:
+        try:
+            if resolver.is_ancestor(owner, repo, listing.tags[tag], commit):
+                return tag
+        except BastionError:
+            continue
+    return None
 
 
 def _rewrite(text: str, renames: dict[str, str]) -> str | None:

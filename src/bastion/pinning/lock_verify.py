@@ -5,7 +5,9 @@ For each entry of each readable ``.github/workflows/actions.lock``:
 * its commit must be reachable from a branch of the repository (``impostor-commit``; the
   resolver's reachability, cached for good once proven) and exist (``unknown-ref``);
 * a key's tag or branch must still name the locked commit (``lock-drift``), and exist
-  (``unknown-ref``); so must the tag an entry keyed by a SHA records;
+  (``unknown-ref``); so must the tag an entry keyed by a SHA records. A release tag naming
+  an ancestor of the locked commit is no drift: GitHub's writer narrows a ``@v4`` that
+  moved past its last release so (one request for the history, cached for good);
 * the owner and repository ids must be those GitHub reports now (``lock-identity``).
 
 Requests: the repository's one ``ls-refs`` listing, the reachability of each distinct
@@ -22,7 +24,7 @@ from bastion.config import Config
 from bastion.engine import Report
 from bastion.errors import BastionError
 from bastion.findings import Finding
-from bastion.github.git import GitError
+from bastion.github.git import GitError, RefListing
 from bastion.inputs import Input, Kind
 from bastion.model.lockfile import MAX_BYTES, Entry, Lockfile, build_lockfile
 from bastion.pinning.ids import RepositoryGone, RepositoryIds
@@ -126,7 +128,12 @@ def _verify(file: _File, entry: Entry, resolver: Resolver, ids: RepositoryIds) -
     if now is None and not pin.ref_is_sha:
         message = f"{pin.slug} has no branch or tag named `{ref}` any more ({pin.key})"
         findings.append(_finding(UnknownRef, message, file, entry))
-    elif now is not None and now != sha and (ref in listing.tags or not pin.ref_is_sha):
+    elif (
+        now is not None
+        and now != sha
+        and (ref in listing.tags or not pin.ref_is_sha)
+        and not _narrowed_past(resolver, entry, ref, now, listing)
+    ):
         kind = "tag" if ref in listing.tags else "branch"
         message = (
             f"the {kind} `{ref}` of {pin.slug} now names commit {now[:12]}, not the locked "
@@ -150,6 +157,20 @@ def _verify(file: _File, entry: Entry, resolver: Resolver, ids: RepositoryIds) -
         )
         findings.append(_finding(LockIdentity, message, file, entry))
     return findings
+
+
+def _narrowed_past(
+    resolver: Resolver, entry: Entry, ref: str, now: str, listing: RefListing
+) -> bool:
+    """A release tag naming an ancestor of the locked commit: GitHub's writer (and ``bastion
+    lock --narrow``) records the newest release in the history of a ``@v4`` that moved past
+    it, keeping the commit ``@v4`` named; that tag did not move."""
+    if ref not in listing.tags or not re.fullmatch(r"v?\d+\.\d+\.\d+", ref):
+        return False
+    try:
+        return resolver.is_ancestor(entry.pin.owner, entry.pin.repo, now, entry.sha)
+    except BastionError:
+        return False
 
 
 def _finding(rule: type[Rule], message: str, file: _File, entry: Entry) -> Finding:

@@ -240,6 +240,23 @@ class Resolver:
         held = has_commits(self.git, owner, repo, next(iter(listing.heads.values())), [commit])
         return Reachability(Reach.UNREACHABLE if commit in held else Reach.MISSING)
 
+    def is_ancestor(self, owner: str, repo: str, ancestor: str, commit: str) -> bool:
+        """Whether ``ancestor`` is ``commit`` or in its history: one ``fetch`` of the commits
+        reachable from ``commit`` and not from ``ancestor`` (commits only), one of which has
+        ``ancestor`` as a parent exactly when it is. Cached forever (both ids are commits)."""
+        if ancestor == commit:
+            return True
+        name = f"ancestor-{ancestor}-{commit}"
+        stored = self.cache.read(owner, repo, name, None)
+        if isinstance(stored, bool):
+            return stored
+        if self.offline:
+            raise NotCached(f"the history of {owner}/{repo}@{commit[:12]} is not in the cache")
+        commits = self._fetch(owner, repo, [commit], ancestor)
+        found = any(ancestor in c.parents for c in commits)
+        self.cache.write(owner, repo, name, found)
+        return found
+
     def _fetch(self, owner: str, repo: str, tips: list[str], commit: str) -> list[Commit]:
         return fetch_commits(self.git, owner, repo, tips, [commit])
 
