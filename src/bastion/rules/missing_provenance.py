@@ -5,10 +5,10 @@ from collections.abc import Iterator
 
 from bastion import knowledge
 from bastion.findings import Area, Confidence, Severity
-from bastion.model.shell import commands, script_lines
 from bastion.model.uses import UsesKind
 from bastion.model.workflow import Job, Workflow
 from bastion.rules.base import Hit, Rule
+from bastion.rules.facts import facts
 from bastion.rules.release import (
     CONTAINER,
     GITHUB_RELEASE,
@@ -26,6 +26,7 @@ _TRUE = re.compile(r"\s*true\s*", re.IGNORECASE)
 
 
 def _attests(workflow: Workflow) -> bool:
+    shared = facts(workflow)
     for job in workflow.jobs:
         if job.uses is not None and job.uses.kind is UsesKind.REPOSITORY:
             # `attests-whole-repository`: every reusable workflow of the generator attests.
@@ -36,11 +37,14 @@ def _attests(workflow: Workflow) -> bool:
             info = knowledge.lookup(step.uses)
             if info is not None and info.attests:
                 return True
-            run = step.run
-            if run is not None and any(
-                words[:2] in (["cosign", "attest"], ["cosign", "sign"])
-                for line in script_lines(run.value)
-                for words in commands(line.masked)
+            script = shared.script(step)
+            if (
+                script is not None
+                and script.mentions("cosign")
+                and any(
+                    words[:2] in (["cosign", "attest"], ["cosign", "sign"])
+                    for _, words in script.commands
+                )
             ):
                 return True
     return False

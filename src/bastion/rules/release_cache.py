@@ -46,14 +46,15 @@ def _job_runs(steps: list[Step] | None, wanted: tuple[str, ...]) -> bool:
     if steps is None:
         return True
     prefixes = [tuple(command.split()) for command in wanted]
-    return any(
-        tuple(words[: len(prefix)]) == prefix
-        for step in steps
-        if step.run is not None
-        for line in script_lines(step.run.value)
-        for words in commands(line.masked)
-        for prefix in prefixes
-    )
+    for step in steps:
+        run = step.run
+        if run is None or not any(prefix[0] in run.value for prefix in prefixes):
+            continue
+        for line in script_lines(run.value):
+            for words in commands(line.masked):
+                if any(tuple(words[: len(prefix)]) == prefix for prefix in prefixes):
+                    return True
+    return False
 
 
 def _events(workflow: Workflow) -> frozenset[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bastion import knowledge
 from bastion.findings import Confidence
@@ -28,6 +29,9 @@ from bastion.model.expressions import (
 )
 from bastion.model.uses import Uses
 from bastion.model.workflow import Entry, Fields, Job, Step, Workflow
+
+if TYPE_CHECKING:
+    from bastion.knowledge.schema import ActionInfo
 
 PULL_REQUEST_EVENTS = frozenset(
     {"pull_request", "pull_request_target", "pull_request_review", "pull_request_review_comment"}
@@ -285,25 +289,32 @@ class KnownOutputs:
 
 
 class _OutputsTable:
-    """The entries of one kind of outputs in the knowledge base, read on first use."""
+    """The entries of one kind of outputs in the knowledge base."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
-        self._entries: tuple[KnownOutputs, ...] | None = None
 
     def __iter__(self) -> Iterator[KnownOutputs]:
-        if self._entries is None:
-            self._entries = tuple(_known(self.kind))
-        return iter(self._entries)
+        """Every entry (which reads the whole knowledge base: for listings, not checks)."""
+        for name, info in knowledge.entries().items():
+            found = self._known(name, info)
+            if found is not None:
+                yield found
 
+    def of(self, uses: Uses | None) -> KnownOutputs | None:
+        """The entry of the action ``uses`` names, when it has outputs of this kind (only
+        that action's entry is read)."""
+        info = knowledge.lookup(uses)
+        return self._known(uses.name, info) if uses is not None and info is not None else None
 
-def _known(kind: str) -> Iterator[KnownOutputs]:
-    for name, info in knowledge.entries().items():
-        found = info.attacker_outputs if kind == "attacker" else info.pr_head_outputs
+    def _known(self, name: str, info: ActionInfo) -> KnownOutputs | None:
+        found = info.attacker_outputs if self.kind == "attacker" else info.pr_head_outputs
         if found is None:
-            continue
+            return None
         unsafe = (found.unsafe_input, found.unsafe_values) if found.unsafe_input else None
-        yield KnownOutputs(name, found.names, found.holds, unsafe, found.escaped, found.json_values)
+        return KnownOutputs(
+            name, found.names, found.holds, unsafe, found.escaped, found.json_values
+        )
 
 
 ATTACKER_OUTPUTS = _OutputsTable("attacker")
@@ -312,15 +323,6 @@ base, src/bastion/knowledge/actions.toml)."""
 
 PR_CODE_OUTPUTS = _OutputsTable("pr-head")
 """Actions whose outputs name the head of a pull request (`pr-head-outputs`)."""
-
-
-def known_outputs(table: Iterable[KnownOutputs], uses: Uses | None) -> KnownOutputs | None:
-    if uses is None:
-        return None
-    for entry in table:
-        if uses.is_action(entry.slug):
-            return entry
-    return None
 
 
 # --- How values flow through an expression ---------------------------------------------------

@@ -26,7 +26,6 @@ from bastion.rules.taint import (
     attacker_source,
     env_entry,
     env_levels,
-    known_outputs,
     value_flows,
 )
 from bastion.source.yaml import MappingNode, ScalarNode, SequenceNode
@@ -347,7 +346,7 @@ class Analysis:
         for step in reversed(scope.earlier):
             if (step.step_id or "").lower() != step_id:
                 continue
-            known = known_outputs(ATTACKER_OUTPUTS, step.uses)
+            known = ATTACKER_OUTPUTS.of(step.uses)
             if known is not None and (output == "*" or known.covers(output)):
                 confidence = known.confidence(step)
                 if confidence is None:

@@ -24,7 +24,6 @@ from bastion.rules.taint import (
     Scope,
     env_entry,
     env_levels,
-    known_outputs,
     names_pr_code,
     names_pr_head_repository,
     names_pr_number,
@@ -169,7 +168,7 @@ class _Resolver:
             if (step.step_id or "").lower() != step_id:
                 continue
             label = f"output `{output}` of step `{step.step_id}`"
-            known = known_outputs(PR_CODE_OUTPUTS, step.uses)
+            known = PR_CODE_OUTPUTS.of(step.uses)
             if known is not None and known.covers(output):
                 return Verdict(Confidence.MEDIUM, f"{label} ({known.holds})")
             return self._computed(
