@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 
 from bastion.findings import Point, Span
@@ -24,28 +25,22 @@ class LineIndex:
 
     @property
     def _starts(self) -> list[int]:
-        if self._line_starts is None:
-            text = self.text
-            if "\r" in text or "\x85" in text or "\u2028" in text or "\u2029" in text:
-                ends = [match.end() for match in _LINE_BREAK.finditer(text)]
-            else:
-                ends = []
-                found = text.find("\n")
-                while found >= 0:
-                    ends.append(found + 1)
-                    found = text.find("\n", found + 1)
-            self._line_starts = [0, *ends]
-        return self._line_starts
+        starts = self._line_starts
+        if starts is None:
+            starts = self._line_starts = _line_starts(self.text)
+        return starts
 
     def point(self, offset: int) -> Point:
-        line = bisect.bisect_right(self._starts, offset) - 1
-        return Point(line + 1, offset - self._starts[line] + 1)
+        starts = self._starts
+        line = bisect.bisect_right(starts, offset) - 1
+        return Point(line + 1, offset - starts[line] + 1)
 
     def offset(self, line: int, column: int) -> int:
         """The character offset of a 1-based line and column (-1 past the last line)."""
-        if not 1 <= line <= len(self._starts):
+        starts = self._starts
+        if not 1 <= line <= len(starts):
             return -1
-        return self._starts[line - 1] + column - 1
+        return starts[line - 1] + column - 1
 
     def span(self, start: int, end: int) -> Span:
         return Span(self.point(start), self.point(end))
@@ -56,10 +51,11 @@ class LineIndex:
         found = self._line_texts.get(line)
         if found is not None:
             return found
-        if not 1 <= line <= len(self._starts):
+        starts = self._starts
+        if not 1 <= line <= len(starts):
             return ""
-        start = self._starts[line - 1]
-        end = self._starts[line] if line < len(self._starts) else len(self.text)
+        start = starts[line - 1]
+        end = starts[line] if line < len(starts) else len(self.text)
         # A line holds one break at most, at its end ("\r\n" counts as one).
         text = self.text[start:end].rstrip("\r\n\x85\u2028\u2029")
         self._line_texts[line] = text
@@ -83,3 +79,20 @@ class LineIndex:
     @property
     def line_count(self) -> int:
         return len(self._starts)
+
+
+# Besides YAML's line breaks, str.splitlines also breaks at these; without any of them in a
+# text, its pieces are YAML's lines.
+_OTHER_BREAKS = ("\v", "\f", "\x1c", "\x1d", "\x1e")
+
+
+def _line_starts(text: str) -> list[int]:
+    """The offset of each line's first character: 0, then one after each line break."""
+    if "\r" in text or "\x85" in text or "\u2028" in text or "\u2029" in text:
+        return [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
+    if any(other in text for other in _OTHER_BREAKS):
+        return [0, *(match.end() for match in re.finditer("\n", text))]
+    starts = [0, *itertools.accumulate(map(len, text.splitlines(keepends=True)))]
+    if text and not text.endswith("\n"):
+        starts.pop()  # the end of a last line without a break starts no line
+    return starts
