@@ -677,3 +677,21 @@ def test_the_slsa_generators_builders_are_the_attestation() -> None:
     found = audit(graph, Config())
     assert _only(found, "missing-provenance") == []
     assert _only(found, "publish-outside-environment") != []  # the rest still runs
+
+
+def test_readme_case_28_a_tag_and_a_branch_of_one_name(fresh: World, tmp_path: Path) -> None:
+    """codecov/codecov-action has a tag and a branch named `v3` (README case 28): the tag is
+    taken, as git's order of refs has it (both name one commit here)."""
+    workflow = (
+        "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n"
+        "      - uses: codecov/codecov-action@v3\n"
+    )
+    graph = resolve_graph(
+        [RootFile(".github/workflows/ci.yml", workflow)], fresh.resolver(tmp_path / "cache")
+    )
+    (node,) = [n for n in graph.nodes.values() if n.key.slug == "codecov/codecov-action"]
+    assert (node.key.commit, node.ref_kinds) == (
+        "ab904c41d6ece82784817410c45d8b8c02684457",
+        {"v3": "tag"},
+    )
+    assert graph.problems == []

@@ -757,7 +757,7 @@ def dockerfile_system_packages(path: str, text: str) -> Iterator[Gap]:
                 number = instruction.line_of(offset + (where if where >= 0 else logical.start))
                 line = lines[number - 1]
                 column = len(line) - len(line.lstrip()) + 1
-                names = ", ".join(f"`{name}`" for name in loose)
+                listed = ", ".join(f"`{name}`" for name in loose)
                 silenced = (
                     f" (the file silences hadolint's {check}, the check for this)"
                     if check in above and "hadolint" in above
@@ -769,7 +769,7 @@ def dockerfile_system_packages(path: str, text: str) -> Iterator[Gap]:
                     else "the base image is a tag as well, and these"
                 )
                 yield Gap(
-                    f"a `RUN` of the action's `{path}` installs {names} with `{written}` and "
+                    f"a `RUN` of the action's `{path}` installs {listed} with `{written}` and "
                     f"no version{silenced}: {base} packages are whatever the distribution's "
                     "repository holds when the image is built, on every run; they are signed "
                     "by the distribution, so this is a gap of immutability, not an "
