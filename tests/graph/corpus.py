@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,10 +124,17 @@ class TranslatingResolver(Resolver):
         return None if tip is None else self.translation.built(tip)
 
     def objects(
-        self, owner: str, repo: str, commits: Iterable[str], blobs: Iterable[str] = ()
+        self,
+        owner: str,
+        repo: str,
+        commits: Iterable[str],
+        blobs: Iterable[str] = (),
+        *,
+        listed: Container[str] = (),
     ) -> Fetched:
         asked = {self.translation.built(commit): commit for commit in commits}
-        found = super().objects(owner, repo, asked, blobs)
+        sure = {built for built, real in asked.items() if real in listed}
+        found = super().objects(owner, repo, asked, blobs, listed=sure)
         answer: dict[str, Snapshot | BastionError] = {}
         for built, value in found.snapshots.items():
             answer[asked[built]] = (

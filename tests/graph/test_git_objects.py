@@ -143,20 +143,34 @@ def test_a_refused_want_names_the_missing_object(fresh: World) -> None:
     assert git.GitError("the server answered HTTP 500").missing_object is None
 
 
-def test_two_missing_commits_cost_one_negotiation(fresh: World, tmp_path: Path) -> None:
-    """The first miss is dropped and the rest asked again; at a second miss one negotiation
-    round (wanting a branch tip, from the listing) sorts all the others."""
+def test_missing_commits_among_uncertain_ones_cost_one_negotiation(
+    fresh: World, tmp_path: Path
+) -> None:
+    """The refused commit is dropped; with two or more uncertain commits left, one
+    negotiation round (wanting a branch tip from the listing) sorts them all."""
     resolver = fresh.resolver(tmp_path / "cache")
     commits = [CHECKOUT_V4, "1" * 40, "2" * 40, "3" * 40]
     found = resolver.snapshots("actions", "checkout", commits)
-    assert [type(found[c]).__name__ for c in commits] == [
-        "Snapshot",
-        "GitError",
-        "GitError",
-        "GitError",
-    ]
-    kinds = [_kind(entry.body) for entry in fresh.state.git_requests()]
-    assert kinds == ["trees", "trees", "ls-refs", "negotiation", "trees"]
+    kinds = ["Snapshot", "GitError", "GitError", "GitError"]
+    assert [type(found[c]).__name__ for c in commits] == kinds
+    sent = [_kind(entry.body) for entry in fresh.state.git_requests()]
+    assert sent == ["trees", "ls-refs", "negotiation", "trees"]
+
+
+def test_a_listed_commit_is_wanted_in_the_negotiation(fresh: World, tmp_path: Path) -> None:
+    """A commit the ref listing named surely exists: the negotiation wants it (no listing
+    needed), and a lone uncertain commit left is simply asked for again."""
+    resolver = fresh.resolver(tmp_path / "cache")
+    commits = ["1" * 40, CHECKOUT_V4, "2" * 40, "3" * 40]
+    fetched = resolver.objects("actions", "checkout", commits, listed={CHECKOUT_V4})
+    assert isinstance(fetched.snapshots[CHECKOUT_V4], git.Snapshot)
+    sent = fresh.state.git_requests()
+    assert [_kind(entry.body) for entry in sent] == ["trees", "negotiation", "trees"]
+    assert _wants(sent[1].body) == [fresh.translation.built(CHECKOUT_V4)]
+    fresh.reset()
+    other = fresh.resolver(tmp_path / "other")
+    other.objects("actions", "checkout", ["4" * 40, CHECKOUT_V4, "5" * 40], listed={CHECKOUT_V4})
+    assert [_kind(entry.body) for entry in fresh.state.git_requests()] == ["trees"] * 3
 
 
 def _kind(body: bytes) -> str:

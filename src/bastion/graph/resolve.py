@@ -669,7 +669,8 @@ class _Builder:
             else:
                 fresh[index] = key
         if fresh:
-            outcomes.extend(self._fetch(owner, repo, group, fresh, extras))
+            listed = {commits[i] for i in fresh if kinds.get(i) in ("tag", "branch")}
+            outcomes.extend(self._fetch(owner, repo, group, fresh, extras=extras, listed=listed))
         elif extras:
             fetched = self.resolver.objects(owner, repo, (), _attach(extras, {}))
             self._attach_extras(owner, repo, extras, fetched.blobs)
@@ -690,13 +691,19 @@ class _Builder:
             return error
 
     def _snapshots(
-        self, owner: str, repo: str, commits: Iterable[str], blobs: Iterable[str]
+        self,
+        owner: str,
+        repo: str,
+        commits: Iterable[str],
+        blobs: Iterable[str],
+        listed: set[str],
     ) -> Fetched:
-        """The snapshots of ``commits`` and the blobs ``blobs``, in one request."""
+        """The snapshots of ``commits`` and the blobs ``blobs``, in one request; ``listed``
+        are the commits the ref listing named (the server holds them)."""
         known = self.resolver.known_missing(owner, repo)
         if known is not None:
             return Fetched(dict.fromkeys(commits, known), {})
-        found = self.resolver.objects(owner, repo, commits, blobs)
+        found = self.resolver.objects(owner, repo, commits, blobs, listed=listed)
         for value in found.snapshots.values():
             if isinstance(value, GitError) and value.not_found:
                 self.resolver.remember_missing(owner, repo, value)
@@ -726,13 +733,15 @@ class _Builder:
         repo: str,
         group: list[tuple[int, _Request]],
         fresh: dict[int, NodeKey],
+        *,
         extras: list[_Extras],
+        listed: set[str],
     ) -> list[tuple[int, _Outcome]]:
         """Build the nodes of ``fresh`` (request index -> key): trees (with the extra files
         earlier nodes of the repository wait for), then blobs."""
         requests = dict(group)
         first_fetch = self._snapshots(
-            owner, repo, {key.commit for key in fresh.values()}, _attach(extras, {})
+            owner, repo, {key.commit for key in fresh.values()}, _attach(extras, {}), listed
         )
         snapshots = first_fetch.snapshots
         self._attach_extras(owner, repo, extras, first_fetch.blobs)

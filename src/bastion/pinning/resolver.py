@@ -20,7 +20,7 @@ import enum
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -282,14 +282,22 @@ class Resolver:
         return fetched.blobs
 
     def objects(
-        self, owner: str, repo: str, commits: Iterable[str], blobs: Iterable[str] = ()
+        self,
+        owner: str,
+        repo: str,
+        commits: Iterable[str],
+        blobs: Iterable[str] = (),
+        *,
+        listed: Container[str] = (),
     ) -> Fetched:
         """The file lists of ``commits`` and the content of ``blobs``: from the cache, else in
         one request for all the rest (both kinds together), cached forever.
 
-        A commit the server lacks fails a request; git names it, so it is dropped and the
-        rest asked for again. Should a second one be missing, one negotiation round (the
-        server acknowledges the commits it holds) sorts the others before the last request.
+        A commit the server lacks fails a request; git names it, so it is dropped. If at most
+        one of the rest is uncertain (not in ``listed``, the commits the ref listing named),
+        the rest is asked for again; otherwise one negotiation round first (the server
+        acknowledges the commits it holds, ``want``-ing a listed commit, else a branch tip),
+        so that the last request asks only for what is there.
         """
         found: dict[str, Snapshot | BastionError] = {}
         wanted: list[str] = []
@@ -321,7 +329,9 @@ class Resolver:
                 )
             error = NotCached(f"files of {owner}/{repo} are not in the cache")
             return Fetched(found, contents, error if wanted_blobs else None)
-        snapshots, fetched, blob_error = self._fetch_objects(owner, repo, wanted, wanted_blobs)
+        snapshots, fetched, blob_error = self._fetch_objects(
+            owner, repo, wanted, wanted_blobs, listed
+        )
         for commit, snapshot in snapshots.items():
             if isinstance(snapshot, Snapshot):
                 self.cache.write(owner, repo, f"tree-{commit}", snapshot.to_json())
@@ -343,12 +353,11 @@ class Resolver:
         return Fetched(found, contents, blob_error)
 
     def _fetch_objects(
-        self, owner: str, repo: str, commits: list[str], blobs: list[str]
+        self, owner: str, repo: str, commits: list[str], blobs: list[str], listed: Container[str]
     ) -> tuple[dict[str, Snapshot | BastionError], dict[str, bytes], BastionError | None]:
         answer: dict[str, Snapshot | BastionError] = {}
         remaining = list(commits)
         blob_error: BastionError | None = None
-        misses = 0
         negotiated = False
         while remaining or blobs:
             try:
@@ -358,8 +367,8 @@ class Resolver:
                 if missing is not None and missing in remaining:
                     answer[missing] = _no_commit(owner, repo, missing)
                     remaining.remove(missing)
-                    misses += 1
-                    if misses == 1 or negotiated or not remaining:
+                    uncertain = [commit for commit in remaining if commit not in listed]
+                    if negotiated or len(uncertain) <= 1:
                         continue
                 elif missing is not None and missing in blobs:
                     blob_error, blobs = error, []
@@ -370,7 +379,8 @@ class Resolver:
                     answer.update(dict.fromkeys(remaining, error))
                     return answer, {}, blob_error or (error if blobs else None)
                 negotiated = True
-                held = self._held(owner, repo, remaining)
+                sure = next((commit for commit in remaining if commit in listed), None)
+                held = self._held(owner, repo, remaining, sure)
                 answer.update((c, _no_commit(owner, repo, c)) for c in remaining if c not in held)
                 remaining = [commit for commit in remaining if commit in held]
                 continue
@@ -378,11 +388,11 @@ class Resolver:
             return answer, objects.blobs, blob_error
         return answer, {}, blob_error
 
-    def _held(self, owner: str, repo: str, commits: list[str]) -> set[str]:
-        """Of ``commits``, those the server holds, in one negotiation round (none when the
-        repository has no branch to ``want``)."""
+    def _held(self, owner: str, repo: str, commits: list[str], sure: str | None) -> set[str]:
+        """Of ``commits``, those the server holds, in one negotiation round ``want``-ing
+        ``sure`` (a commit it holds), else a branch tip (none when there is no branch)."""
         try:
-            tip = self._branch_tip(owner, repo)
+            tip = sure or self._branch_tip(owner, repo)
             return set() if tip is None else has_commits(self.git, owner, repo, tip, commits)
         except BastionError:
             return set()
