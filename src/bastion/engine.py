@@ -520,6 +520,7 @@ def _results(
     import multiprocessing  # only a parallel run needs it
     from concurrent.futures import Future, ProcessPoolExecutor
 
+    _warm(tasks)
     _worker = checker
     try:
         context = multiprocessing.get_context("fork")
@@ -533,6 +534,19 @@ def _results(
                 yield ahead.popleft().result()
     finally:
         _worker = None
+
+
+def _warm(tasks: list[Task]) -> None:
+    """Load, once before the fork, what each worker would otherwise load for itself: the
+    models of the kinds of file the tasks hold, and the index of the knowledge base."""
+    kinds = {item.kind for files, repositories in tasks for item in files}
+    if kinds & {Kind.DEPENDABOT, Kind.PRE_COMMIT, Kind.RENOVATE}:
+        import bastion.model.updaters
+    if Kind.RENOVATE in kinds:
+        import bastion.source.json5
+    if Kind.LOCKFILE in kinds:
+        import bastion.model.lockfile  # noqa: F401
+    knowledge.named("")  # no such entry: reads the index only
 
 
 class Check:

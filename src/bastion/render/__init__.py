@@ -12,7 +12,7 @@ from typing import TextIO
 from bastion.engine import Findings
 from bastion.findings import escape_text
 
-FORMATS = ("human", "json", "sarif", "github")
+FORMATS = ("human", "json", "jsonl", "sarif", "github")
 CHUNK_PIECES = 1 << 16
 """A report is written once this many pieces are gathered (about a megabyte): a few
 writes however large it is, and no more of its text in memory than that (JSON and SARIF
@@ -113,6 +113,10 @@ def render(report: Findings, fmt: str, out: TextIO, *, color: bool) -> None:
         from bastion.render import json
 
         json.render(report, out)
+    elif fmt == "jsonl":
+        from bastion.render import jsonl
+
+        jsonl.render(report, out)
     elif fmt == "sarif":
         from bastion.render import sarif
 
