@@ -124,6 +124,10 @@ def test_3_codspeed_installer_and_branch_install() -> None:
     assert _lines(gaps) == {178, 184, 191}
     assert "pipes a download straight into an interpreter" in gaps[0].message
     assert "builds and installs a git branch" in gaps[2].message
+    # Each is a mode: without `runner-version`, the pinned `.codspeed-runner-version` is
+    # installed and checked against `.codspeed-runner-installer-hashes.json`; low confidence.
+    assert [gap.confidence for gap in gaps] == [Confidence.LOW] * 3
+    assert '(only in the branch `[ "$VERSION_TYPE" = "latest" ]` of its script' in gaps[0].message
 
 
 def test_4_cargo_binstall_latest_release() -> None:
@@ -496,3 +500,26 @@ jobs:
     # 8: a `releases/latest` URL in a variable, "checked" against a checksum fetched from the
     # same place; 13: `${NAME}` read as one word; 15: unpacking is not this rule's kind.
     assert [f.span.start.line for f in report.findings] == [8, 13]
+
+
+def test_a_download_in_a_mode_branch_of_a_script() -> None:
+    """Only an `if`/`elif` that tests a variable against a literal is a mode; `else`, the
+    end of the `if`, and tests of what is installed (`! -x`) are the usual path."""
+    script = (
+        'if [ "$MODE" = "latest" ]; then\n'
+        "  curl -fsSL https://example.com/i.sh | sh\n"
+        "else\n"
+        "  curl -fsSL https://example.com/j.sh | sh\n"
+        "fi\n"
+        "if [[ ! -x tool ]]; then\n"
+        "  if [[ $KIND == nightly ]]; then echo; fi\n"
+        "  curl -fsSL https://example.com/k.sh | sh\n"
+        "fi\n"
+    )
+    gaps = list(script_downloads("install.sh", script))
+    assert [(gap.span.start.line, gap.confidence) for gap in gaps] == [
+        (2, Confidence.LOW),
+        (4, None),
+        (8, None),
+    ]
+    assert '(only in the branch `[ "$MODE" = "latest" ]` of its script' in gaps[0].message

@@ -210,11 +210,50 @@ def _text_span(text: str, offset: int, length: int) -> Span:
     return Span(Point(number, column), Point(number, column + max(length, 1)))
 
 
-def _download_message(download: Download, where: str) -> str:
-    return (
-        f"{where} {download.what}: a pin of the action does not fix what it fetches, so "
-        "whatever that server returns runs in your job with its token and secrets"
+def _download_message(download: Download, where: str, branch: str | None = None) -> str:
+    chosen = (
+        f" (only in the branch `{branch}` of its script, a mode that inputs or the action's "
+        "own logic select: check which one your inputs take)"
+        if branch is not None
+        else ""
     )
+    return (
+        f"{where} {download.what}{chosen}: a pin of the action does not fix what it fetches, "
+        "so whatever that server returns runs in your job with its token and secrets"
+    )
+
+
+_BRANCH_START = re.compile(r"^\s*(if|elif)\s+(.*?)\s*(?:;\s*then)?\s*$")
+_BRANCH_ELSE = re.compile(r"^\s*else\b")
+_BRANCH_END = re.compile(r"^\s*fi\b")
+_EQUALITY = re.compile(
+    r"^\[\[?\s*\"?\$\{?[A-Za-z_][A-Za-z0-9_]*\}?\"?\s*==?\s*(?:\"[^\"$]*\"|'[^']*'|[\w.+-]+)\s*\]\]?$"
+)
+
+
+def mode_branch(script: str, offset: int) -> str | None:
+    """The condition of the innermost ``if``/``elif`` branch holding ``offset`` that tests a
+    variable against a literal (``[ "$VERSION_TYPE" = "latest" ]``): a mode the script
+    chooses, not its usual path; None when the offset is on no such branch."""
+    stack: list[str | None] = []
+    position = 0
+    for line in script[:offset].split("\n"):
+        position += len(line) + 1
+        if position > offset:
+            break  # the download's own line
+        start = _BRANCH_START.match(line)
+        if start is not None and not _BRANCH_END.search(line.split("then", 1)[-1]):
+            condition = start.group(2).strip()
+            equality = condition if _EQUALITY.match(condition) else None
+            if start.group(1) == "if":
+                stack.append(equality)
+            elif stack:
+                stack[-1] = equality
+        elif _BRANCH_ELSE.match(line) and stack:
+            stack[-1] = None
+        elif _BRANCH_END.match(line) and stack:
+            stack.pop()
+    return next((condition for condition in reversed(stack) if condition is not None), None)
 
 
 def run_step_downloads(view: Action | Workflow, file: str) -> Iterator[Gap]:
@@ -225,11 +264,13 @@ def run_step_downloads(view: Action | Workflow, file: str) -> Iterator[Gap]:
         if run is None:
             continue
         for download in unverified_downloads(run.value):
+            branch = mode_branch(run.value, _physical(run.value, download)[0])
             yield Gap(
-                _download_message(download, "a `run:` step of this action"),
+                _download_message(download, "a `run:` step of this action", branch),
                 file,
                 _run_span(lines, run, download),
                 f"{step.route}/run",
+                confidence=Confidence.LOW if branch is not None else None,
             )
 
 
@@ -250,10 +291,12 @@ def script_downloads(path: str, text: str) -> Iterator[Gap]:
     for download in unverified_downloads(text):
         start, line = _physical(text, download)
         column = len(line) - len(line.lstrip())
+        branch = mode_branch(text, start)
         yield Gap(
-            _download_message(download, f"the action's script `{path}`"),
+            _download_message(download, f"the action's script `{path}`", branch),
             path,
             _text_span(text, start + column, len(line.strip())),
+            confidence=Confidence.LOW if branch is not None else None,
         )
 
 

@@ -42,6 +42,11 @@ class NestedUnverifiedDownload(Rule):
       `fallback: none` the best practice), at low severity: which tools the manifests list
       is not fetched, so the finding says when it applies. Passing `fallback: none` closes it.
 
+    A download in a branch of its script that tests a variable against a literal
+    (`if [ "$VERSION_TYPE" = "latest" ]`, CodSpeedHQ/action) is a mode that inputs or the
+    action's own logic select, not its usual path: reported with low confidence, naming the
+    branch (which branch a caller's inputs take is not evaluated).
+
     A script that checks a signature (`gpg --verify`, `cosign verify*`, `minisign -V`,
     `gh attestation verify`, `slsa-verifier`) or a checksum it did not download itself
     (`sha256sum -c` of a file it fetched from the same place verifies nothing) is not
