@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bastion.model.shell import ScriptLine, command_start, commands, script_lines
 
@@ -43,8 +43,7 @@ FILE_RULE_KINDS = frozenset(
 """What `unverified-download` reports in the user's own scripts."""
 
 
-@dataclass(frozen=True, slots=True)
-class Download:
+class Download(NamedTuple):
     line: ScriptLine
     kind: Kind
     what: str

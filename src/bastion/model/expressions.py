@@ -645,8 +645,7 @@ def is_literal_only(expr: Expr) -> bool:
     return not any(isinstance(node, Context) for node in walk(expr))
 
 
-@dataclass(frozen=True, slots=True)
-class ContextPath:
+class ContextPath(NamedTuple):
     """A context access chain such as ``github.event.pull_request.title``, lowercased.
 
     ``"*"`` stands for ``.*``, ``[*]`` and any index that is not a literal string or an integral
@@ -731,8 +730,7 @@ _CLOSE = re.compile(r"\}\}")
 _QUOTE = re.compile("'")
 
 
-@dataclass(frozen=True, slots=True)
-class Embedded:
+class Embedded(NamedTuple):
     """One ``${{ ... }}`` in a host string; ``start``/``end`` index the host string."""
 
     start: int
@@ -789,8 +787,7 @@ def _find_expressions(text: str) -> tuple[Embedded, ...]:
     return tuple(found)
 
 
-@dataclass(frozen=True, slots=True)
-class EmbeddingError:
+class EmbeddingError(NamedTuple):
     """A ``${{`` in a host string that GitHub refuses; offsets index the host string."""
 
     opens: int

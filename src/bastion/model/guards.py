@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from enum import IntEnum
+from typing import NamedTuple
 
 from bastion.model import triggers
 from bastion.model.expressions import (
@@ -50,8 +50,7 @@ class Reach(IntEnum):
     OUTSIDER = 2
 
 
-@dataclass(frozen=True, slots=True)
-class Reachability:
+class Reachability(NamedTuple):
     reach: Reach
     why: str = ""
     """For ``MAINTAINER``: the action (``the label `safe` ``); for ``NOBODY``: the guard."""
@@ -60,8 +59,7 @@ class Reachability:
 OPEN = Reachability(Reach.OUTSIDER)
 
 
-@dataclass(frozen=True, slots=True)
-class _Value:
+class _Value(NamedTuple):
     alone: Tri
     """The value when the outsider acts alone."""
     helped: Tri

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bastion.findings import Span
 from bastion.model.expressions import mask_expressions
@@ -36,8 +36,7 @@ def command_words(text: str) -> list[str]:
     return words[start:]
 
 
-@dataclass(frozen=True, slots=True)
-class ScriptLine:
+class ScriptLine(NamedTuple):
     """One logical line of a script (continuations joined), with its first physical line."""
 
     masked: str
@@ -125,8 +124,7 @@ def line_span(lines: LineIndex, run: ScalarNode, script: str, line: ScriptLine) 
     return locate(lines, run, text, script.count(text, 0, line.start))
 
 
-@dataclass(frozen=True, slots=True)
-class Command:
+class Command(NamedTuple):
     """One simple command of a script, with its exact place in the script."""
 
     text: str

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, KeysView, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, NamedTuple, TypeVar, cast
 
 from bastion.findings import Point, Span
 from bastion.model.expressions import ExpressionError, first_embedding_error, parse_expression
@@ -72,8 +72,7 @@ CALL_INPUT_TYPES = frozenset({"string", "boolean", "number"})
 Result = TypeVar("Result")
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(NamedTuple):
     """Something GitHub would refuse; reported as ``syntax-error``."""
 
     message: str
@@ -82,8 +81,7 @@ class Problem:
     """Where exactly, when that is narrower than the node (a point inside an expression)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     """One key of a mapping with its value."""
 
     key: ScalarNode

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from bastion.findings import Area, Confidence, Point, Severity, Span
 from bastion.model.repository import Repository
@@ -15,8 +14,7 @@ if TYPE_CHECKING:
 ACTIONS = "github-actions"
 
 
-@dataclass(frozen=True, slots=True)
-class Gap:
+class Gap(NamedTuple):
     """Why one updater configuration leaves the workflows' actions alone, and where."""
 
     message: str

@@ -21,7 +21,7 @@ reference cycles, which only the (mostly idle) cycle collector would free.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bastion.model.expressions import (
     ContextPath,
@@ -134,8 +134,7 @@ class Facts:
         return found
 
 
-@dataclass(frozen=True, slots=True)
-class SecretRead:
+class SecretRead(NamedTuple):
     """An expression that reads a stored secret (other than `GITHUB_TOKEN` alone)."""
 
     scalar: ScalarNode

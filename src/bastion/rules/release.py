@@ -41,7 +41,7 @@ called workflow is checked on its own file.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bastion import knowledge
 from bastion.findings import Span
@@ -89,8 +89,7 @@ _RUNNERS = frozenset({"python", "python3", "npx", "pipx", "uvx", "bunx"})
 """Launchers that may come before a tool: `python -m twine upload`, `npx pnpm publish`."""
 
 
-@dataclass(frozen=True, slots=True)
-class Publish:
+class Publish(NamedTuple):
     """A publishing step: what it publishes to, and where it says so."""
 
     step: Step
@@ -195,8 +194,7 @@ def release_trigger(workflow: Workflow) -> str | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class ReleaseJob:
+class ReleaseJob(NamedTuple):
     job: Job
     why: str
     """Why it is a release job, for a message."""

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from bastion import knowledge
 from bastion.findings import Confidence
@@ -74,8 +73,7 @@ COMMENT_EVENTS = frozenset(
 DISCUSSION_EVENTS = frozenset({"discussion", "discussion_comment"})
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
+class Source(NamedTuple):
     """A field of the run's context that an outsider writes."""
 
     pattern: Pattern
@@ -248,8 +246,7 @@ def pr_ref_literal(text: str) -> bool:
 # --- Outputs of well-known actions -----------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class KnownOutputs:
+class KnownOutputs(NamedTuple):
     slug: str
     names: frozenset[str]
     """Output names (lowercase); a name ending in ``*`` matches names ending in the rest."""
@@ -332,8 +329,7 @@ _PASSING_CALLS = frozenset({"format", "join", "fromjson"})
 _SERIALIZING_CALLS = frozenset({"tojson"})
 
 
-@dataclass(frozen=True, slots=True)
-class Flow:
+class Flow(NamedTuple):
     """A context read whose value can become (part of) an expression's value."""
 
     path: ContextPath
@@ -387,8 +383,7 @@ def string_literals(expr: Expr) -> list[str]:
 # --- Where an expression is evaluated --------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Scope:
+class Scope(NamedTuple):
     """Where an expression is evaluated: a step (or a job's outputs) of a job or action."""
 
     job: Job | None

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from bastion import knowledge
 from bastion.findings import Confidence, Severity
@@ -33,8 +33,7 @@ from bastion.source.yaml import MappingNode, ScalarNode, SequenceNode
 # --- Sinks -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Sink:
+class Sink(NamedTuple):
     node: ScalarNode
     route: str
     what: str
@@ -78,8 +77,7 @@ def _sinks(step: Step) -> Iterator[Sink]:
 # --- What a value carries --------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Taint:
+class Taint(NamedTuple):
     """Why the value of a context read is attacker-controlled."""
 
     context: str
@@ -103,8 +101,7 @@ class Taint:
         return (self.severity, self.confidence)
 
     def derived(self, context: str, hop: str) -> Taint:
-        return replace(
-            self,
+        return self._replace(
             context=context,
             confidence=min(self.confidence, Confidence.MEDIUM),
             origin=self.origin or self.context,
@@ -220,7 +217,7 @@ class Analysis:
             taint = self.flow(flow, scope, depth)
             if taint is not None:
                 written = source[flow.path.start : flow.path.end]
-                taint = replace(taint, context=written, json=taint.json or flow.serialized)
+                taint = taint._replace(context=written, json=taint.json or flow.serialized)
             taints.append(taint)
         return _worst(taints)
 
@@ -595,7 +592,7 @@ class TemplateInjection(Rule):
                     if taint is None:
                         continue
                     if taint.json and sink.language == "JavaScript":
-                        taint = replace(taint, confidence=Confidence.LOW)  # a JSON literal
+                        taint = taint._replace(confidence=Confidence.LOW)  # a JSON literal
                     message = _message(taint, sink)
                     outsider = taint.severity > Severity.LOW  # else a writer's value
                     if outsider and reach is None and guards is not None and job is not None:
@@ -604,7 +601,7 @@ class TemplateInjection(Rule):
                         continue  # no outsider's run gets here
                     if outsider and reach is not None and reach.reach is Reach.MAINTAINER:
                         lower = max(Confidence.LOW, taint.confidence - 1)
-                        taint = replace(taint, confidence=Confidence(lower))
+                        taint = taint._replace(confidence=Confidence(lower))
                         message = (
                             f"{message}; only a maintainer's action reaches the step ({reach.why})"
                         )

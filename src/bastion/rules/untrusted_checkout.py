@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bastion.findings import Confidence, Severity
 from bastion.model.expressions import (
@@ -61,8 +61,7 @@ REF, REPOSITORY, EITHER = "ref", "repository", "either"
 values computed where we cannot see) either."""
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
     """Why a value names pull request code, and how sure we are."""
 
     confidence: Confidence

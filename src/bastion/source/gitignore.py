@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from bastion.source.files import FileAccessError, read_file
 
@@ -49,8 +49,7 @@ _CLASSES: dict[bytes, frozenset[int]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
+class _Token(NamedTuple):
     kind: int
     byte: int = 0
     allowed: frozenset[int] = frozenset()
@@ -291,8 +290,7 @@ def _bracket(pattern: bytes, index: int) -> tuple[frozenset[int], int]:
     return allowed - {_SLASH}, index
 
 
-@dataclass(frozen=True, slots=True)
-class Pattern:
+class Pattern(NamedTuple):
     glob: Glob
     negated: bool
     directory_only: bool
