@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from bastion.findings import Confidence, Severity
@@ -362,7 +362,7 @@ def _fetches_code(words: list[str]) -> str | None:
     return None
 
 
-def _gated(hits: Iterator[Hit], reach: Reachability) -> Iterator[Hit]:
+def _gated(hits: Iterable[Hit], reach: Reachability) -> Iterator[Hit]:
     """``hits`` as they are when an outsider reaches the step; one confidence level lower,
     with the reason, when only a maintainer's action does."""
     for hit in hits:
@@ -483,9 +483,6 @@ class UntrustedCheckout(Rule):
                 continue
             yield from _gated(self._call(resolver, job, trigger=trigger), reach)
             for position, step in enumerate(job.steps):
-                reach = guards.step(job, step)
-                if reach.reach is Reach.NOBODY:
-                    continue
                 scope = Scope(job, job.steps, position)
                 if step.uses is not None and step.uses.is_action("actions/checkout"):
                     found = self._checkout(
@@ -501,7 +498,12 @@ class UntrustedCheckout(Rule):
                     found = self._script(resolver, job, step, scope, trigger=trigger)
                 else:
                     continue
-                yield from _gated(found, reach)
+                hits = list(found)
+                if not hits:
+                    continue
+                reach = guards.step(job, step)  # judged only for a step with findings
+                if reach.reach is not Reach.NOBODY:
+                    yield from _gated(hits, reach)
 
     def _checkout(
         self,
