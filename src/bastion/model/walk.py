@@ -74,30 +74,61 @@ def scalars_containing(document: Document, needle: str) -> list[ScalarNode]:
     text = document.text
     if needle not in text:
         return []
-    starts = None if document.aliased else [m.start() for m in re.finditer(re.escape(needle), text)]
+    if document.aliased:
+        return _scalars_containing_shared(document, needle)
+    starts = [match.start() for match in re.finditer(re.escape(needle), text)]
+    count = len(starts)
     merges = "<<" in text
+    bisect_left = bisect.bisect_left
     found: list[ScalarNode] = []
-    seen: set[int] = set()
-    stack: list[Node] = [document.root]
+    root = document.root
+    at = bisect_left(starts, root.start_mark.index)
+    stack: list[Node] = [root] if at < count and starts[at] < root.end_mark.index else []
     pop, extend = stack.pop, stack.extend
     while stack:
         node = pop()
-        if starts is not None:
-            at = bisect.bisect_left(starts, node.start_mark.index)
-            if at == len(starts) or starts[at] >= node.end_mark.index:
-                continue
-        elif id(node) in seen:
+        if isinstance(node, ScalarNode):
+            if needle in node.value:
+                found.append(node)
             continue
-        else:
-            seen.add(id(node))
+        if isinstance(node, MappingNode):
+            children = [value for _, value in (mapping_pairs(node) if merges else node.value)]
+        elif isinstance(node, SequenceNode):
+            children = node.value
+        else:  # pragma: no cover - the composer makes no other kinds
+            continue
+        # Only children whose source text holds the needle (and scalars whose value does).
+        extend(
+            reversed(
+                [
+                    child
+                    for child in children
+                    if (type(child) is not ScalarNode or needle in child.value)
+                    and (at := bisect_left(starts, child.start_mark.index)) < count
+                    and starts[at] < child.end_mark.index
+                ]
+            )
+        )
+    return found
+
+
+def _scalars_containing_shared(document: Document, needle: str) -> list[ScalarNode]:
+    """:func:`scalars_containing` for a document with aliases, whose text says nothing."""
+    found: list[ScalarNode] = []
+    seen: set[int] = set()
+    stack: list[Node] = [document.root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
         if isinstance(node, ScalarNode):
             if needle in node.value:
                 found.append(node)
         elif isinstance(node, MappingNode):
-            pairs = mapping_pairs(node) if merges else node.value
-            extend(reversed([value for _, value in pairs]))
+            stack.extend(reversed([value for _, value in mapping_pairs(node)]))
         elif isinstance(node, SequenceNode):
-            extend(reversed(node.value))
+            stack.extend(reversed(node.value))
     return found
 
 
