@@ -167,6 +167,24 @@ class RecordingClient(GitClient):
         return answer
 
 
+def for_misses(sent: list[Sent]) -> int:
+    """Requests spent on what the server lacks: the refused ones, and after a commit was
+    refused, the negotiation (and listing) and the retry of the rest of its batch."""
+    count = 0
+    after_miss: set[str] = set()
+    for entry in sent:
+        slug = entry.repository.lower()
+        if entry.outcome != "answered":
+            count += 1
+            if entry.outcome == "commit missing":
+                after_miss.add(slug)
+        elif slug in after_miss:
+            count += 1
+            if entry.kind.startswith("trees"):
+                after_miss.discard(slug)
+    return count
+
+
 def _refusal(answer: bytes) -> str | None:
     """The ``ERR`` line a git server answered with, if any."""
     if b"ERR " not in answer[:512]:
@@ -280,7 +298,11 @@ def _measure(
         "cold_requests_by_kind": dict(sorted(by_kind.items())),
         "cold_requests_by_outcome": dict(sorted(by_outcome.items())),
         "cold_requests_refused": sum(1 for sent in cold_sent if sent.outcome != "answered"),
+        "cold_requests_for_misses": for_misses(cold_sent),
         "cold_requests_per_commit": round(cold_requests / max(1, commits), 2),
+        "cold_requests_per_commit_without_misses": round(
+            (cold_requests - for_misses(cold_sent)) / max(1, commits), 2
+        ),
         "cold_seconds": round(cold_seconds, 2),
         "warm_requests": warm_requests,
         "warm_seconds": round(warm_seconds, 2),
@@ -357,7 +379,10 @@ def _selection_table(result: dict[str, object]) -> str:
         "git's endpoints have no such limit",
         f"cold requests by kind: {result['cold_requests_by_kind']}",
         f"cold requests by outcome: {result['cold_requests_by_outcome']}",
-        f"cold requests refused (what the dataset lacks): {result['cold_requests_refused']}",
+        f"cold requests refused (what the dataset lacks): {result['cold_requests_refused']}; "
+        f"with the negotiations and retries they cause: {result['cold_requests_for_misses']}, "
+        "leaving "
+        f"{result['cold_requests_per_commit_without_misses']} per (repository, commit)",
         f"nodes by kind: {result['node_kinds']}",
         f"problems: {result['problems']}",
     ]
