@@ -288,8 +288,9 @@ def _tokenize_common(source: str) -> list[_Token] | None:
                 break
             return None
         kind = found.lastindex or 0
-        start, position = found.start(kind), found.end()
-        text = found.group(kind)
+        text = found[kind]
+        position = found.end()
+        start = position - len(text)  # the match starts with the blanks before the token
         if kind == _NAME_GROUP:
             if previous is not None and previous.end == start and previous.text[0] == "'":
                 return None
@@ -492,7 +493,7 @@ class _Parser:
 
     def _postfix(self) -> _Parsed:
         current = self._primary()
-        if not (current.grouped or isinstance(current.expr, Context | Call)):
+        if not (current.grouped or isinstance(current.expr, (Context, Call))):
             token = self._peek()
             if token.kind in (_Kind.DOT, _Kind.LBRACKET):
                 raise ExpressionError(
