@@ -46,21 +46,26 @@ def iter_scalars(
     A route extends ``route`` with mapping keys and sequence indexes: ``env/TOKEN``,
     ``steps/2/run``. With ``keep``, a node it refuses is skipped with all it holds.
     """
+    if keep is not None and not keep(node):
+        return
     stack: list[tuple[str, Node]] = [(route, node)]
-    while stack:
+    while stack:  # children are judged by ``keep`` before their routes are built
         where, current = stack.pop()
-        if keep is not None and not keep(current):
-            continue
         if isinstance(current, ScalarNode):
             yield where, current
         elif isinstance(current, MappingNode):
             children = [
                 (_join(where, key.value if isinstance(key, ScalarNode) else "?"), value)
                 for key, value in mapping_pairs(current)
+                if keep is None or keep(value)
             ]
             stack.extend(reversed(children))
         elif isinstance(current, SequenceNode):
-            items = [(_join(where, str(index)), item) for index, item in enumerate(current.value)]
+            items = [
+                (_join(where, str(index)), item)
+                for index, item in enumerate(current.value)
+                if keep is None or keep(item)
+            ]
             stack.extend(reversed(items))
 
 
