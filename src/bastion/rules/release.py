@@ -48,7 +48,7 @@ from bastion.findings import Span
 from bastion.model.expressions import mask_expressions
 from bastion.model.shell import ScriptLine, line_span
 from bastion.model.workflow import Fields, Job, Step, Workflow
-from bastion.rules.facts import Script, facts
+from bastion.rules.facts import Facts, Script, facts
 from bastion.source.text import LineIndex
 from bastion.source.yaml import MappingNode, ScalarNode, SequenceNode, node_span
 
@@ -138,9 +138,9 @@ def _goreleaser_publishes(step: Step) -> bool:
     ) and not any(word.startswith("--skip=") and "publish" in word for word in words)
 
 
-def publishing(lines: LineIndex, step: Step, script: Script | None) -> Publish | None:
-    """How ``step`` publishes (its first publishing command), if it does; ``script`` is its
-    `run:` script (:meth:`Facts.script`)."""
+def publishing(lines: LineIndex, step: Step, shared: Facts) -> Publish | None:
+    """How ``step`` publishes (its first publishing command), if it does (``shared``: the
+    facts of its file)."""
     uses, uses_node = step.uses, step.uses_node
     if uses is not None and uses_node is not None:
         info = knowledge.lookup(uses)  # `publishes` in src/bastion/knowledge/actions.toml
@@ -153,6 +153,7 @@ def publishing(lines: LineIndex, step: Step, script: Script | None) -> Publish |
             return None
         what = f"`{uses.slug}`"
         return Publish(step, registry, what, uses_node, f"{step.route}/uses", node_span(uses_node))
+    script = shared.script(step)
     found = _first_publish_command(script) if script is not None else None
     if script is None or found is None:
         return None
@@ -215,7 +216,7 @@ def _publishes_by_job(workflow: Workflow) -> dict[str, list[Publish]]:
     found: dict[str, list[Publish]] = {}
     shared = facts(workflow)
     for job in workflow.jobs:
-        steps = (publishing(workflow.lines, step, shared.script(step)) for step in job.steps)
+        steps = (publishing(workflow.lines, step, shared) for step in job.steps)
         found[job.job_id] = [publish for publish in steps if publish is not None]
     return found
 

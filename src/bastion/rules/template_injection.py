@@ -46,32 +46,30 @@ _SHELL_FIX = 'pass it through an `env:` variable and use "$VAR" instead'
 _JS_FIX = "pass it through an `env:` variable and read `process.env.VAR` instead"
 
 
-def _sinks(step: Step) -> Iterator[Sink]:
+def _sinks(step: Step) -> list[Sink]:
     """The code sinks of ``step`` that hold an expression."""
     run = step.run
     if run is not None:
-        if "${{" in run.value:
-            yield Sink(run, f"{step.route}/run", "the `run:` script", "shell code", _SHELL_FIX)
-        return
+        if "${{" not in run.value:
+            return []
+        return [Sink(run, f"{step.route}/run", "the `run:` script", "shell code", _SHELL_FIX)]
     uses = step.uses
     if uses is None or "with" not in step.fields:
-        return
+        return []
     if uses.owner.lower() == "vmactions" and uses.repo.lower().endswith("-vm") and not uses.path:
         code: Mapping[str, str] = {"run": "shell code in the virtual machine"}
     else:
         info = knowledge.lookup(uses)  # `code-inputs` of src/bastion/knowledge/actions.toml
         code = info.code_inputs if info is not None else {}
-    inputs = step.with_ if code else None
-    for entry in inputs or ():
+    sinks: list[Sink] = []
+    for entry in (step.with_ if code else None) or ():
         language = code.get(entry.key.value.lower())
-        if (
-            language is not None
-            and isinstance(entry.value, ScalarNode)
-            and "${{" in entry.value.value
-        ):
+        value = entry.value
+        if language is not None and isinstance(value, ScalarNode) and "${{" in value.value:
             fix = _JS_FIX if language.startswith("JavaScript") else _SHELL_FIX
             what = f"the `{entry.key.value}:` input of {uses.slug}"
-            yield Sink(entry.value, f"{step.route}/with/{entry.key.value}", what, language, fix)
+            sinks.append(Sink(value, f"{step.route}/with/{entry.key.value}", what, language, fix))
+    return sinks
 
 
 # --- What a value carries --------------------------------------------------------------------
@@ -167,6 +165,7 @@ class Analysis:
         self.privileged = facts(model).privileged
         self._input_types: dict[str, set[str]] | None = None
         self._written: dict[tuple[int, str], dict[str, Taint]] = {}
+        self._matrix: dict[tuple[int, str, int], Taint | None] = {}
 
     @property
     def input_types(self) -> dict[str, set[str]]:
@@ -316,9 +315,20 @@ class Analysis:
         """The taint of ``matrix.<name>``: of the expressions the job's `strategy.matrix`
         builds it from (the whole matrix, the key's values, or `include` entries)."""
         job = scope.job
-        strategy = job.fields.mapping("strategy") if job is not None else None
+        if job is None or depth > MAX_DEPTH:
+            return None
+        key = (id(job), name, depth)
+        if key not in self._matrix:
+            self._matrix[key] = self._matrix_value(job, name, depth)
+        found = self._matrix[key]
+        return found.derived(context, f"matrix `{name}`") if found is not None else None
+
+    def _matrix_value(self, job: Job, name: str, depth: int) -> Taint | None:
+        """The worst taint of what ``job``'s matrix builds ``matrix.<name>`` from (the same
+        for every step of the job: computed once per job)."""
+        strategy = job.fields.mapping("strategy")
         node = strategy.get("matrix") if strategy is not None else None
-        if job is None or node is None or depth > MAX_DEPTH:
+        if node is None:
             return None
         texts: list[str] = []
         if isinstance(node, ScalarNode):
@@ -332,8 +342,7 @@ class Analysis:
                     texts.extend(_include_texts(entry.value, name))
         # Expressions in `strategy` see the job's inputs (`needs`, `github`), not its steps.
         outer = Scope(job, job.steps, 0)
-        found = _worst([self.text(text, outer, depth) for text in texts if "${{" in text])
-        return found.derived(context, f"matrix `{name}`") if found is not None else None
+        return _worst([self.text(text, outer, depth) for text in texts if "${{" in text])
 
     # -- step and job outputs --
 
@@ -581,7 +590,7 @@ class TemplateInjection(Rule):
         guards: Guards | None,
     ) -> Iterator[Hit]:
         for position, step in enumerate(steps):
-            sinks = list(_sinks(step))
+            sinks = _sinks(step)
             if not sinks:
                 continue
             scope = Scope(job, steps, position)
