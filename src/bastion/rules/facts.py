@@ -82,11 +82,11 @@ class Facts:
         workflow = model if isinstance(model, Workflow) else None
         self.privileged: tuple[str, ...] = tuple(privileged_events(workflow) if workflow else ())
         """The privileged events of the workflow (none for an action), as written."""
-        self._jobs = model.jobs if isinstance(model, Workflow) else []
         self._env = model.fields.get("env") if isinstance(model, Workflow) else None
         self._scripts: dict[int, Script | None] = {}
-        self._secret_reads: dict[int, list[SecretRead]] | None = None
-        self._secret_reads_by_scalar: dict[int, list[SecretRead]] | None = None
+        self._secret_reads: dict[int, list[SecretRead]] = {}
+        self._mentions_secrets: tuple[Callable[[Node], bool] | None] | None = None
+        """Which nodes' text names `secrets` (:func:`mentioning`), once found."""
 
     def script(self, step: Step) -> Script | None:
         """The script of ``step``, None when it has no `run:` (or not a text)."""
@@ -98,40 +98,31 @@ class Facts:
 
     def secret_reads(self, job: Job | None) -> list[SecretRead]:
         """The secret reads of ``job`` (anywhere in it), or of the workflow-level `env` for
-        None, in document order: a node an alias shares is read once per place."""
-        if self._secret_reads is None:
-            self._secret_reads = self._find_secret_reads()
-        return self._secret_reads.get(id(job), [])
-
-    def secret_reads_of(self, scalar: ScalarNode) -> list[SecretRead]:
-        """The secret reads of one scalar of a job or of the workflow-level `env`."""
-        if self._secret_reads_by_scalar is None:
-            found: dict[int, list[SecretRead]] = {}
-            for job in (None, *self._jobs):
-                for read in self.secret_reads(job):
-                    listed = found.setdefault(id(read.scalar), [])
-                    if not listed or listed[0].route == read.route:
-                        listed.append(read)
-            self._secret_reads_by_scalar = found
-        return self._secret_reads_by_scalar.get(id(scalar), [])
-
-    @property
-    def reads_secrets(self) -> bool:
-        """Whether any job (or the workflow-level `env`) reads a stored secret."""
-        return any(self.secret_reads(job) for job in (None, *self._jobs))
-
-    def _find_secret_reads(self) -> dict[int, list[SecretRead]]:
-        found: dict[int, list[SecretRead]] = {}
-        keep = mentioning(self._document, "secrets")
-        if keep is not None and not keep(self._document.root):
-            return found
-        if self._env is not None:
-            found[id(None)] = list(_secret_reads(self._env, "env", set(), keep))
-        for job in self._jobs:
-            if keep is None or keep(job.node):
-                reads = _secret_reads(job.node, job.route, _bare_conditions(job), keep)
-                found[id(job)] = list(reads)
+        None, in document order (a node an alias shares is read once per place); found on
+        the first question about that job, in the subtrees whose text names `secrets`."""
+        key = id(job)
+        found = self._secret_reads.get(key)
+        if found is None:
+            found = self._secret_reads[key] = self._find_secret_reads(job)
         return found
+
+    def secret_reads_of(self, job: Job | None, scalar: ScalarNode) -> list[SecretRead]:
+        """The secret reads of ``scalar``, a value in ``job`` (None: the workflow-level
+        `env`), once each."""
+        reads = [read for read in self.secret_reads(job) if read.scalar is scalar]
+        return [read for read in reads if read.route == reads[0].route]
+
+    def _find_secret_reads(self, job: Job | None) -> list[SecretRead]:
+        if self._mentions_secrets is None:
+            self._mentions_secrets = (mentioning(self._document, "secrets"),)
+        keep = self._mentions_secrets[0]
+        if job is None:
+            node, route, bare = self._env, "env", set()
+        else:
+            node, route, bare = job.node, job.route, _bare_conditions(job)
+        if node is None or (keep is not None and not keep(node)):
+            return []
+        return list(_secret_reads(node, route, bare, keep))
 
 
 class SecretRead(NamedTuple):

@@ -7,7 +7,7 @@ from bastion import knowledge
 from bastion.findings import Area, Confidence, Severity
 from bastion.model.shell import script_lines
 from bastion.model.walk import expression_span
-from bastion.model.workflow import Fields, Step, Workflow
+from bastion.model.workflow import Fields, Job, Workflow
 from bastion.rules.base import Hit, Rule
 from bastion.rules.facts import facts
 from bastion.rules.release import (
@@ -118,10 +118,11 @@ class StoredPublishCredential(Rule):
     area = Area.RELEASE
 
     def check_workflow(self, workflow: Workflow) -> Iterator[Hit]:
-        if not facts(workflow).reads_secrets:
-            return  # every finding is a secret read
+        shared = facts(workflow)
         seen: set[tuple[int, int, int, int]] = set()
         for job in workflow.jobs:
+            if not shared.secret_reads(job) and not shared.secret_reads(None):
+                continue  # every finding is a secret read in the job or the workflow's env
             found = job_publishes(workflow, job)
             publishes = [
                 p for p in found if p.registry in TRUSTED_PUBLISHING and not _private_index(p)
@@ -136,15 +137,19 @@ class StoredPublishCredential(Rule):
                 registries = set(TRUSTED_PUBLISHING)
                 context = f"job `{job.job_id}` most likely publishes (from a script)"
             hits = [
-                *self._inputs(workflow, publishes, context),
-                *self._commands(workflow, publishes, context),
-                *self._configured(workflow, job.steps, registries, context, bool(publishes)),
+                *self._inputs(workflow, job, publishes, context),
+                *self._commands(workflow, job, publishes, context),
+                *self._configured(workflow, job, registries, context, bool(publishes)),
             ]
-            levels = [(step.fields.mapping("env"), f"{step.route}/env") for step in job.steps]
-            levels += [(job.fields.mapping("env"), f"{job.route}/env")]
-            levels += [(workflow.fields.mapping("env"), "env")]
-            for env, route in levels:
-                hits.extend(self._env(workflow, env, route, registries, context))
+            levels: list[tuple[Job | None, Fields | None, str]] = [
+                (job, step.fields.mapping("env"), f"{step.route}/env") for step in job.steps
+            ]
+            levels += [(job, job.fields.mapping("env"), f"{job.route}/env")]
+            levels += [(None, workflow.fields.mapping("env"), "env")]
+            for owner, env, route in levels:
+                hits.extend(
+                    self._env(workflow, owner, env, route, registries=registries, context=context)
+                )
             for hit in hits:
                 assert hit.span is not None
                 key = (hit.span.start.line, hit.span.start.column, hit.span.end.line, 0)
@@ -153,14 +158,18 @@ class StoredPublishCredential(Rule):
                     yield hit
 
     def _secret_hits(
-        self, workflow: Workflow, node: ScalarNode, route: str, message: str
+        self, workflow: Workflow, job: Job | None, node: ScalarNode, route: str, message: str
     ) -> Iterator[Hit]:
-        for read in facts(workflow).secret_reads_of(node):
+        """A hit at each secret read of ``node``, a value in ``job`` (None: the workflow's
+        `env`)."""
+        for read in facts(workflow).secret_reads_of(job, node):
             if read.embedded is not None:
                 span = expression_span(workflow.lines, node, read.embedded)
                 yield Hit(message, node, route, span=span)
 
-    def _inputs(self, workflow: Workflow, publishes: list[Publish], context: str) -> list[Hit]:
+    def _inputs(
+        self, workflow: Workflow, job: Job, publishes: list[Publish], context: str
+    ) -> list[Hit]:
         hits: list[Hit] = []
         for publish in publishes:
             step = publish.step
@@ -174,14 +183,14 @@ class StoredPublishCredential(Rule):
                     f"{_fix(publish.registry)}"
                 )
                 hits.extend(
-                    self._secret_hits(workflow, value, f"{step.route}/with/{name}", message)
+                    self._secret_hits(workflow, job, value, f"{step.route}/with/{name}", message)
                 )
         return hits
 
     def _configured(
         self,
         workflow: Workflow,
-        steps: list[Step],
+        job: Job,
         registries: set[str],
         context: str,
         publishes: bool,
@@ -189,7 +198,7 @@ class StoredPublishCredential(Rule):
         """Stored tokens handed to an action that sets up a registry's credential for later
         steps (`api-token:` of `rubygems/configure-rubygems-credentials`)."""
         hits: list[Hit] = []
-        for step in steps:
+        for step in job.steps:
             info = knowledge.lookup(step.uses)
             if info is None or not info.credential_for or info.credential_for not in registries:
                 continue
@@ -204,19 +213,21 @@ class StoredPublishCredential(Rule):
                 )
                 route = f"{step.route}/with/{name}"
                 confidence = None if publishes else Confidence.MEDIUM
-                for hit in self._secret_hits(workflow, value, route, message):
+                for hit in self._secret_hits(workflow, job, value, route, message):
                     hits.append(
                         Hit(hit.message, hit.node, hit.route, confidence=confidence, span=hit.span)
                     )
         return hits
 
-    def _commands(self, workflow: Workflow, publishes: list[Publish], context: str) -> list[Hit]:
+    def _commands(
+        self, workflow: Workflow, job: Job, publishes: list[Publish], context: str
+    ) -> list[Hit]:
         hits: list[Hit] = []
         for publish in publishes:
             run = publish.step.run
             if run is None:
                 continue
-            reads = [r.embedded for r in facts(workflow).secret_reads_of(run) if r.embedded]
+            reads = [r.embedded for r in facts(workflow).secret_reads_of(job, run) if r.embedded]
             if not reads:
                 continue
             for line in script_lines(run.value):
@@ -238,11 +249,15 @@ class StoredPublishCredential(Rule):
     def _env(
         self,
         workflow: Workflow,
+        owner: Job | None,
         env: Fields | None,
         route: str,
+        *,
         registries: set[str],
         context: str,
     ) -> Iterator[Hit]:
+        """Stored tokens in the credential variables of ``env``, a mapping of ``owner`` (a
+        job, or None for the workflow)."""
         for entry in env or ():
             name = entry.key.value.upper()
             registry = CREDENTIAL_VARIABLES.get(name)
@@ -255,7 +270,7 @@ class StoredPublishCredential(Rule):
             message = f"{context} with a stored token (`{name}`); {_fix(registry)}"
             confidence = Confidence.MEDIUM if "(from a script)" in context else None
             for hit in self._secret_hits(
-                workflow, entry.value, f"{route}/{entry.key.value}", message
+                workflow, owner, entry.value, f"{route}/{entry.key.value}", message
             ):
                 yield Hit(hit.message, hit.node, hit.route, confidence=confidence, span=hit.span)
 
