@@ -695,3 +695,27 @@ def test_readme_case_28_a_tag_and_a_branch_of_one_name(fresh: World, tmp_path: P
         {"v3": "tag"},
     )
     assert graph.problems == []
+
+
+def test_cache_mode_of_the_workflow_through_the_resolver(fresh: World, tmp_path: Path) -> None:
+    """TanStack/config/.github/setup at the commit that cached (e3320dda; its `main` now
+    passes `cache: false`), on the loopback server: the workflow's `cache-mode: none` leaves
+    nothing to restore; `read` is reported, saying so, at the user's line, with the chain."""
+    resolver = fresh.resolver(tmp_path / "cache")
+    pinned = "TanStack/config/.github/setup@e3320dda8f4c735292787ba0fc18bb52b2c6f5e5"
+    release = RELEASE.replace("TanStack/config/.github/setup@main", pinned)
+    none = release.replace("permissions: {}\n", "permissions: {}\ncache-mode: none\n")
+    graph = resolve_graph([RootFile(".github/workflows/release.yml", none)], resolver)
+    assert _only(audit(graph, Config()), "release-cache") == []
+    reads = release.replace("permissions: {}\n", "permissions: {}\ncache-mode: read\n")
+    graph = resolve_graph([RootFile(".github/workflows/release.yml", reads)], resolver)
+    found = _only(audit(graph, Config()), "release-cache")
+    assert [(f.span.start.line, f.via[-1].path.split("@")[0]) for f in found] == [
+        (13, "TanStack/config/.github/setup/action.yml")
+    ]
+    assert "(cache mode the workflow's `cache-mode: read`, which still restores)" in (
+        found[0].message
+    )
+    assert found[0].message.endswith(
+        f"via release.yml \u203a job publish \u203a {pinned} \u203a actions/cache@v4.2.0)"
+    )
