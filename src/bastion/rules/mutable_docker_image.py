@@ -20,10 +20,13 @@ class MutableDockerImage(Rule):
     file that brings the action in, with the chain and the exact line of the called file:
 
     - a docker action's `runs.image: docker://IMAGE:TAG` without `@sha256:`;
-    - each image the Dockerfile of a docker action pulls without a digest: its `FROM`
-      images (with the `ARG` values declared before the first `FROM` substituted; a later
-      `FROM stage` of a `FROM x AS stage` is not a new image, nor is `scratch`) and the
-      images of `COPY --from=IMAGE` (a stage name or index is not an image);
+    - each image the Dockerfile of a docker action pulls without a digest (the one
+      `runs.image` names, or the Dockerfile of a folder without an action file, which the
+      runner builds; also for a `./` docker action of your checkout, since the file pass
+      does not read Dockerfiles): its `FROM` images (with the `ARG` values declared before
+      the first `FROM` substituted; a later `FROM stage` of a `FROM x AS stage` is not a new
+      image, nor is `scratch`) and the images of `COPY --from=IMAGE` (a stage name or index
+      is not an image);
     - in called composite actions and reusable workflows, what `unpinned-image` reports in
       your own files (`uses: docker://`, job `container:` and `services:` images), which
       this rule stands for on called files.
