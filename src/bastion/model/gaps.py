@@ -226,6 +226,7 @@ def _download_message(download: Download, where: str, branch: str | None = None)
 _BRANCH_START = re.compile(r"^\s*(if|elif)\s+(.*?)\s*(?:;\s*then)?\s*$")
 _BRANCH_ELSE = re.compile(r"^\s*else\b")
 _BRANCH_END = re.compile(r"^\s*fi\b")
+_ONE_LINE_END = re.compile(r"[;&]\s*fi\s*;?\s*$")
 _EQUALITY = re.compile(
     r"^\[\[?\s*\"?\$\{?[A-Za-z_][A-Za-z0-9_]*\}?\"?\s*==?\s*(?:\"[^\"$]*\"|'[^']*'|[\w.+-]+)\s*\]\]?$"
 )
@@ -242,7 +243,9 @@ def mode_branch(script: str, offset: int) -> str | None:
         if position > offset:
             break  # the download's own line
         start = _BRANCH_START.match(line)
-        if start is not None and not _BRANCH_END.search(line.split("then", 1)[-1]):
+        if start is not None and _ONE_LINE_END.search(line):
+            continue  # `if ...; then ...; fi` opens and closes on its line
+        if start is not None:
             condition = start.group(2).strip()
             equality = condition if _EQUALITY.match(condition) else None
             if start.group(1) == "if":
