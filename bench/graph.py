@@ -168,20 +168,17 @@ class RecordingClient(GitClient):
 
 
 def for_misses(sent: list[Sent]) -> int:
-    """Requests spent on what the server lacks: the refused ones, and after a commit was
-    refused, the negotiation (and listing) and the retry of the rest of its batch."""
+    """Requests spent on what the server lacks: the refused ones, the negotiations a refusal
+    leads to, and a listing sent only to give a negotiation its branch tip (the request
+    that then asks for the rest of the batch is one a complete dataset would send too)."""
     count = 0
-    after_miss: set[str] = set()
-    for entry in sent:
+    following: dict[str, str] = {}  # the next request's kind, per repository
+    for entry in reversed(sent):
         slug = entry.repository.lower()
-        if entry.outcome != "answered":
+        wasted = entry.outcome != "answered" or entry.kind == "negotiation"
+        if wasted or (entry.kind == "ls-refs" and following.get(slug) == "negotiation"):
             count += 1
-            if entry.outcome == "commit missing":
-                after_miss.add(slug)
-        elif slug in after_miss:
-            count += 1
-            if entry.kind.startswith("trees"):
-                after_miss.discard(slug)
+        following[slug] = entry.kind
     return count
 
 
@@ -380,7 +377,7 @@ def _selection_table(result: dict[str, object]) -> str:
         f"cold requests by kind: {result['cold_requests_by_kind']}",
         f"cold requests by outcome: {result['cold_requests_by_outcome']}",
         f"cold requests refused (what the dataset lacks): {result['cold_requests_refused']}; "
-        f"with the negotiations and retries they cause: {result['cold_requests_for_misses']}, "
+        f"with the negotiations they cause: {result['cold_requests_for_misses']}, "
         "leaving "
         f"{result['cold_requests_per_commit_without_misses']} per (repository, commit)",
         f"nodes by kind: {result['node_kinds']}",
