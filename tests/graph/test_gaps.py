@@ -515,11 +515,17 @@ def test_a_download_in_a_mode_branch_of_a_script() -> None:
         "  if [[ $KIND == nightly ]]; then echo; fi\n"
         "  curl -fsSL https://example.com/k.sh | sh\n"
         "fi\n"
+        'if [ "$A" = "x" ]; then echo; fi\n'
+        'if [ "$B" = "y" ]\n'
+        "then\n"
+        "  curl -fsSL https://example.com/m.sh | sh\n"
+        "fi\n"
     )
     gaps = list(script_downloads("install.sh", script))
     assert [(gap.span.start.line, gap.confidence) for gap in gaps] == [
         (2, Confidence.LOW),
         (4, None),
         (8, None),
+        (13, Confidence.LOW),
     ]
     assert '(only in the branch `[ "$MODE" = "latest" ]` of its script' in gaps[0].message
