@@ -11,6 +11,7 @@ from bastion.cli.common import EXIT_CLEAN, Commands
 from bastion.errors import UsageError
 from bastion.rules import RULES, RULES_BY_ID
 from bastion.rules.base import OptionValue
+from bastion.rules.sources import SOURCES
 
 
 def register(commands: Commands) -> None:
@@ -54,4 +55,9 @@ def explain(rule_id: str, out: TextIO) -> int:
         out.write(f"Set them in `[tool.bastion.rules.{rule.id}]`.\n")
         for option in rule.options:
             out.write(f"- `{option.name}` (default `{_toml(option.default)}`): {option.help}\n")
+    sources = SOURCES.get(rule.id, ())
+    if sources:
+        out.write("\n## Sources\n")
+    for title, address in sources:
+        out.write(f"- {title}: {address}\n" if address else f"- {title}\n")
     return EXIT_CLEAN
