@@ -32,7 +32,6 @@ import functools
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from enum import Enum
 from typing import NamedTuple, TypeAlias, assert_never
 
@@ -82,15 +81,13 @@ class ExpressionError(Exception):
 # --- Syntax tree -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Literal:
+class Literal(NamedTuple):
     value: LiteralValue
     start: int
     end: int
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
+class Context(NamedTuple):
     """A context root such as ``github``; ``name`` is the text as written."""
 
     name: str
@@ -102,24 +99,22 @@ class Context:
         return self.name.lower()
 
 
-@dataclass(frozen=True, slots=True)
-class Property:
+class Property(NamedTuple):
     target: Expr
     name: str
     start: int
     end: int
 
 
-@dataclass(frozen=True, slots=True)
-class Index:
+class Index(NamedTuple):
     target: Expr
-    index: Expr
+    subscript: Expr
+    """The expression between the brackets."""
     start: int
     end: int
 
 
-@dataclass(frozen=True, slots=True)
-class Star:
+class Star(NamedTuple):
     """The object filter ``target.*`` (also written ``target[*]``)."""
 
     target: Expr
@@ -127,8 +122,7 @@ class Star:
     end: int
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
+class Call(NamedTuple):
     """A function call; ``name`` is the text as written (GitHub ignores its case)."""
 
     name: str
@@ -141,16 +135,14 @@ class Call:
         return self.name.lower()
 
 
-@dataclass(frozen=True, slots=True)
-class Unary:
+class Unary(NamedTuple):
     op: str
     operand: Expr
     start: int
     end: int
 
 
-@dataclass(frozen=True, slots=True)
-class Binary:
+class Binary(NamedTuple):
     op: str
     left: Expr
     right: Expr
@@ -616,8 +608,8 @@ def _children(expr: Expr) -> tuple[Expr, ...]:
             return ()
         case Property(target=target) | Star(target=target):
             return (target,)
-        case Index(target=target, index=index):
-            return (target, index)
+        case Index(target=target, subscript=subscript):
+            return (target, subscript)
         case Call(args=args):
             return args
         case Unary(operand=operand):
@@ -691,7 +683,7 @@ def context_path(expr: Expr) -> ContextPath | None:
         elif isinstance(node, Star):
             parts.append("*")
         elif isinstance(node, Index):
-            parts.append(_index_part(node.index))
+            parts.append(_index_part(node.subscript))
         elif isinstance(node, Context):
             parts.append(node.name.lower())
             return ContextPath(tuple(reversed(parts)), expr.start, expr.end)
@@ -717,7 +709,7 @@ def context_paths(expr: Expr) -> list[ContextPath]:
         paths.append(path)
         while not isinstance(node, Context):  # look inside the chain's index expressions
             if isinstance(node, Index):
-                stack.append(node.index)
+                stack.append(node.subscript)
             assert isinstance(node, Property | Star | Index)
             node = node.target
     paths.sort(key=lambda path: (path.start, path.end))
@@ -798,12 +790,13 @@ class EmbeddingError(NamedTuple):
     message: str
 
 
+@functools.lru_cache(maxsize=8192)
 def first_embedding_error(text: str) -> EmbeddingError | None:
     """The first ``${{`` of ``text`` that GitHub would refuse, or None.
 
     GitHub's template reader goes through a value's expressions in order and stops at the
     first that is not closed (no ``}}`` outside a string) or does not parse; the whole file
-    is then refused. That first problem is the one returned.
+    is then refused. That first problem is the one returned (kept: projects repeat values).
     """
     if _OPEN not in text:
         return None
