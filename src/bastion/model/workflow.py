@@ -343,7 +343,8 @@ class _Builder:
                 self.problem("a step must be a mapping with 'uses' or 'run'", item)
                 continue
             fields = Fields(item)
-            if not CONTROL_STEP_KEYS.isdisjoint(fields.names()):
+            names = fields.names()
+            if not CONTROL_STEP_KEYS.isdisjoint(names):
                 control = [entry for entry in fields if entry.key.value in CONTROL_STEP_KEYS]
                 self.unknown_keys(fields, CONTROL_STEP_ALLOWED, f"a {control[0].key.value!r} step")
                 parallel = fields.get("parallel")
@@ -354,12 +355,16 @@ class _Builder:
                 continue
             self.unknown_keys(fields, STEP_KEYS, "a step")
             uses_node = fields.get("uses")
-            if "uses" in fields and "run" in fields:
+            runs = "run" in names
+            if uses_node is not None and runs:
                 self.problem("a step cannot have both 'uses' and 'run'", item)
-            elif "uses" not in fields and "run" not in fields:
+            elif uses_node is None and not runs:
                 self.problem("a step needs 'uses' or 'run'", item)
-            elif composite and "run" in fields and "shell" not in fields:
+            elif composite and runs and "shell" not in names:
                 self.problem("a 'run' step of a composite action needs 'shell'", item)
+            if uses_node is None:
+                steps.append(Step(step_route, index, item, fields, None, None))
+                continue
             uses = self.uses(uses_node)
             scalar = uses_node if isinstance(uses_node, ScalarNode) else None
             steps.append(Step(step_route, index, item, fields, uses, scalar))
