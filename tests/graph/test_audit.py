@@ -719,3 +719,73 @@ def test_cache_mode_of_the_workflow_through_the_resolver(fresh: World, tmp_path:
     assert found[0].message.endswith(
         f"via release.yml \u203a job publish \u203a {pinned} \u203a actions/cache@v4.2.0)"
     )
+
+
+MIDDLE = """\
+on:
+  workflow_call:
+    secrets:
+      token:
+jobs:
+  build:
+    uses: DELEGATOR@main
+    with:
+      slsa-token: x
+    secrets:
+      secret1: ${{ secrets.token }}
+      secret2: literal
+""".replace("DELEGATOR", DELEGATOR)
+
+
+@pytest.mark.parametrize(
+    ("passed", "expected"),
+    [
+        ("", {"`SECRET2`"}),  # the middle's `token` is empty: nothing reaches secret1
+        ("    secrets:\n      token: ${{ secrets.TOKEN }}\n", {"`SECRET1`", "`SECRET2`"}),
+        ("    secrets: inherit\n", {"`SECRET1`", "`SECRET2`"}),
+    ],
+)
+def test_a_secret_passed_on_counts_only_when_the_call_before_passes_it(
+    passed: str, expected: set[str]
+) -> None:
+    """root → org/middle's reusable workflow → slsa-github-generator's delegator: the middle
+    passes `secret1: ${{ secrets.token }}`, which holds something only when the root passes
+    `token` (or inherits), and `secret2: literal`, which always does (delegator line 189
+    on)."""
+    root_text = (
+        "on: push\npermissions: {}\njobs:\n  call:\n    uses: org/middle/.github/workflows/m.yml@"
+        + "a" * 40
+        + "\n"
+        + passed
+    )
+    graph = graph_of(".github/workflows/ci.yml", root_text, {})
+    root = graph.nodes[graph.roots[0]]
+    middle_path = ".github/workflows/m.yml"
+    middle = Node(NodeKey("org", "middle", middle_path, "a" * 40), NodeKind.REUSABLE_WORKFLOW)
+    middle.metadata = middle_path
+    middle.files = {middle_path: MIDDLE.encode()}
+    middle.view = build_workflow(middle_path, parse(MIDDLE))
+    graph.add_node(middle)
+    assert root.workflow is not None
+    job = root.workflow.jobs[0]
+    assert job.uses is not None
+    assert job.uses_node is not None
+    graph.add_edge(
+        Edge(root.key, middle.key, job.uses.text, job.uses, root.metadata,
+             node_span(job.uses_node), f"{job.route}/uses", "call")
+    )  # fmt: skip
+    delegator = _called(
+        ("slsa-framework__slsa-github-generator", "4d014fae4dbd", DELEGATOR.split("/", 2)[2])
+    )
+    graph.add_node(delegator)
+    inner = middle.view.jobs[0]
+    assert inner.uses is not None
+    assert inner.uses_node is not None
+    graph.add_edge(
+        Edge(middle.key, delegator.key, inner.uses.text, inner.uses, middle_path,
+             node_span(inner.uses_node), f"{inner.route}/uses", "build")
+    )  # fmt: skip
+    found = _only(audit(graph, Config()), "secret-outside-environment")
+    named = {part for f in found for part in f.message.split() if part.startswith("`SECRET")}
+    assert named == expected
+    assert {f.span.start.line for f in found} == {5}  # the root's `uses:`

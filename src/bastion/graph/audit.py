@@ -399,24 +399,42 @@ def _context(graph: Graph, chain: Chain, releases: dict[tuple[NodeKey, str], str
         for entry in (fields.mapping("env") if fields else None) or ():
             if isinstance(entry.value, ScalarNode):
                 env[entry.key.value.lower()] = entry.value.value
-    secrets = _passed_secrets(graph, chain.edges[-1])
+    secrets = _passed_secrets(graph, chain.edges)
     return Context(chain, job, why, _passed(graph, chain.edges), env, workflow, secrets)
 
 
-def _passed_secrets(graph: Graph, edge: Edge) -> frozenset[str] | None:
-    """The secrets a job's ``uses:`` of a workflow passes (none without ``secrets:``); None
-    for ``secrets: inherit``, an expression, or a step's ``uses:``."""
+def _passed_secrets(graph: Graph, edges: tuple[Edge, ...]) -> frozenset[str] | None:
+    """The secrets the last ``uses:`` of ``edges`` passes when it is a job's call of a
+    workflow (none without ``secrets:``); a ``name: ${{ secrets.OTHER }}`` counts only when
+    the call before passes ``OTHER`` (the root's secrets are all there). None for
+    ``secrets: inherit`` of everything the caller has, an expression, or a step."""
+    edge = edges[-1]
     source = graph.nodes.get(edge.source)
     view = source.view if source is not None else None
     owner = _owner(view, edge.route.removesuffix("/uses")) if view is not None else None
     if not isinstance(owner, Job):
         return None
     value = owner.fields.get("secrets")
+    outer = _passed_secrets(graph, edges[:-1]) if len(edges) > 1 else None
     if value is None:
         return frozenset()
-    if isinstance(value, MappingNode):
-        return frozenset(key.value.lower() for key, _ in value.value if isinstance(key, ScalarNode))
-    return None
+    if isinstance(value, ScalarNode) and value.value.strip() == "inherit":
+        return outer
+    if not isinstance(value, MappingNode):
+        return None
+    passed: set[str] = set()
+    for key, given in value.value:
+        if not isinstance(key, ScalarNode):
+            continue
+        match = (
+            _SECRET_VALUE.fullmatch(given.value.strip()) if isinstance(given, ScalarNode) else None
+        )
+        if match is None or outer is None or match.group(1).lower() in outer:
+            passed.add(key.value.lower())
+    return frozenset(passed)
+
+
+_SECRET_VALUE = re.compile(r"\$\{\{\s*secrets\.([A-Za-z0-9_-]+)\s*\}\}")
 
 
 def _passed(graph: Graph, edges: tuple[Edge, ...]) -> dict[str, str]:
