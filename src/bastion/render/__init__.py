@@ -60,18 +60,28 @@ class Writer:
             data = data[written:]
 
 
+class Written(str):
+    """JSON text made ahead, for the place where it is written (its indentation fits that
+    depth): :func:`write_json` writes it as it is."""
+
+    __slots__ = ()
+
+
 def write_json(value: object, writer: Writer) -> None:
     """Write ``value`` and a line break as ``json.dumps(value, indent=2, ensure_ascii=False)``
     would, every string (keys too) passed through :func:`~bastion.findings.escape_text` so
-    that the text is always valid UTF-8; an iterator is written as a list, item by item.
-    Several times faster than ``json.dumps``, whose indented form has no C encoder."""
+    that the text is always valid UTF-8; an iterator is written as a list, item by item, and
+    :class:`Written` text as it is. Several times faster than ``json.dumps``, whose indented
+    form has no C encoder."""
     _json(value, "", writer)
     writer.write("\n")
 
 
 def _json(value: object, indent: str, writer: Writer) -> None:
     add = writer.pieces.append
-    if isinstance(value, str):
+    if type(value) is Written:
+        add(value)
+    elif isinstance(value, str):
         add(encode_basestring(escape_text(value)))
     elif isinstance(value, dict):
         if not value:

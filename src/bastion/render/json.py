@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from json.encoder import encode_basestring
 from typing import TextIO
 
 from bastion import __version__
 from bastion.engine import Findings
-from bastion.findings import Finding
-from bastion.render import Writer, write_json
+from bastion.findings import Finding, escape_text
+from bastion.render import Writer, Written, write_json
 
 SCHEMA_VERSION = 1
 
@@ -57,10 +58,31 @@ def render(report: Findings, out: TextIO) -> None:
     writer.flush()
 
 
-def _finding_objects(report: Findings) -> Iterator[dict[str, object]]:
+def _finding_objects(report: Findings) -> Iterator[object]:
     for group in report.groups():
         for finding in group.findings:
-            yield finding_object(finding)
+            if finding.status is None and not finding.via:
+                yield _finding_text(finding)
+            else:
+                yield finding_object(finding)
+
+
+def _finding_text(finding: Finding) -> Written:
+    """What :func:`~bastion.render.write_json` writes for ``finding_object(finding)`` in the
+    list of findings (of a finding in a file: no ``status``, no ``via``), made in one step:
+    most of a large report's time was spent writing these a field at a time."""
+    start, end = finding.span.start, finding.span.end
+    return Written(
+        '{\n      "rule": '
+        f"{encode_basestring(escape_text(finding.rule))},\n"
+        f'      "severity": "{finding.severity.label}",\n'
+        f'      "confidence": "{finding.confidence.label}",\n'
+        f'      "message": {encode_basestring(escape_text(finding.message))},\n'
+        f'      "path": {encode_basestring(escape_text(finding.path))},\n'
+        f'      "line": {start.line},\n      "column": {start.column},\n'
+        f'      "end_line": {end.line},\n      "end_column": {end.column},\n'
+        f'      "route": {encode_basestring(escape_text(finding.route))}\n    }}'
+    )
 
 
 def _errors(report: Findings) -> Iterator[str]:
