@@ -84,15 +84,14 @@ class LineIndex:
 # Besides YAML's line breaks, str.splitlines also breaks at these; without any of them in a
 # text, its pieces are YAML's lines.
 _OTHER_BREAKS = ("\v", "\f", "\x1c", "\x1d", "\x1e")
+_YAML_BREAKS = frozenset("\r\n\x85\u2028\u2029")
 
 
 def _line_starts(text: str) -> list[int]:
     """The offset of each line's first character: 0, then one after each line break."""
-    if "\r" in text or "\x85" in text or "\u2028" in text or "\u2029" in text:
-        return [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
     if any(other in text for other in _OTHER_BREAKS):
-        return [0, *(match.end() for match in re.finditer("\n", text))]
+        return [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
     starts = [0, *itertools.accumulate(map(len, text.splitlines(keepends=True)))]
-    if text and not text.endswith("\n"):
+    if text and text[-1] not in _YAML_BREAKS:
         starts.pop()  # the end of a last line without a break starts no line
     return starts
