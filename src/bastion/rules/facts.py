@@ -116,13 +116,12 @@ class Facts:
         if self._mentions_secrets is None:
             self._mentions_secrets = (mentioning(self._document, "secrets"),)
         keep = self._mentions_secrets[0]
-        if job is None:
-            node, route, bare = self._env, "env", set()
-        else:
-            node, route, bare = job.node, job.route, _bare_conditions(job)
+        node = job.node if job is not None else self._env
         if node is None or (keep is not None and not keep(node)):
             return []
-        return list(_secret_reads(node, route, bare, keep))
+        if job is None:
+            return list(_secret_reads(node, "env", set(), keep))
+        return list(_secret_reads(node, job.route, _bare_conditions(job), keep))
 
 
 class SecretRead(NamedTuple):
