@@ -8,6 +8,7 @@ on; whatever GitHub would refuse is recorded in ``problems`` and reported as
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, KeysView, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple, TypeVar, cast
@@ -197,9 +198,12 @@ class Job:
     @property
     def has_environment(self) -> bool:
         """Whether the job names a deployment environment (``environment: x`` or ``name: x``)."""
-        value = self.fields.get("environment")
-        if isinstance(value, MappingNode):
-            value = Fields(value).scalar("name")
+        environment = self.fields.mapping("environment")
+        value = (
+            environment.scalar("name")
+            if environment is not None
+            else self.fields.get("environment")
+        )
         return isinstance(value, ScalarNode) and bool(value.value.strip())
 
     @property
@@ -376,7 +380,7 @@ class _Builder:
         if not isinstance(node, ScalarNode) or not node.value.strip():
             self.problem("'uses' must name an action or workflow", node)
             return None
-        return parse_uses(node.value)
+        return _parsed_uses(node.value)
 
     def triggers(self, node: Node) -> list[Trigger]:
         if isinstance(node, ScalarNode):
@@ -444,6 +448,10 @@ class _Builder:
             scalar = uses_node if isinstance(uses_node, ScalarNode) else None
             jobs.append(Job(job_id, route, entry.key, entry.value, fields, steps, uses, scalar))
         return jobs
+
+
+_parsed_uses = functools.lru_cache(maxsize=4096)(parse_uses)
+"""parse_uses, kept per text: a project names the same few actions in step after step."""
 
 
 def _numbered(steps: list[Step]) -> list[Step]:

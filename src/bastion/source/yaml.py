@@ -349,6 +349,14 @@ def scalar_value(node: ScalarNode) -> ScalarValue:
 
 def mapping_pairs(node: MappingNode) -> Iterator[tuple[Node, Node]]:
     """Key and value nodes of a mapping, with ``<<`` merge keys expanded (own keys win)."""
+    pairs: list[tuple[Node, Node]] = node.value
+    for key, _ in pairs:
+        if key.value == "<<" and _is_merge_key(key):
+            return _merged_pairs(node)
+    return iter(pairs)
+
+
+def _merged_pairs(node: MappingNode) -> Iterator[tuple[Node, Node]]:
     own = [(k, v) for k, v in node.value if not _is_merge_key(k)]
     yield from own
     merges = [v for k, v in node.value if _is_merge_key(k)]
