@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from bastion.findings import Span
 from bastion.model.workflow import Fields
@@ -54,8 +55,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class ConfigProblem:
+class ConfigProblem(NamedTuple):
     """Something the updater or pre-commit would refuse; reported as ``syntax-error``."""
 
     message: str
@@ -72,8 +72,7 @@ COOLDOWN_DAY_KEYS = ("default-days", "semver-major-days", "semver-minor-days", "
 COOLDOWN_KEYS = frozenset({*COOLDOWN_DAY_KEYS, "include", "exclude"})
 
 
-@dataclass(frozen=True, slots=True)
-class Days:
+class Days(NamedTuple):
     """One ``*-days`` setting of a cooldown."""
 
     key: str
@@ -81,8 +80,7 @@ class Days:
     node: ScalarNode
 
 
-@dataclass(frozen=True, slots=True)
-class DependabotCooldown:
+class DependabotCooldown(NamedTuple):
     """The ``cooldown`` mapping of an ``updates`` entry (route ``updates/N/cooldown``)."""
 
     route: str
@@ -322,8 +320,7 @@ def duration_days(text: str) -> float | None:
     return total
 
 
-@dataclass(frozen=True, slots=True)
-class ReleaseAge:
+class ReleaseAge(NamedTuple):
     """A ``minimumReleaseAge`` (or the older ``stabilityDays``) as written."""
 
     key: str
@@ -350,8 +347,7 @@ BUILTIN_PRESET_NAMESPACES = frozenset(
 """The namespaces of the presets built into Renovate (``:name`` is the ``default`` one)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Preset:
+class Preset(NamedTuple):
     """One name in ``extends``: built into Renovate, or fetched from elsewhere."""
 
     name: str
@@ -383,8 +379,7 @@ class Preset:
         return BUILTIN_PRESET_EFFECTS.get(self.base)
 
 
-@dataclass(frozen=True, slots=True)
-class PresetEffect:
+class PresetEffect(NamedTuple):
     """What a built-in preset does to the settings bastion's rules read."""
 
     release_ages: tuple[tuple[str, float], ...] = ()

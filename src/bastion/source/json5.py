@@ -20,7 +20,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bastion.findings import Point, Span
 from bastion.source.text import LineIndex
@@ -63,8 +63,7 @@ class Json5Error(Exception):
         self.point = point
 
 
-@dataclass(frozen=True, slots=True)
-class JsonScalar:
+class JsonScalar(NamedTuple):
     """A string, number, boolean or null."""
 
     value: JsonValue
@@ -73,8 +72,7 @@ class JsonScalar:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class JsonMember:
+class JsonMember(NamedTuple):
     """One ``key: value`` of an object; ``key_start``/``key_end`` are offsets of the key."""
 
     key: str
@@ -84,8 +82,7 @@ class JsonMember:
     value: JsonNode
 
 
-@dataclass(frozen=True, slots=True)
-class JsonObject:
+class JsonObject(NamedTuple):
     members: tuple[JsonMember, ...]
     start: int
     end: int
@@ -111,8 +108,7 @@ class JsonObject:
                 yield member
 
 
-@dataclass(frozen=True, slots=True)
-class JsonArray:
+class JsonArray(NamedTuple):
     items: tuple[JsonNode, ...]
     start: int
     end: int
