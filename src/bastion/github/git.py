@@ -36,7 +36,7 @@ from urllib.parse import urljoin, urlsplit
 
 from bastion import __version__
 from bastion.errors import BastionError
-from bastion.github.host import Host, Token
+from bastion.github.host import UNREACHABLE_HINT, Host, Token
 
 FLUSH = b"0000"
 DELIM = b"0001"
@@ -197,7 +197,8 @@ class GitClient:
                 ) from None
             except urllib.error.URLError as error:
                 raise GitError(
-                    f"cannot reach {self.host.web_url} for {what}: {error.reason}"
+                    f"cannot reach {self.host.web_url} for {what}: {error.reason}; "
+                    f"{UNREACHABLE_HINT}"
                 ) from None
             except (http.client.HTTPException, ConnectionError, OSError) as error:
                 raise GitError(f"the connection to {self.host.hostname} failed: {error}") from None

@@ -18,6 +18,8 @@ from bastion.errors import UsageError
 DEFAULT_WEB_URL = "https://github.com"
 URL_VARIABLE = "BASTION_GITHUB_URL"
 TOKEN_VARIABLES = ("GH_TOKEN", "GITHUB_TOKEN")
+UNREACHABLE_HINT = "check the network connection, and the proxy if one is needed (HTTPS_PROXY)"
+"""What to do when a host cannot be reached at all (urllib reads the proxy variables)."""
 
 
 @dataclass(frozen=True, slots=True)

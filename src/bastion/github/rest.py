@@ -40,7 +40,7 @@ from urllib.parse import urlencode, urlsplit
 from bastion import __version__
 from bastion.errors import BastionError
 from bastion.github.git import GitClient
-from bastion.github.host import Host, Token
+from bastion.github.host import UNREACHABLE_HINT, Host, Token
 
 API_VERSION = "2022-11-28"
 JSON_MEDIA_TYPE = "application/vnd.github+json"
@@ -328,7 +328,10 @@ class RestClient:
                     continue
                 reason = getattr(error, "reason", None) or error
                 raise ApiError(
-                    0, method, _endpoint(url), f"cannot reach {self.host.api_url}: {reason}"
+                    0,
+                    method,
+                    _endpoint(url),
+                    f"cannot reach {self.host.api_url}: {reason}; {UNREACHABLE_HINT}",
                 ) from None
             self._note_limits(headers)
             if status == 304 and cached is not None:
