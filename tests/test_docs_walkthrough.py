@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bastion.cli import _parser
 from bastion.cli.docs import explain
@@ -113,3 +114,21 @@ def test_explain_ends_with_the_sources(rule: str) -> None:
         f"- {title}: {address}" if address else f"- {title}" for title, address in SOURCES[rule]
     ]
     assert sources == expected
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".github/workflows/ci.yml",
+        ".github/workflows/actions.lock",
+        "tools/setup/action.yaml",
+        ".github/dependabot.yml",
+        "renovate.json5",
+        ".pre-commit-config.yaml",
+        ".github/bastion.toml",
+    ],
+)
+def test_the_pre_commit_hook_runs_when_a_file_bastion_checks_changes(path: str) -> None:
+    [hook] = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert re.search(hook["files"], path), path
+    assert not re.search(hook["files"], "src/app.py")
