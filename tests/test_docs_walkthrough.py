@@ -132,3 +132,8 @@ def test_the_pre_commit_hook_runs_when_a_file_bastion_checks_changes(path: str) 
     [hook] = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert re.search(hook["files"], path), path
     assert not re.search(hook["files"], "src/app.py")
+
+
+def test_the_readme_names_every_rule() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert [rule.id for rule in RULES if f"`{rule.id}`" not in readme] == []
