@@ -662,3 +662,24 @@ def test_the_common_token_path_agrees_with_the_scanner(source: str) -> None:
 )
 def test_common_expressions_take_the_common_token_path(source: str) -> None:
     assert expressions_module._tokenize_common(source) == _tokens_or_error(source)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "github.event.pull_request.title",
+        "  secrets.TOKEN ",
+        "matrix.python-version",
+        "steps.build.outputs.true",
+        "a" + ".b" * 50,
+        "a" + ".b" * 51,
+    ],
+)
+def test_a_dotted_path_is_the_tree_the_parser_builds(source: str) -> None:
+    assert parse_expression(source) == expressions_module._Parser(source).parse()
+    assert repr(parse_expression(source)) == repr(expressions_module._Parser(source).parse())
+
+
+def test_a_keyword_cannot_start_a_dotted_path() -> None:
+    assert error("true.x").message.startswith("'.' cannot follow a literal")
+    assert error("a" + ".b" * 120).message == "expression nested more than 100 levels deep"

@@ -596,7 +596,29 @@ def parse_expression(source: str) -> Expr:
     Raises ExpressionError, whose ``offset`` indexes ``source``. Trees are immutable, so a
     parse is cached: several rules read the same expressions, and projects repeat them.
     """
+    path = _DOTTED_PATH.fullmatch(source)
+    if path is not None and path[1] not in _KEYWORDS:
+        return _dotted_path(path)
     return _Parser(source).parse()
+
+
+_DOTTED_PATH = re.compile(
+    r"\s*+([A-Za-z_][A-Za-z0-9_-]*+)((?:\.[A-Za-z_][A-Za-z0-9_-]*+){0,50})\s*+"
+)
+"""The most common expression, a context and its properties (``github.event.number``): its
+tree is built without the tokenizer and the parser (at most 51 levels, well inside
+MAX_DEPTH)."""
+
+
+def _dotted_path(path: re.Match[str]) -> Expr:
+    """The tree the parser builds for a match of _DOTTED_PATH."""
+    start, end = path.span(1)
+    tree: Expr = Context(path[1], start, end)
+    for name in path[2].split(".")[1:]:
+        name_start = end + 1
+        end = name_start + len(name)
+        tree = Property(tree, name, start, end)
+    return tree
 
 
 # --- Traversal and context access paths ------------------------------------------------------
