@@ -166,8 +166,9 @@ class ReleaseCache(Rule):
     area = Area.RELEASE
 
     def check_workflow(self, workflow: Workflow) -> Iterator[Hit]:
-        events = _events(workflow)
-        for release in release_jobs(workflow):
+        releases = release_jobs(workflow)
+        events = _events(workflow) if releases else frozenset()
+        for release in releases:
             mode, source = cache_mode(release.job, workflow)
             if mode in NO_RESTORE_MODES:
                 continue  # the cache service refuses every restore
