@@ -9,7 +9,8 @@ of walking the tree again.
   a word they look for, which costs a substring search);
 - ``privileged``: the privileged events of a workflow;
 - ``secret_reads(job)``: every expression of a job (or of the workflow-level `env`) that
-  reads a stored secret, found in one walk of the subtrees whose text names `secrets`.
+  reads a stored secret, found on the first question about that job by walking only the
+  subtrees whose text names `secrets` (secret-outside-environment, stored-publish-credential).
 
 The release rules keep theirs (publishing steps, release jobs) on the same model through
 ``Workflow.analysis`` (rules/release.py), built on these scripts.
