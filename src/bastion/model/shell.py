@@ -54,10 +54,17 @@ class ScriptLine(NamedTuple):
 @functools.lru_cache(maxsize=4096)
 def script_lines(script: str) -> tuple[ScriptLine, ...]:
     """The logical lines of a script (cached: several rules read the same scripts)."""
+    masked_script = mask_expressions(script)
     physical = script.split("\n")
-    masked_physical = mask_expressions(script).split("\n")
+    masked_physical = masked_script.split("\n")
     found: list[ScriptLine] = []
     offset = 0
+    if "\\" not in masked_script:  # no continuation: each physical line is a logical one
+        for line, masked in zip(physical, masked_physical, strict=True):
+            end = offset + len(line)
+            found.append(ScriptLine(masked, line, line.rstrip("\r"), offset, end))
+            offset = end + 1
+        return tuple(found)
     index = 0
     while index < len(physical):
         start = offset
