@@ -182,6 +182,24 @@ def for_misses(sent: list[Sent]) -> int:
     return count
 
 
+def repeated(sent: list[Sent]) -> dict[str, int]:
+    """Listings of a repository after its first, and requests to a repository after one
+    found it missing: both should be none."""
+    listed: set[str] = set()
+    missing: set[str] = set()
+    again = {"ls-refs": 0, "missing repository": 0}
+    for entry in sent:
+        slug = entry.repository.lower()
+        if slug in missing:
+            again["missing repository"] += 1
+        if entry.kind == "ls-refs":
+            again["ls-refs"] += slug in listed
+            listed.add(slug)
+        if entry.outcome == "repository missing":
+            missing.add(slug)
+    return again
+
+
 def _refusal(answer: bytes) -> str | None:
     """The ``ERR`` line a git server answered with, if any."""
     if b"ERR " not in answer[:512]:
@@ -296,6 +314,7 @@ def _measure(
         "cold_requests_by_outcome": dict(sorted(by_outcome.items())),
         "cold_requests_refused": sum(1 for sent in cold_sent if sent.outcome != "answered"),
         "cold_requests_for_misses": for_misses(cold_sent),
+        "cold_requests_repeated": repeated(cold_sent),
         "cold_requests_per_commit": round(cold_requests / max(1, commits), 2),
         "cold_requests_per_commit_without_misses": round(
             (cold_requests - for_misses(cold_sent)) / max(1, commits), 2
@@ -380,6 +399,7 @@ def _selection_table(result: dict[str, object]) -> str:
         f"with the negotiations they cause: {result['cold_requests_for_misses']}, "
         "leaving "
         f"{result['cold_requests_per_commit_without_misses']} per (repository, commit)",
+        f"cold requests repeated (should be none): {result['cold_requests_repeated']}",
         f"nodes by kind: {result['node_kinds']}",
         f"problems: {result['problems']}",
     ]

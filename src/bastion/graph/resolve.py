@@ -5,15 +5,16 @@ grouped by repository and each repository is handled by one worker (at most
 ``CONCURRENCY`` at once), which sends, for everything the cache does not hold:
 
 1. the ref listing (only when some ref is a tag or a branch; full SHAs are taken as is);
-2. one ``fetch`` of the trees of all its commits needed at this level (no blobs);
+2. one ``fetch`` of the trees of all its commits needed at this level (no blobs), carrying
+   too the files its earlier nodes wait for (see 4);
 3. one ``fetch`` of the blobs named by the trees: each ``action.yml``/``action.yaml`` or
    reusable workflow file, and the ``Dockerfile`` next to an action when there is one (a
    folder with a Dockerfile and no action file is a docker action to the runner);
-4. when needed, one more ``fetch`` of the blobs the parsed files name: the Dockerfile a
-   docker action builds from elsewhere and the single files it copies, and the scripts a
-   composite step runs from the action's own tree (``${{ github.action_path }}/x.sh``,
-   ``$GITHUB_ACTION_PATH/x.sh``, or a file named in a step whose ``working-directory`` is
-   the action's folder).
+4. the files the parsed files name (see :func:`_extra_files`: the Dockerfile a docker
+   action builds from elsewhere and what it copies, the scripts a composite step runs from
+   the action's own tree, then the scripts those run) are not needed to go on: they wait
+   for the repository's next request, at the next level (alone when it has no other work
+   there), for at most ``MAX_EXTRA_ROUNDS`` requests.
 
 Local actions (``./path``) are read from the user's checkout. Written in a remote file, a
 step's ``./path`` names whatever the job checked out (GitHub resolves it in the workspace),
