@@ -34,8 +34,12 @@ _ENVIRONMENTS: Final = (
 )
 _SECRETS: Final = ("GitHub Docs, Secrets reference", f"{_ACTIONS}/security/secrets")
 _TOKEN: Final = (
-    "GitHub Docs, GITHUB_TOKEN reference",
-    f"{_ACTIONS}/security/github_token-reference",
+    "GitHub Docs, Workflow syntax: permissions",
+    f"{_ACTIONS}/workflows-and-actions/workflow-syntax#permissions",
+)
+_TOKEN_TUTORIAL: Final = (
+    "GitHub Docs, Use GITHUB_TOKEN for authentication in workflows",
+    f"{_DOCS}/actions/tutorials/authenticate-with-github_token",
 )
 _SCRIPT_INJECTIONS: Final = (
     "GitHub Docs, Script injections",
@@ -125,7 +129,7 @@ Source = tuple[str, str]
 title alone names it."""
 
 SOURCES: Final[Mapping[str, tuple[Source, ...]]] = {
-    "dangerous-trigger": (_EVENTS, _PULL_REQUEST_TARGET, _TOKEN),
+    "dangerous-trigger": (_EVENTS, _PULL_REQUEST_TARGET, _TOKEN_TUTORIAL),
     "untrusted-checkout": (_PULL_REQUEST_TARGET, _SECURE_USE, _CHECKOUT),
     "unpinned-action": (
         _SECURE_USE,
@@ -140,13 +144,12 @@ SOURCES: Final[Mapping[str, tuple[Source, ...]]] = {
     "unknown-ref": (_WORKFLOW_SYNTAX, _GIT_PROTOCOL),
     "lock-drift": (_LOCKFILE_FORMAT, _LOCKFILE_WRITER),
     "lock-identity": (_LOCKFILE_FORMAT, _LOCKFILE_WRITER),
-    "excessive-permissions": (_WORKFLOW_SYNTAX, _TOKEN, _SECURE_USE),
+    "excessive-permissions": (_TOKEN, _TOKEN_TUTORIAL, _SECURE_USE),
     "secret-outside-environment": (_SECRETS, _ENVIRONMENTS),
     "secrets-inherit": (
-        _WORKFLOW_SYNTAX,
         (
-            "GitHub Docs, Reusing workflow configurations",
-            f"{_ACTIONS}/workflows-and-actions/reusing-workflow-configurations",
+            "GitHub Docs, Workflow syntax: jobs.<job_id>.secrets.inherit",
+            f"{_ACTIONS}/workflows-and-actions/workflow-syntax#jobsjob_idsecretsinherit",
         ),
     ),
     "hardcoded-credential": (_WORKFLOW_SYNTAX, _SECRETS),
@@ -189,7 +192,7 @@ SOURCES: Final[Mapping[str, tuple[Source, ...]]] = {
             "https://github.blog/changelog/2025-08-15-github-actions-policy-now-supports-blocking-and-sha-pinning-actions/",
         ),
     ),
-    "writable-default-token": (_REST_PERMISSIONS, _TOKEN),
+    "writable-default-token": (_REST_PERMISSIONS, _TOKEN_TUTORIAL),
     "unprotected-default-branch": (_RULESETS, _REST_RULES),
     "unrestricted-sensitive-branches": (_RULESETS, _REST_RULES),
     "mutable-release-tags": (_RULESETS, _REST_RULES),
