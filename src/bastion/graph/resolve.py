@@ -5,11 +5,11 @@ grouped by repository and each repository is handled by one worker (at most
 ``CONCURRENCY`` at once), which sends, for everything the cache does not hold:
 
 1. the ref listing (only when some ref is a tag or a branch; full SHAs are taken as is);
-2. one ``fetch`` of the trees of all its commits needed at this level (no blobs), carrying
-   too the files its earlier nodes wait for (see 4);
+2. one ``fetch`` of the trees of all its commits needed at this level (no blobs);
 3. one ``fetch`` of the blobs named by the trees: each ``action.yml``/``action.yaml`` or
    reusable workflow file, and the ``Dockerfile`` next to an action when there is one (a
-   folder with a Dockerfile and no action file is a docker action to the runner);
+   folder with a Dockerfile and no action file is a docker action to the runner), with the
+   files its earlier nodes wait for (see 4);
 4. the files the parsed files name (see :func:`_extra_files`: the Dockerfile a docker
    action builds from elsewhere and what it copies, the scripts a composite step runs from
    the action's own tree, then the scripts those run) are not needed to go on: they wait
@@ -61,7 +61,7 @@ from bastion.model.workflow import (
     build_workflow,
     looks_like_action,
 )
-from bastion.pinning.resolver import CONCURRENCY, Fetched, NotCached, Resolver
+from bastion.pinning.resolver import CONCURRENCY, NotCached, Resolver
 from bastion.source.files import FileAccessError, read_file
 from bastion.source.text import LineIndex
 from bastion.source.yaml import ScalarNode, YamlError, node_span, parse
@@ -692,20 +692,15 @@ class _Builder:
             return error
 
     def _snapshots(
-        self,
-        owner: str,
-        repo: str,
-        commits: Iterable[str],
-        blobs: Iterable[str],
-        listed: set[str],
-    ) -> Fetched:
-        """The snapshots of ``commits`` and the blobs ``blobs``, in one request; ``listed``
-        are the commits the ref listing named (the server holds them)."""
+        self, owner: str, repo: str, commits: Iterable[str], listed: set[str]
+    ) -> dict[str, Snapshot | BastionError]:
+        """The snapshots of ``commits``, in one request; ``listed`` are the commits the ref
+        listing named (the server holds them)."""
         known = self.resolver.known_missing(owner, repo)
         if known is not None:
-            return Fetched(dict.fromkeys(commits, known), {})
-        found = self.resolver.objects(owner, repo, commits, blobs, listed=listed)
-        for value in found.snapshots.values():
+            return dict.fromkeys(commits, known)
+        found = self.resolver.objects(owner, repo, commits, listed=listed).snapshots
+        for value in found.values():
             if isinstance(value, GitError) and value.not_found:
                 self.resolver.remember_missing(owner, repo, value)
                 break
@@ -738,14 +733,11 @@ class _Builder:
         extras: list[_Extras],
         listed: set[str],
     ) -> list[tuple[int, _Outcome]]:
-        """Build the nodes of ``fresh`` (request index -> key): trees (with the extra files
-        earlier nodes of the repository wait for), then blobs."""
+        """Build the nodes of ``fresh`` (request index -> key): trees, then blobs (with the
+        extra files earlier nodes of the repository wait for)."""
         requests = dict(group)
-        first_fetch = self._snapshots(
-            owner, repo, {key.commit for key in fresh.values()}, _attach(extras, {}), listed
-        )
-        snapshots = first_fetch.snapshots
-        self._attach_extras(owner, repo, extras, first_fetch.blobs)
+        commits = {key.commit for key in fresh.values()}
+        snapshots = self._snapshots(owner, repo, commits, listed)
         built: dict[NodeKey, _Outcome] = {}
         keys: dict[int, NodeKey] = {}
         outcomes: list[tuple[int, _Outcome]] = []
@@ -795,13 +787,13 @@ class _Builder:
             dockerfile = _inside(key.path, "Dockerfile")
             if not workflow and dockerfile in snapshot.files:
                 wanted.add(snapshot.files[dockerfile][1])
-        try:
-            blobs = self.resolver.blobs(owner, repo, sorted(wanted))
-        except BastionError as error:
-            blobs = {}
-            for key in metadata:
+        fetched = self.resolver.objects(owner, repo, (), sorted(wanted | _attach(extras, {})))
+        blobs = dict(fetched.blobs)
+        self._attach_extras(owner, repo, extras, blobs)
+        for key, path in metadata.items():
+            if fetched.blob_error is not None and found[key].files[path][1] not in blobs:
                 node = Node(key, NodeKind.UNRESOLVED)
-                built[key] = _Outcome(first[key], key, node, _failure(error))
+                built[key] = _Outcome(first[key], key, node, _failure(fetched.blob_error))
         self._follow_symlinks(owner, repo, metadata, found, blobs)
         actions: list[_Extras] = []
         for key, path in metadata.items():
