@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from bastion.findings import Span
@@ -110,15 +109,15 @@ class DependabotCooldown(NamedTuple):
         return found
 
 
-@dataclass(frozen=True, slots=True)
-class DependabotUpdate:
+class DependabotUpdate(NamedTuple):
     """One entry of ``updates`` (route ``updates/N``).
 
     ``node`` is the entry's mapping: for a block mapping, ``node.start_mark.column`` is the
     column of its keys, where a fix inserts new keys such as ``cooldown``.
     """
 
-    index: int
+    position: int
+    """Its index in ``updates``."""
     route: str
     node: MappingNode
     fields: Fields
@@ -132,19 +131,23 @@ class DependabotUpdate:
     def label(self) -> str:
         """How a message names the entry: ``npm (/web)`` or ``entry 3``."""
         where = f" ({', '.join(self.directories)})" if self.directories else ""
-        return f"{self.ecosystem}{where}" if self.ecosystem else f"entry {self.index + 1}"
+        return f"{self.ecosystem}{where}" if self.ecosystem else f"entry {self.position + 1}"
 
 
-@dataclass(slots=True)
 class Dependabot:
-    path: str
-    document: Document
-    node: Node
-    updates: list[DependabotUpdate] = field(default_factory=list)
-    updates_key: ScalarNode | None = None
-    """The ``updates`` key, when the file has one."""
-    updates_node: SequenceNode | None = None
-    problems: list[ConfigProblem] = field(default_factory=list)
+    """The view of a ``dependabot.yml``, filled in by :func:`build_dependabot`."""
+
+    __slots__ = ("document", "node", "path", "problems", "updates", "updates_key", "updates_node")
+
+    def __init__(self, path: str, document: Document, node: Node) -> None:
+        self.path = path
+        self.document = document
+        self.node = node
+        self.updates: list[DependabotUpdate] = []
+        self.updates_key: ScalarNode | None = None
+        """The ``updates`` key, when the file has one."""
+        self.updates_node: SequenceNode | None = None
+        self.problems: list[ConfigProblem] = []
 
     def covers(self, ecosystem: str) -> bool:
         return any(update.ecosystem == ecosystem for update in self.updates)
@@ -433,9 +436,9 @@ MATCHERS_ALL_PACKAGES = frozenset(
 """Package-rule conditions that select kinds of updates rather than particular packages."""
 
 
-@dataclass(frozen=True, slots=True)
-class PackageRule:
-    index: int
+class PackageRule(NamedTuple):
+    position: int
+    """Its index in ``packageRules``."""
     route: str
     node: JsonObject
     minimum_release_age: ReleaseAge | None
@@ -477,20 +480,28 @@ def string_items(node: JsonNode | None) -> tuple[str, ...]:
     return ()
 
 
-@dataclass(slots=True)
 class Renovate:
-    path: str
-    node: JsonNode
-    """The configuration object (inside ``package.json``, the value of its ``renovate`` key)."""
-    prefix: str = ""
-    """Route prefix: ``renovate/`` inside package.json, else empty."""
-    extends: list[Preset] = field(default_factory=list)
-    minimum_release_age: ReleaseAge | None = None
-    package_rules: list[PackageRule] = field(default_factory=list)
-    enabled: JsonScalar | None = None
-    """The top-level ``enabled`` switch, when set."""
-    enabled_managers: JsonNode | None = None
-    problems: list[ConfigProblem] = field(default_factory=list)
+    """The view of a Renovate configuration, filled in by :func:`build_renovate`."""
+
+    __slots__ = (
+        "enabled", "enabled_managers", "extends", "minimum_release_age", "node",
+        "package_rules", "path", "prefix", "problems",
+    )  # fmt: skip
+
+    def __init__(self, path: str, node: JsonNode, prefix: str = "") -> None:
+        self.path = path
+        self.node = node
+        """The configuration object (inside ``package.json``, the value of its ``renovate``
+        key)."""
+        self.prefix = prefix
+        """Route prefix: ``renovate/`` inside package.json, else empty."""
+        self.extends: list[Preset] = []
+        self.minimum_release_age: ReleaseAge | None = None
+        self.package_rules: list[PackageRule] = []
+        self.enabled: JsonScalar | None = None
+        """The top-level ``enabled`` switch, when set."""
+        self.enabled_managers: JsonNode | None = None
+        self.problems: list[ConfigProblem] = []
 
     @property
     def root(self) -> JsonObject | None:
@@ -618,11 +629,11 @@ def _release_age(config: Renovate, node: JsonObject, prefix: str) -> ReleaseAge 
 PRE_COMMIT_LOCAL_REPOS = frozenset({"local", "meta"})
 
 
-@dataclass(frozen=True, slots=True)
-class PreCommitRepo:
+class PreCommitRepo(NamedTuple):
     """One entry of ``repos`` (route ``repos/N``)."""
 
-    index: int
+    position: int
+    """Its index in ``repos``."""
     route: str
     node: MappingNode
     repo: str | None
@@ -633,13 +644,17 @@ class PreCommitRepo:
         return self.repo is not None and self.repo not in PRE_COMMIT_LOCAL_REPOS
 
 
-@dataclass(slots=True)
 class PreCommit:
-    path: str
-    document: Document
-    node: Node
-    repos: list[PreCommitRepo] = field(default_factory=list)
-    problems: list[ConfigProblem] = field(default_factory=list)
+    """The view of a ``.pre-commit-config.yaml``, filled in by :func:`build_pre_commit`."""
+
+    __slots__ = ("document", "node", "path", "problems", "repos")
+
+    def __init__(self, path: str, document: Document, node: Node) -> None:
+        self.path = path
+        self.document = document
+        self.node = node
+        self.repos: list[PreCommitRepo] = []
+        self.problems: list[ConfigProblem] = []
 
 
 def build_pre_commit(path: str, document: Document) -> PreCommit:
