@@ -233,8 +233,14 @@ def zizmor_command(zizmor: str, paths: Sequence[str]) -> list[str]:
     ]
 
 
-def bastion_command(paths: Sequence[str]) -> list[str]:
-    return [sys.executable, "-m", "bastion", "check", "--no-config", "--format", "json", *paths]
+SERIAL = "bastion --jobs 1"
+"""The label of bastion's run in this process alone (at 1x)."""
+
+
+def bastion_command(paths: Sequence[str], *, jobs: int | None = None) -> list[str]:
+    options = ["--jobs", str(jobs)] if jobs is not None else []
+    command = [sys.executable, "-m", "bastion", "check", "--no-config", "--format", "json"]
+    return [*command, *options, *paths]
 
 
 def floor_command(paths: Sequence[str]) -> list[str]:
@@ -736,6 +742,8 @@ def _bench(arguments: argparse.Namespace, log: Callable[[str], None]) -> int:
                 "zizmor": zizmor_command(zizmor, names),
                 "floor": floor_command(names),
             }
+            if scale == 1:  # what the worker processes cost and save
+                commands[SERIAL] = bastion_command(names, jobs=1)
             rounds = arguments.rounds if scale == 1 else arguments.large_rounds
             measured = _compare(
                 commands, cwd, rounds, log, label=f"{scale}x", sample=sample, warm_up=scale == 1
@@ -829,6 +837,17 @@ def targets(figures: Figures) -> list[tuple[str, str, bool]]:
         found.append((f"{scale}x: CPU >= 3x lower than zizmor", f"{cpu:.2f}x", cpu >= 3))
         found.append((f"{scale}x: wall >= 3x lower than zizmor", f"{wall:.2f}x", wall >= 3))
         found.append((f"{scale}x: CPU <= 2x the floor", f"{over_floor:.2f}x", over_floor <= 2))
+    serial = figures.scales.get(1, {}).get(SERIAL)
+    if serial is not None:
+        parallel = figures.scales[1]["bastion"]
+        extra = parallel.median_cpu - serial.median_cpu
+        found.append(
+            (
+                "1x: default jobs no slower than --jobs 1 (wall; CPU added)",
+                f"{parallel.median_wall:.2f} s vs {serial.median_wall:.2f} s; {extra:+.2f} CPU-s",
+                parallel.median_wall <= serial.median_wall,
+            )
+        )
     if 16 in figures.scales:
         rss = figures.scales[16]["bastion"].peak_rss_mib
         found.append(("16x: peak RSS <= 100 MB", f"{rss * MIB / 1e6:.0f} MB", rss * MIB <= 100e6))

@@ -135,6 +135,7 @@ class Checker:
         ]
         self.syntax_errors = config.enabled(SyntaxError_.id)
         self._locks: dict[Path, lockfiles.Lockfile | None] = {}
+        self._lockfiles_above: dict[Path, Path | None] = {}
 
     def check(self, item: Input) -> FileResult:
         result = FileResult()
@@ -262,19 +263,35 @@ class Checker:
         """The locks under which the repository's workflows run this action through ``$/``
         (the lockfile of the ``.github/workflows`` above it)."""
         where = Path(os.path.abspath(item.path if item.path is not None else item.display))
-        for folder in where.parents:
-            lock_path = folder / ".github" / "workflows" / "actions.lock"
-            if not lock_path.is_file():
-                if os.path.lexists(folder / ".git"):
-                    break  # the repository's root: no lockfile
-                continue
-            from bastion.model import lockfile as lockfiles
+        lock_path = self._lockfile_above(where)
+        if lock_path is None:
+            return ()
+        from bastion.model import lockfile as lockfiles
 
-            if lock_path not in self._locks:
-                self._locks[lock_path] = lockfiles.load(lock_path)
-            lock = self._locks[lock_path]
-            return lockfiles.own_action_locks(lock, lock_path, where) if lock else ()
-        return ()
+        if lock_path not in self._locks:
+            self._locks[lock_path] = lockfiles.load(lock_path)
+        lock = self._locks[lock_path]
+        return lockfiles.own_action_locks(lock, lock_path, where) if lock else ()
+
+    def _lockfile_above(self, where: Path) -> Path | None:
+        """The ``.github/workflows/actions.lock`` nearest above ``where`` in its repository
+        (each folder is looked at once a run: a repository's actions share the answer)."""
+        visited: list[Path] = []
+        found: Path | None = None
+        for folder in where.parents:
+            if folder in self._lockfiles_above:
+                found = self._lockfiles_above[folder]
+                break
+            visited.append(folder)
+            lock_path = folder / ".github" / "workflows" / "actions.lock"
+            if lock_path.is_file():
+                found = lock_path
+                break
+            if os.path.lexists(folder / ".git"):
+                break  # the repository's root: no lockfile
+        for folder in visited:
+            self._lockfiles_above[folder] = found
+        return found
 
     def _run_rules(
         self, result: FileResult, path: str, check: Callable[[Rule], Iterable[Hit]]
