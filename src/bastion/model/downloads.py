@@ -4,6 +4,9 @@ One reader for the `unverified-download` rule (scripts of the user's own `run:` 
 for the immutability gaps of the action graph (the `run:` steps, scripts and Dockerfile
 `RUN` lines of the actions a workflow calls). Each :class:`Download` has a :class:`Kind`;
 the file rule reports the kinds its documentation lists, the graph rules all of them.
+
+The patterns are kept as text and compiled by ``re`` when first used (it caches them): most
+scripts download nothing, and a run should not pay to compile what it never matches.
 """
 
 from __future__ import annotations
@@ -53,43 +56,43 @@ class Download(NamedTuple):
 
 
 _DOWNLOADERS = frozenset({"curl", "wget"})
-_SUBSTITUTED = re.compile(r"\b(?:sh|bash|zsh|python3?)\b[^|;&]*(?:<\(\s*|\$\(\s*)(?:curl|wget)\b")
+_SUBSTITUTED = r"\b(?:sh|bash|zsh|python3?)\b[^|;&]*(?:<\(\s*|\$\(\s*)(?:curl|wget)\b"
 """`bash <(curl ...)`, `sh -c "$(curl ...)"`."""
-_PIPE_TO_INTERPRETER = re.compile(
+_PIPE_TO_INTERPRETER = (
     r"(?:^\s*|[;&(]\s*|\b(?:then|do|else|sudo|exec)\s+)(?:\S*/)?(?:curl|wget)\b"
     r"[^|;&]*\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:env\s+)?"
     r"(?:\S*/)?(?:sh|bash|zsh|dash|ksh|python3?|perl|ruby|node|pwsh)\b(?!\S*\.)"
 )
-_PIPE_TO_TAR = re.compile(
+_PIPE_TO_TAR = (
     r"(?:^\s*|[;&(]\s*|\b(?:then|do|else|sudo|exec)\s+)(?:\S*/)?(?:curl|wget)\b"
     r"[^|;&]*\|\s*(?:sudo\s+)?(?:tar|unzip|bsdtar)\b"
 )
 _LATEST = "releases/latest/download/"
-_CHECKERS = re.compile(r"\b(?:sha(?:1|224|256|384|512)sum|shasum)\b")
-_HASH_GREPPED = re.compile(
+_CHECKERS = r"\b(?:sha(?:1|224|256|384|512)sum|shasum)\b"
+_HASH_GREPPED = (
     r"\b(?:sha(?:1|224|256|384|512)sum|shasum)\b[^|;&\n]*\|(?:[^|;&\n]*\|)*\s*grep\s+-\w*q"
 )
 """A computed checksum compared with an expected one by `grep -q`."""
 _VERIFIERS = (
-    ("gpg", re.compile(r"\bgpg2?\b[^\n|;&]*\s--verify\b")),
-    ("cosign", re.compile(r"\bcosign\s+verify")),
-    ("minisign", re.compile(r"\bminisign\b[^\n|;&]*\s-V\b")),
-    ("attestation", re.compile(r"\bgh\s+attestation\s+verify\b")),
-    ("slsa-verifier", re.compile(r"\bslsa-verifier\b")),
+    ("gpg", r"\bgpg2?\b[^\n|;&]*\s--verify\b"),
+    ("cosign", r"\bcosign\s+verify"),
+    ("minisign", r"\bminisign\b[^\n|;&]*\s-V\b"),
+    ("attestation", r"\bgh\s+attestation\s+verify\b"),
+    ("slsa-verifier", r"\bslsa-verifier\b"),
 )
 """Commands that check a download against a signature, each with a word it needs (a plain
 search for it is much cheaper than the pattern's)."""
-_PIP = re.compile(r"^(?:(?:\S*/)?python3?\s+-m\s+pip|(?:\S*/)?pip3?|uv\s+pip)\s+install\b")
-_REMOTE_REQUIREMENT = re.compile(r"(?:^|\s)['\"]?(?:https?://|git\+)(?!\S*@[0-9a-f]{40}\b)")
+_PIP = r"^(?:(?:\S*/)?python3?\s+-m\s+pip|(?:\S*/)?pip3?|uv\s+pip)\s+install\b"
+_REMOTE_REQUIREMENT = r"(?:^|\s)['\"]?(?:https?://|git\+)(?!\S*@[0-9a-f]{40}\b)"
 _BRANCHES = r"(?:main|master|develop|dev|trunk|stable|nightly|HEAD|refs/heads/[^/\s]+)"
-_BRANCH_URL = re.compile(
+_BRANCH_URL = (
     r"https?://(?:raw\.githubusercontent\.com/[^/\s]+/[^/\s]+/"
     rf"|github\.com/[^/\s]+/[^/\s]+/(?:raw|blob)/){_BRANCHES}/\S+"
     rf"|https?://github\.com/[^/\s]+/[^/\s]+/archive/(?:refs/heads/)?{_BRANCHES}\.(?:tar\.gz|zip)"
 )
 """A URL of a file at a branch (the whole word of a download command)."""
-_DOWNLOADER_WORD = re.compile(r"\b(?:curl|wget)\b")
-_COMMIT_URL = re.compile(
+_DOWNLOADER_WORD = r"\b(?:curl|wget)\b"
+_COMMIT_URL = (
     r"['\"]?https://(?:raw\.githubusercontent\.com/[^/\s]+/[^/\s]+/[0-9a-f]{40}/\S+"
     r"|github\.com/[^/\s]+/[^/\s]+/(?:raw|blob)/[0-9a-f]{40}/\S+"
     r"|github\.com/[^/\s]+/[^/\s]+/archive/[0-9a-f]{40}\.(?:tar\.gz|zip))['\"]?"
@@ -102,17 +105,17 @@ _NPM_GLOBAL = frozenset({"npm", "pnpm", "yarn", "bun"})
 def _checked_files(script: str) -> list[str] | None:
     """The files `sha*sum -c` checks against (their basenames; `-` for standard input),
     or None when the script runs a signature verifier (which counts for everything)."""
-    if any(word in script and pattern.search(script) for word, pattern in _VERIFIERS):
+    if any(word in script and re.search(pattern, script) for word, pattern in _VERIFIERS):
         return None
     found: list[str] = []
     if "sum" not in script:
         return found  # no `sha*sum` or `shasum` to check with
     for line in script_lines(script):
-        if _HASH_GREPPED.search(line.masked):
+        if re.search(_HASH_GREPPED, line.masked):
             found.append("-")  # `sha256sum f | grep -q "$EXPECTED"`: a recorded checksum
         for words in commands(line.masked):
             tool = words[0].rsplit("/", 1)[-1]
-            if not _CHECKERS.fullmatch(tool) or not ({"-c", "--check"} & set(words)):
+            if not re.fullmatch(_CHECKERS, tool) or not ({"-c", "--check"} & set(words)):
                 continue
             names = [w for w in words[1:] if not w.startswith("-") and w not in ("256", "512")]
             found.extend(_base(name) for name in names or ["-"])
@@ -161,7 +164,7 @@ def _unpacks(words: list[str], name: str) -> bool:
 def _commit_pinned(words: list[str]) -> bool:
     """Whether every URL a download command fetches is a file at a full commit SHA."""
     urls = [w for w in words[1:] if "://" in w]
-    return bool(urls) and all(_COMMIT_URL.fullmatch(url) for url in urls)
+    return bool(urls) and all(re.fullmatch(_COMMIT_URL, url) for url in urls)
 
 
 def _unpacked_into(words: list[str]) -> str:
@@ -235,7 +238,9 @@ def unverified_downloads(script: str) -> Iterator[Download]:
         if masked.lstrip().startswith("#"):
             continue
         fetches = "curl" in masked or "wget" in masked  # every pattern below needs one
-        pipe = fetches and (_PIPE_TO_INTERPRETER.search(masked) or _SUBSTITUTED.search(masked))
+        pipe = fetches and (
+            re.search(_PIPE_TO_INTERPRETER, masked) or re.search(_SUBSTITUTED, masked)
+        )
         if pipe and _pinned_download(masked):
             continue
         if pipe:
@@ -260,7 +265,7 @@ def unverified_downloads(script: str) -> Iterator[Download]:
                     masked.find(latest),
                 )
                 continue
-        unpacked = fetches and _PIPE_TO_TAR.search(masked)
+        unpacked = fetches and re.search(_PIPE_TO_TAR, masked)
         if not verified and unpacked and not _pinned_download(masked):
             yield Download(
                 line,
@@ -277,7 +282,7 @@ def _pinned_download(masked: str) -> bool:
 
 
 def _downloader_at(masked: str, start: int) -> int:
-    found = _DOWNLOADER_WORD.search(masked, start)
+    found = re.compile(_DOWNLOADER_WORD).search(masked, start)
     return found.start() if found else start
 
 
@@ -301,9 +306,9 @@ def _line_problem(
                 needle,
             )
         if (
-            _PIP.match(" ".join(words))
+            re.match(_PIP, " ".join(words))
             and "--require-hashes" not in words
-            and _REMOTE_REQUIREMENT.search(" ".join(words[2:])) is not None
+            and re.search(_REMOTE_REQUIREMENT, " ".join(words[2:])) is not None
         ):
             return Download(
                 line,
@@ -328,7 +333,7 @@ def _line_problem(
             )
         if tool not in _DOWNLOADERS or verified or _commit_pinned(words):
             continue
-        branch = next((w for w in words[1:] if _BRANCH_URL.fullmatch(w)), None)
+        branch = next((w for w in words[1:] if re.fullmatch(_BRANCH_URL, w)), None)
         if branch is not None:
             return Download(
                 line,
