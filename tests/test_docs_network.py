@@ -63,3 +63,15 @@ def test_rest_commands_say_the_api_is_unreachable_and_what_to_do(
     assert f"GET /api/v3/repos/acme/tool: cannot reach {NOWHERE}/api/v3: " in err
     assert err.rstrip().endswith(HINT)
     assert "Traceback" not in err
+
+
+def test_release_says_the_api_is_unreachable_not_that_the_name_may_be_wrong(
+    offline_user: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("sigstore")
+    pytest.importorskip("pypi_attestations")
+    assert main(["release", "acme/tool", "--no-cache"]) == 2
+    err = capsys.readouterr().err
+    assert f"bastion: error: cannot read repository acme/tool on {NOWHERE}: " in err
+    assert err.rstrip().endswith(HINT)  # not "(is the name right, ...)": nothing answered
+    assert "Traceback" not in err

@@ -40,9 +40,10 @@ def check_repository(
     except RateLimitError:
         raise
     except ApiError as error:
+        unseen = error.status in (401, 403, 404)
+        hint = " (is the name right, and can the token see it?)" if unseen else ""
         raise UsageError(
-            f"cannot read repository {owner}/{name} on {client.host.web_url}: {error} "
-            "(is the name right, and can the token see it?)"
+            f"cannot read repository {owner}/{name} on {client.host.web_url}: {error}{hint}"
         ) from None
     with ThreadPoolExecutor(max_workers=8) as pool:
         return check_release(
