@@ -8,7 +8,7 @@ from bastion.model.guards import Guards, Reach
 from bastion.model.shell import line_span, script_lines
 from bastion.model.workflow import Workflow
 from bastion.rules.base import Hit, Rule
-from bastion.rules.taint import Scope
+from bastion.rules.taint import SHELL_VARIABLE, Scope
 from bastion.rules.template_injection import Analysis, Taint
 
 _FILES = {
@@ -16,9 +16,9 @@ _FILES = {
     "GITHUB_PATH": Severity.HIGH,
     "GITHUB_OUTPUT": Severity.MEDIUM,
 }
-_TARGET = re.compile(r">>?\s*[\"']?\$\{?(GITHUB_ENV|GITHUB_PATH|GITHUB_OUTPUT)\b")
-_VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
-_SEPARATOR = re.compile(r";|&&|\|\||\||\b(?:then|do|else)\b")
+# Pattern strings, compiled by `re` when a privileged workflow's script is first read.
+_TARGET = r">>?\s*[\"']?\$\{?(GITHUB_ENV|GITHUB_PATH|GITHUB_OUTPUT)\b"
+_SEPARATOR = r";|&&|\|\||\||\b(?:then|do|else)\b"
 _EFFECT = {
     "GITHUB_ENV": "a line break in it sets any variable for the later steps (`NODE_OPTIONS`, "
     "`LD_PRELOAD`, `BASH_ENV`), which runs the attacker's code with the job's token",
@@ -116,16 +116,16 @@ class EnvFileInjection(Rule):
 
 def _written(analysis: Analysis, scope: Scope, masked: str) -> tuple[str, Taint] | None:
     """The file a line appends to, and the worst attacker taint of the variables it writes."""
-    target = _TARGET.search(masked)
+    target = re.search(_TARGET, masked)
     if target is None:
         return None
     # Only what `echo`/`printf` writes is the written text (not a command's arguments).
-    written = _SEPARATOR.split(masked[: target.start()])[-1].strip()
+    written = re.split(_SEPARATOR, masked[: target.start()])[-1].strip()
     if written.split(" ", 1)[0] not in ("echo", "printf"):
         return None
     taints = [
         analysis.env(name.lower(), scope, 1, f"${name}")
-        for name in _VARIABLE.findall(written)
+        for name in re.findall(SHELL_VARIABLE, written)
         if not name.startswith(("GITHUB_", "RUNNER_"))
     ]
     found = [t for t in taints if t is not None]

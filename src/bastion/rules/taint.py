@@ -37,6 +37,14 @@ PULL_REQUEST_EVENTS = frozenset(
 )
 
 
+# Patterns of script text the data-flow rules read. They are pattern strings, compiled by `re`
+# (and kept in its cache) the first time a rule reads a script that way, not at import.
+SHELL_VARIABLE = r"\$\{?([A-Za-z_][A-Za-z0-9_]*)"
+"""A shell variable read, `$NAME` or `${NAME}`; group 1 is its name."""
+JS_IDENTIFIER = r"[A-Za-z_$][\w$]*"
+"""A JavaScript identifier."""
+
+
 # --- Patterns over context paths -------------------------------------------------------------
 
 Pattern = tuple[str, ...]

@@ -21,6 +21,8 @@ from bastion.rules.base import Hit, Rule
 from bastion.rules.facts import facts
 from bastion.rules.taint import (
     ATTACKER_OUTPUTS,
+    JS_IDENTIFIER,
+    SHELL_VARIABLE,
     Flow,
     Scope,
     attacker_source,
@@ -141,17 +143,17 @@ def _worst(taints: list[Taint | None]) -> Taint | None:
 MAX_DEPTH = 6
 """How many hops (env variable, step output, job output) a value is followed through."""
 
-_SHELL_VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
-_SHELL_ASSIGNMENT = re.compile(
+# Pattern strings, compiled by `re` when a script writing $GITHUB_OUTPUT or $GITHUB_ENV (or a
+# github-script) is first read (see taint.SHELL_VARIABLE).
+_SHELL_ASSIGNMENT = (
     r"\s*(?:export\s+|local\s+|readonly\s+|declare\s+(?:-\w+\s+)*)?([A-Za-z_][A-Za-z0-9_]*)="
 )
-_WRITTEN_NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)(?:=|<<)")
-_SET_OUTPUT_COMMAND = re.compile(r"::set-output\s+name=([A-Za-z0-9_-]+)::")
-_JS_PAYLOAD = re.compile(r"context\.payload((?:\.[A-Za-z_][A-Za-z0-9_]*)+)")
-_JS_DECLARATION = re.compile(r"\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=")
-_JS_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
-_JS_WRITE = re.compile(r"core\.(setOutput|exportVariable)\(\s*['\"`]([^'\"`]+)['\"`]")
-_JS_RETURN = re.compile(r"\breturn\b")
+_WRITTEN_NAME = r"([A-Za-z_][A-Za-z0-9_-]*)(?:=|<<)"
+_SET_OUTPUT_COMMAND = r"::set-output\s+name=([A-Za-z0-9_-]+)::"
+_JS_PAYLOAD = r"context\.payload((?:\.[A-Za-z_][A-Za-z0-9_]*)+)"
+_JS_DECLARATION = r"\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*="
+_JS_WRITE = r"core\.(setOutput|exportVariable)\(\s*['\"`]([^'\"`]+)['\"`]"
+_JS_RETURN = r"\breturn\b"
 
 _FILE_COMMANDS = {"setOutput": "GITHUB_OUTPUT", "exportVariable": "GITHUB_ENV"}
 
@@ -416,7 +418,7 @@ class Analysis:
             sources: list[tuple[int, Taint | None]] = [
                 (e.start, self.expression(e.source, scope, depth + 1)) for e in embedded
             ]
-            for match in _SHELL_VARIABLE.finditer(masked):
+            for match in re.finditer(SHELL_VARIABLE, masked):
                 name = match.group(1)
                 if name in variables:
                     sources.append((match.start(), variables[name]))
@@ -426,13 +428,13 @@ class Analysis:
             found = _worst([taint for _, taint in sources])
             if found is None:
                 continue
-            assignment = _SHELL_ASSIGNMENT.match(masked)
+            assignment = re.match(_SHELL_ASSIGNMENT, masked)
             if assignment:
                 variables[assignment.group(1)] = found
             if target == "GITHUB_OUTPUT" and "::set-output" in masked:
-                names = list(_SET_OUTPUT_COMMAND.finditer(masked))
+                names = list(re.finditer(_SET_OUTPUT_COMMAND, masked))
             elif target in masked:
-                names = list(_WRITTEN_NAME.finditer(masked.split(">", 1)[0]))
+                names = list(re.finditer(_WRITTEN_NAME, masked.split(">", 1)[0]))
             else:
                 continue
             if not names:
@@ -454,22 +456,22 @@ class Analysis:
             embedded = find_expressions(line)
             taints = [self.expression(e.source, scope, depth + 1) for e in embedded]
             masked = mask_expressions(line, embedded)
-            for match in _JS_PAYLOAD.finditer(masked):
+            for match in re.finditer(_JS_PAYLOAD, masked):
                 parts = ("github", "event", *match.group(1).lower().split(".")[1:])
                 taints.append(self.flow(Flow(ContextPath(parts, 0, 0), False, True), scope, depth))
             taints.extend(
-                variables[word] for word in _JS_IDENTIFIER.findall(masked) if word in variables
+                variables[word] for word in re.findall(JS_IDENTIFIER, masked) if word in variables
             )
             found = _worst(taints)
             if found is None:
                 continue
-            declared = _JS_DECLARATION.search(masked)
+            declared = re.search(_JS_DECLARATION, masked)
             if declared:
                 variables[declared.group(1)] = found
-            for call, name in _JS_WRITE.findall(masked):
+            for call, name in re.findall(_JS_WRITE, masked):
                 if _FILE_COMMANDS[call] == target:
                     result[name.lower()] = found
-            if target == "GITHUB_OUTPUT" and _JS_RETURN.search(masked):
+            if target == "GITHUB_OUTPUT" and re.search(_JS_RETURN, masked):
                 result["result"] = found
         return result
 

@@ -19,7 +19,9 @@ from bastion.model.workflow import Job, Step, Workflow
 from bastion.rules.base import Hit, Rule
 from bastion.rules.facts import facts
 from bastion.rules.taint import (
+    JS_IDENTIFIER,
     PR_CODE_OUTPUTS,
+    SHELL_VARIABLE,
     Flow,
     Scope,
     env_entry,
@@ -40,8 +42,8 @@ _REF_WORDS = ("ref", "sha", "branch", "commit", "checkout", "repo")
 """Words in the name of a reusable workflow's input that suggest it is checked out."""
 _GIT_SUBCOMMANDS = frozenset({"fetch", "checkout", "pull", "switch", "clone"})
 _GIT_OPTIONS_WITH_VALUE = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace"})
-_HEAD_REF_VARIABLE = re.compile(r"\$\{?GITHUB_HEAD_REF\b")
-_SHELL_VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+_HEAD_REF_VARIABLE = r"\$\{?GITHUB_HEAD_REF\b"
+"""A pattern string (compiled by `re` on first use, as taint.SHELL_VARIABLE)."""
 _HEAD_LOOKUPS = (
     "head.sha", "head.ref", "head_sha", "head_ref", "headrefname", "headrefoid",
     "merge_commit_sha", "refs/pull/",
@@ -52,7 +54,6 @@ _PR_LOOKUPS = (
     "refs/pull/", "pulls.get", "gh pr view", "/pulls/",
 )  # fmt: skip
 """Text in a script that suggests it looks up a pull request."""
-_JS_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$]*")
 _JS_NOISE = frozenset({"core", "setOutput", "exportVariable", "const", "let", "var", "await"})
 
 
@@ -203,7 +204,7 @@ class _Resolver:
         if pr_ref_literal(literal) or any(m in literal.lower() for m in _HEAD_LOOKUPS):
             return True
         levels = env_levels(scope, self.workflow)
-        for match in _SHELL_VARIABLE.finditer(literal):
+        for match in re.finditer(SHELL_VARIABLE, literal):
             defined = env_entry(match.group(1), levels)
             if defined is not None and isinstance(defined[0].value, ScalarNode):
                 found = self.text(defined[0].value.value, scope, depth + 1)
@@ -291,8 +292,8 @@ def _writes(line: str, target: str, name: str, *, shell: bool) -> bool:
 
 def _variables(line: str, *, shell: bool) -> set[str]:
     if shell:
-        return {match.group(1) for match in _SHELL_VARIABLE.finditer(line)}
-    return set(_JS_IDENTIFIER.findall(line)) - _JS_NOISE
+        return {match.group(1) for match in re.finditer(SHELL_VARIABLE, line)}
+    return set(re.findall(JS_IDENTIFIER, line)) - _JS_NOISE
 
 
 def _assigns(line: str, word: str, *, shell: bool) -> bool:
@@ -631,11 +632,11 @@ class UntrustedCheckout(Rule):
             for v in resolver.expression(e, scope, 0)
         ]
         masked = command.masked
-        if action != "git clone" and _HEAD_REF_VARIABLE.search(masked):
+        if action != "git clone" and re.search(_HEAD_REF_VARIABLE, masked):
             verdicts.append(Verdict(Confidence.HIGH, "`$GITHUB_HEAD_REF`"))
         if action != "git clone" and pr_ref_literal(masked):
             verdicts.append(Verdict(Confidence.HIGH, "a `pull/<n>/head` ref"))
-        for match in _SHELL_VARIABLE.finditer(masked):
+        for match in re.finditer(SHELL_VARIABLE, masked):
             defined = env_entry(match.group(1), env_levels(scope, resolver.workflow))
             if defined is not None and isinstance(defined[0].value, ScalarNode):
                 found = resolver.text(defined[0].value.value, scope)
