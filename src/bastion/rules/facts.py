@@ -21,6 +21,7 @@ reference cycles, which only the (mostly idle) cycle collector would free.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
@@ -115,7 +116,9 @@ class Facts:
 
     def _find_secret_reads(self, job: Job | None) -> list[SecretRead]:
         if self._mentions_secrets is None:
-            self._mentions_secrets = (mentioning(self._document, "secrets"),)
+            document = self._document
+            shares = _may_share_scalars(document.text)
+            self._mentions_secrets = (None if shares else mentioning(document, "secrets"),)
         keep = self._mentions_secrets[0]
         node = job.node if job is not None else self._env
         if node is None or (keep is not None and not keep(node)):
@@ -135,6 +138,18 @@ class SecretRead(NamedTuple):
     embedded: Embedded | None
     """Where it is in the scalar's value; None for an `if:` without `${{ }}`, whose whole
     value is the expression."""
+
+
+_ANCHOR = re.compile(r"&[^\s\[\]{},&>]")
+_ALIAS = re.compile(r"(?:^|[\s\[,{])\*[^\s\[\]{},*]", re.MULTILINE)
+
+
+def _may_share_scalars(text: str) -> bool:
+    """Whether the text may hold an anchor and an alias. An aliased scalar is the anchored
+    node, placed where the anchor is written: a subtree whose own text does not name
+    `secrets` may still hold one that reads them (``Document.aliased`` tracks only
+    collections), so such a file is walked whole."""
+    return _ANCHOR.search(text) is not None and _ALIAS.search(text) is not None
 
 
 def _bare_conditions(job: Job) -> set[int]:
