@@ -141,15 +141,25 @@ class SecretRead(NamedTuple):
 
 
 _ANCHOR = re.compile(r"&[^\s\[\]{},&>]")
-_ALIAS = re.compile(r"(?:^|[\s\[,{])\*[^\s\[\]{},*]", re.MULTILINE)
+_ALIAS = re.compile(r"\*[^\s\[\]{},*]")
 
 
 def _may_share_scalars(text: str) -> bool:
-    """Whether the text may hold an anchor and an alias. An aliased scalar is the anchored
-    node, placed where the anchor is written: a subtree whose own text does not name
-    `secrets` may still hold one that reads them (``Document.aliased`` tracks only
-    collections), so such a file is walked whole."""
-    return _ANCHOR.search(text) is not None and _ALIAS.search(text) is not None
+    """Whether the text may hold an anchor and an alias (each where a node can start). An
+    aliased scalar is the anchored node, placed where the anchor is written: a subtree whose
+    own text does not name `secrets` may still hold one that reads them
+    (``Document.aliased`` tracks only collections), so such a file is walked whole."""
+    return _starts_node(_ANCHOR, text) and _starts_node(_ALIAS, text)
+
+
+def _starts_node(pattern: re.Pattern[str], text: str) -> bool:
+    """Whether ``pattern`` (led by a literal character, so searched fast) occurs at the
+    start of the text or after a space or a flow collection's `[`, `,` or `{`."""
+    for found in pattern.finditer(text):
+        at = found.start()
+        if at == 0 or text[at - 1] in " \t\r\n[,{":
+            return True
+    return False
 
 
 def _bare_conditions(job: Job) -> set[int]:
