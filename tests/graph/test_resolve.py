@@ -600,3 +600,13 @@ def test_every_script_dockerfile_and_copied_file_of_the_dataset_is_fetched(
     extra = {k: sorted(v - allowed[k]) for k, v in fetched.items() if v - allowed[k]}
     assert (len(fetched), missing) == (len({(r, c) for r, c, _ in actions}), {})
     assert extra == {}
+
+
+def test_owner_and_repository_names_match_whatever_their_case(fresh: World, tmp_path: Path) -> None:
+    """GitHub (and the loopback server) match `1password/...` to `1Password/...`."""
+    commit = "92467eb28f72e8255933372f1e0707c567ce2259"
+    graph = graph_of(
+        fresh, tmp_path, checkout(tmp_path, steps(f"1password/load-secrets-action@{commit}"))
+    )
+    assert graph.problems == []
+    assert node(graph, "1password/load-secrets-action").metadata == "action.yml"
