@@ -13,10 +13,10 @@ from bastion.engine import Findings
 from bastion.findings import escape_text
 
 FORMATS = ("human", "json", "jsonl", "sarif", "github")
-CHUNK_PIECES = 1 << 16
-"""A report is written once this many pieces are gathered (about a megabyte): a few
-writes however large it is, and no more of its text in memory than that (JSON and SARIF
-stream their findings)."""
+CHUNK_PIECES = 1 << 12
+"""A report is written once this many pieces are gathered (a piece is a JSON token or up
+to a finding's text: 64 KiB to a few MiB): few writes however large the report, and no
+more of its text in memory than that (every format but SARIF streams its findings)."""
 
 
 class Writer:
