@@ -789,3 +789,41 @@ def test_a_secret_passed_on_counts_only_when_the_call_before_passes_it(
     named = {part for f in found for part in f.message.split() if part.startswith("`SECRET")}
     assert named == expected
     assert {f.span.start.line for f in found} == {5}  # the root's `uses:`
+
+
+def test_check_graph_reports_what_leads_nowhere_as_unresolved_uses(
+    fresh: World,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    workflows = tmp_path / "repo" / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "ci.yml").write_text(
+        "on: push\npermissions: {}\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: nobody/nothing@v1\n      - uses: graphtest/cycle-a@v1\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("BASTION_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    code = main(
+        ["check", "--graph", "--no-config", "--select", "unresolved-uses", "--format", "json",
+         "--github-url", fresh.url, "repo"]
+    )  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 1
+    assert captured.err == ""
+    found = [
+        (f["rule"], f["line"], f["column"], f["severity"], f["confidence"], len(f.get("via", [])))
+        for f in json.loads(captured.out)["findings"]
+    ]
+    assert found == [
+        ("unresolved-uses", 7, 15, "high", "medium", 0),
+        ("unresolved-uses", 8, 15, "medium", "high", 2),
+    ]
+    messages = [f["message"] for f in json.loads(captured.out)["findings"]]
+    assert messages[1] == (
+        "a cycle: graphtest/cycle-a@v1 calls back into graphtest/cycle-a, already on this path "
+        "(via ci.yml \u203a job build \u203a graphtest/cycle-a@v1 \u203a graphtest/cycle-b@v1 "
+        "\u203a graphtest/cycle-a@v1)"
+    )

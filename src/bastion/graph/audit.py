@@ -28,7 +28,7 @@ from pathlib import Path
 from bastion import knowledge
 from bastion.config import Config
 from bastion.engine import Report, inline_ignores, internal_error, is_suppressed
-from bastion.findings import Finding, Location, Span
+from bastion.findings import Confidence, Finding, Location, Severity, Span
 from bastion.graph.resolve import load_roots, resolve_graph
 from bastion.model.expressions import (
     ExpressionError,
@@ -57,6 +57,8 @@ from bastion.rules.base import Rule, gap_of
 from bastion.rules.release import release_jobs
 from bastion.rules.syntax_error import SyntaxError_
 from bastion.rules.taint import attacker_source
+from bastion.rules.unknown_ref import UnknownRef
+from bastion.rules.unresolved_uses import UnresolvedUses
 from bastion.source.text import LineIndex
 from bastion.source.yaml import MappingNode, ScalarNode
 
@@ -123,9 +125,11 @@ def audit(
 def add_to_report(
     report: Report, graph: Graph, config: Config, display: Callable[[str], str] | None = None
 ) -> None:
-    """Add the graph's findings to ``report``, with the user's lines they point at."""
+    """Add the graph's findings to ``report``, `unresolved-uses` included, with the user's
+    lines they point at."""
     shown = display or (lambda path: path)
     found = audit(graph, config, shown, report.errors)
+    found.extend(_unresolved_findings(report, graph, config, shown))
     report.findings.extend(found)
     report.findings.sort(key=lambda f: f.sort_key)
     lines_by_path = {
@@ -168,7 +172,7 @@ def audit_paths(
             # The audit could not run there: an error (exit 2), as for `check --online`.
             if problem.kind in _INCOMPLETE:
                 report.errors.append(note)
-            else:
+            elif not config.enabled(UnresolvedUses.id) or _unresolved(graph, problem) is None:
                 notes.append(note)
     return notes
 
@@ -176,6 +180,71 @@ def audit_paths(
 _INCOMPLETE = frozenset({ProblemKind.FETCH_FAILED, ProblemKind.ACCESS_DENIED})
 """Problems that leave part of the graph unaudited for reasons outside the files (network,
 server, permissions, rate limit), rather than saying something about them."""
+_UNRESOLVED: dict[ProblemKind, tuple[Severity, Confidence]] = {
+    # Private without a token looks the same as gone: medium confidence.
+    ProblemKind.REPOSITORY_NOT_FOUND: (Severity.HIGH, Confidence.MEDIUM),
+    ProblemKind.REF_NOT_FOUND: (Severity.MEDIUM, Confidence.HIGH),
+    # A local action may come from another checkout than the one bastion reads.
+    ProblemKind.FILE_MISSING: (Severity.MEDIUM, Confidence.MEDIUM),
+    ProblemKind.MALFORMED: (Severity.MEDIUM, Confidence.HIGH),
+    ProblemKind.LIMIT: (Severity.MEDIUM, Confidence.HIGH),
+    ProblemKind.CYCLE: (Severity.MEDIUM, Confidence.HIGH),
+    ProblemKind.INVALID_USES: (Severity.LOW, Confidence.HIGH),
+}
+"""The severity and confidence of `unresolved-uses` for each kind of problem."""
+
+
+def _unresolved(graph: Graph, problem: Problem) -> Finding | None:
+    """The `unresolved-uses` finding of a problem, at the user's line that leads to it;
+    None for a root file that cannot be read (the file pass reports it)."""
+    edge = problem.edge
+    if edge is None:
+        return None
+    if edge.source in graph.roots:
+        first, chain = edge, None
+    else:
+        chains = graph.chains(edge.source, limit=1)
+        if not chains:
+            return None
+        first, chain = chains[0].edges[0], chains[0]
+    via: list[Location] = []
+    message = problem.message
+    if chain is not None:
+        via = [_location(e.source, e.file, e.span, f"`{e.uses}`") for e in chain.edges[1:]]
+        via.append(_location(edge.source, edge.file, edge.span, f"`{edge.uses}`"))
+        message = f"{message} (via {chain}{SEPARATOR}{edge.uses})"
+    severity, confidence = _UNRESOLVED[problem.kind]
+    return Finding(
+        UnresolvedUses.id,
+        severity,
+        confidence,
+        message,
+        first.file,
+        first.span,
+        first.route,
+        via=tuple(via),
+    )
+
+
+def _unresolved_findings(
+    report: Report, graph: Graph, config: Config, display: Callable[[str], str]
+) -> list[Finding]:
+    """The graph's `unresolved-uses` findings that the configuration keeps, once each, less
+    those `unknown-ref` (`--online`) already makes at the same line of the user's file."""
+    if not config.enabled(UnresolvedUses.id):
+        return []
+    online = {(f.path, f.span.start.line) for f in report.findings if f.rule == UnknownRef.id}
+    found: dict[tuple[str, int, int, str], Finding] = {}
+    for problem in graph.problems:
+        finding = None if problem.kind in _INCOMPLETE else _unresolved(graph, problem)
+        if finding is None or not _kept(graph, config, finding):
+            continue
+        finding = finding._replace(path=display(finding.path))
+        line, column = finding.span.start.line, finding.span.start.column
+        if not finding.via and (finding.path, line) in online:
+            continue
+        found.setdefault((finding.path, line, column, finding.message), finding)
+    return list(found.values())
 
 
 def _problem_note(graph: Graph, problem: Problem, display: Callable[[str], str]) -> str:

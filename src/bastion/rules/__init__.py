@@ -32,6 +32,7 @@ from bastion.rules.unknown_ref import UnknownRef
 from bastion.rules.unpinned_action import UnpinnedAction
 from bastion.rules.unpinned_image import UnpinnedImage
 from bastion.rules.unpinned_pre_commit import UnpinnedPreCommit
+from bastion.rules.unresolved_uses import UnresolvedUses
 from bastion.rules.untrusted_checkout import UntrustedCheckout
 from bastion.rules.unverified_download import UnverifiedDownload
 from bastion.rules.updater_code_execution import UpdaterCodeExecution
@@ -65,6 +66,7 @@ RULES: tuple[type[Rule], ...] = (
     NestedUnverifiedDownload,
     MutableDockerImage,
     LatestVersionDefault,
+    UnresolvedUses,
     NoDependencyUpdater,
     UpdaterCooldown,
     ActionsNotUpdated,

@@ -162,6 +162,13 @@ SOURCES: Final[Mapping[str, tuple[Source, ...]]] = {
     "missing-provenance": (_ATTESTATIONS, _NPM_PROVENANCE, _PEP_740),
     "unverified-download": (_SECURE_USE, _KNOWLEDGE),
     "nested-mutable-uses": (_METADATA_SYNTAX, _SECURE_USE),
+    "unresolved-uses": (
+        _WORKFLOW_SYNTAX,
+        (
+            "GitHub Docs, Reusable workflows (limitations)",
+            f"{_ACTIONS}/workflows-and-actions/reusing-workflow-configurations",
+        ),
+    ),
     "nested-unverified-download": (_METADATA_SYNTAX, _KNOWLEDGE),
     "mutable-docker-image": (
         _METADATA_SYNTAX,
