@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator, KeysView, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple, TypeVar, cast
 
 from bastion.findings import Point, Span
@@ -149,51 +148,85 @@ class Fields:
         return found
 
 
-@dataclass(slots=True, eq=False)
 class Step:
     """One step; compared by identity (a job may hold thousands)."""
 
-    route: str
-    index: int
-    """Its index in the YAML list that holds it (``parallel:`` steps: in their group)."""
-    node: MappingNode
-    fields: Fields
-    uses: Uses | None
-    uses_node: ScalarNode | None
-    position: int = -1
-    """Its index in its job's (or composite action's) ``steps``, -1 for a step not in one:
-    look a step up by this, never with ``steps.index(step)``."""
+    __slots__ = (
+        "fields",
+        "index",
+        "node",
+        "position",
+        "route",
+        "run",
+        "step_id",
+        "uses",
+        "uses_node",
+    )
 
-    @property
-    def run(self) -> ScalarNode | None:
-        return self.fields.scalar("run")
+    def __init__(  # noqa: PLR0917 - a record, built in its fields' order
+        self,
+        route: str,
+        index: int,
+        node: MappingNode,
+        fields: Fields,
+        uses: Uses | None,
+        uses_node: ScalarNode | None,
+        position: int = -1,
+    ) -> None:
+        self.route = route
+        self.index = index
+        """Its index in the YAML list that holds it (``parallel:`` steps: in their group)."""
+        self.node = node
+        self.fields = fields
+        self.uses = uses
+        self.uses_node = uses_node
+        self.position = position
+        """Its index in its job's (or composite action's) ``steps``, -1 for a step not in
+        one: look a step up by this, never with ``steps.index(step)``."""
+        # Read once here: every rule that looks at scripts asks each step for them.
+        self.run: ScalarNode | None = fields.scalar("run")
+        self.step_id: str | None = fields.text("id")
+
+    def __repr__(self) -> str:
+        return f"Step({self.route!r})"
 
     @property
     def with_(self) -> Fields | None:
         return self.fields.mapping("with")
 
-    @property
-    def step_id(self) -> str | None:
-        return self.fields.text("id")
-
     def input(self, name: str) -> ScalarNode | None:
-        inputs = self.with_
+        inputs = self.fields.mapping("with")
         return inputs.scalar(name) if inputs else None
 
 
-@dataclass(slots=True, eq=False)
 class Job:
     """One job; compared by identity."""
 
-    job_id: str
-    route: str
-    key: ScalarNode
-    node: MappingNode
-    fields: Fields
-    steps: list[Step]
-    uses: Uses | None
-    """The reusable workflow this job calls, if it calls one."""
-    uses_node: ScalarNode | None
+    __slots__ = ("fields", "job_id", "key", "node", "route", "steps", "uses", "uses_node")
+
+    def __init__(  # noqa: PLR0917 - a record, built in its fields' order
+        self,
+        job_id: str,
+        route: str,
+        key: ScalarNode,
+        node: MappingNode,
+        fields: Fields,
+        steps: list[Step],
+        uses: Uses | None,
+        uses_node: ScalarNode | None,
+    ) -> None:
+        self.job_id = job_id
+        self.route = route
+        self.key = key
+        self.node = node
+        self.fields = fields
+        self.steps = steps
+        self.uses = uses
+        """The reusable workflow this job calls, if it calls one."""
+        self.uses_node = uses_node
+
+    def __repr__(self) -> str:
+        return f"Job({self.route!r})"
 
     @property
     def has_environment(self) -> bool:
@@ -217,30 +250,57 @@ class Job:
         return []
 
 
-@dataclass(slots=True)
-class Trigger:
+class Trigger(NamedTuple):
     event: str
     node: ScalarNode
     """The event name as written (a key of ``on:``, an item of its list, or its scalar)."""
     config: Node | None
 
 
-@dataclass(slots=True)
 class Workflow:
-    path: str
-    document: Document
-    lines: LineIndex
-    fields: Fields
-    triggers: list[Trigger]
-    jobs: list[Job]
-    problems: list[Problem] = field(default_factory=list)
-    lock: WorkflowLock | None = None
-    """The repository's lockfile entry for this workflow, when it is listed there (set by
-    the engine)."""
-    siblings: Mapping[str, Sibling] | None = None
-    """The workflows of the same ``.github/workflows``, by lowercase name, when the engine
-    looked them up (a workflow with a ``workflow_run`` trigger); None when not known."""
-    _analyses: dict[Callable[[Workflow], object], object] = field(default_factory=dict)
+    """A workflow file; compared by identity."""
+
+    __slots__ = (
+        "_analyses",
+        "document",
+        "fields",
+        "jobs",
+        "lines",
+        "lock",
+        "path",
+        "problems",
+        "siblings",
+        "triggers",
+    )
+
+    def __init__(  # noqa: PLR0917 - a record, built in its fields' order
+        self,
+        path: str,
+        document: Document,
+        lines: LineIndex,
+        fields: Fields,
+        triggers: list[Trigger],
+        jobs: list[Job],
+        problems: list[Problem] | None = None,
+    ) -> None:
+        self.path = path
+        self.document = document
+        self.lines = lines
+        self.fields = fields
+        self.triggers = triggers
+        self.jobs = jobs
+        self.problems: list[Problem] = [] if problems is None else problems
+        self.lock: WorkflowLock | None = None
+        """The repository's lockfile entry for this workflow, when it is listed there (set
+        by the engine)."""
+        self.siblings: Mapping[str, Sibling] | None = None
+        """The workflows of the same ``.github/workflows``, by lowercase name, when the
+        engine looked them up (a workflow with a ``workflow_run`` trigger); None when not
+        known."""
+        self._analyses: dict[Callable[[Workflow], object], object] = {}
+
+    def __repr__(self) -> str:
+        return f"Workflow({self.path!r})"
 
     def has_trigger(self, *events: str) -> bool:
         return any(trigger.event in events for trigger in self.triggers)
@@ -252,20 +312,48 @@ class Workflow:
         return cast(Result, self._analyses[analyse])
 
 
-@dataclass(slots=True)
 class Action:
-    path: str
-    document: Document
-    lines: LineIndex
-    fields: Fields
-    using: str | None
-    runs: Fields | None
-    steps: list[Step]
-    problems: list[Problem] = field(default_factory=list)
-    locks: tuple[WorkflowLock, ...] = ()
-    """The locks of the workflows that run this action of the repository through ``$/``,
-    when every workflow that runs it is locked (set by the engine); else empty."""
-    _analyses: dict[Callable[[Action], object], object] = field(default_factory=dict)
+    """An action's metadata file; compared by identity."""
+
+    __slots__ = (
+        "_analyses",
+        "document",
+        "fields",
+        "lines",
+        "locks",
+        "path",
+        "problems",
+        "runs",
+        "steps",
+        "using",
+    )
+
+    def __init__(  # noqa: PLR0917 - a record, built in its fields' order
+        self,
+        path: str,
+        document: Document,
+        lines: LineIndex,
+        fields: Fields,
+        using: str | None,
+        runs: Fields | None,
+        steps: list[Step],
+        problems: list[Problem] | None = None,
+    ) -> None:
+        self.path = path
+        self.document = document
+        self.lines = lines
+        self.fields = fields
+        self.using = using
+        self.runs = runs
+        self.steps = steps
+        self.problems: list[Problem] = [] if problems is None else problems
+        self.locks: tuple[WorkflowLock, ...] = ()
+        """The locks of the workflows that run this action of the repository through
+        ``$/``, when every workflow that runs it is locked (set by the engine); else empty."""
+        self._analyses: dict[Callable[[Action], object], object] = {}
+
+    def __repr__(self) -> str:
+        return f"Action({self.path!r})"
 
     def analysis(self, analyse: Callable[[Action], Result]) -> Result:
         """``analyse(self)``, computed once however many rules ask for it."""
