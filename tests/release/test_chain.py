@@ -58,7 +58,7 @@ def test_chain_of_a_real_release_breaks_at_the_publisher_environment(
         "  pass     tag: `v0.0.19` points at commit 08802efe1f8e, which is on `main`",
         "  pass     tag protection: release tags are immutable and their creation is gated",
         "  pass     release: the release is immutable",
-        "  pass     assets: all 1 assets carry their SHA-256 digest",
+        "  pass     assets: the one asset carries its SHA-256 digest",
         f"  pass     attestation of {SDIST}: signed "
         f"({PUBLISH_V1}) by `.github/workflows/release.yml` at "
         "`refs/tags/v0.0.19` of this repository, on a GitHub-hosted runner; signature, "
@@ -97,8 +97,8 @@ def test_chain_holds_with_a_protected_publisher_environment(
     assert outcome.code == 0, outcome.out
     lines = outcome.out.splitlines()
     assert lines[-2:] == [
-        "  pass     environment `release`: used by PyPI publisher `release.yml`: `release` need "
-        "another person's approval and deploy from `main` only",
+        "  pass     environment `release`: used by PyPI publisher `release.yml`: `release` needs "
+        "another person's approval and deploys from `main` only",
         "  the chain holds",
     ]
     assert all(line.startswith("  pass ") for line in lines[1:-1])
@@ -271,7 +271,7 @@ def test_assets_without_digest_fail(
     assert (
         "release-asset-digest",
         "fail",
-        f"release v0.1.2: assets: 1 of 1 assets have no SHA-256 digest (`{WHEEL}`): nothing "
+        f"release v0.1.2: assets: 1 of 1 asset has no SHA-256 digest (`{WHEEL}`): nothing "
         "ties them to what was signed",
     ) in found(release(capsys, "trailofbits/rfc8785.py"))
 
@@ -542,7 +542,7 @@ def test_npm_chain_holds_from_a_protected_environment(
     assert outcome.code == 0, outcome.out
     assert outcome.out.splitlines()[-2:] == [
         "  pass     environment `release`: used by npm job `.github/workflows/npm-publish.yml: "
-        "build`: `release` need another person's approval and deploy from `main` only",
+        "build`: `release` needs another person's approval and deploys from `main` only",
         "  the chain holds",
     ]
     npm_release.repo.environments["release"]["prevent_self_review"] = False

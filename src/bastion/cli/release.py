@@ -132,7 +132,8 @@ def _summary(
     )
     links = sum(counts.values())
     print(
-        f"bastion: {links} links: {counts['pass']} pass, {counts['fail']} fail, "
+        f"bastion: {links} link{'' if links == 1 else 's'}: {counts['pass']} pass, "
+        f"{counts['fail']} fail, "
         f"{counts['unknown']} unknown; {client.stats.requests} GitHub requests "
         f"({client.stats.not_modified} answered from the cache), {registry.requests} "
         "registry requests",

@@ -298,7 +298,8 @@ def _immutable(run: _Run, release: dict[str, Any]) -> None:
             "release-asset-digest",
             "assets",
             "fail",
-            f"{len(missing)} of {len(assets)} assets have no SHA-256 digest "
+            f"{len(missing)} of {len(assets)} asset{'' if len(assets) == 1 else 's'} "
+            f"{'has' if len(missing) == 1 else 'have'} no SHA-256 digest "
             f"({_names(missing)}): nothing ties them to what was signed",
             route,
         )
@@ -307,7 +308,9 @@ def _immutable(run: _Run, release: dict[str, Any]) -> None:
             "release-asset-digest",
             "assets",
             "pass",
-            f"all {len(assets)} assets carry their SHA-256 digest",
+            "the one asset carries its SHA-256 digest"
+            if len(assets) == 1
+            else f"all {len(assets)} assets carry their SHA-256 digest",
             route,
         )
 

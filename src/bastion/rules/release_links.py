@@ -36,8 +36,8 @@ class ReleaseTag(ReleaseLink):
 
     ## Example
     ```text
-    FAIL  tag: `v1.2.0` points at commit 4f1c0e2a9b7d, which is not on `main`
-          (compared with `main`: diverged)
+      FAIL     tag: `v1.2.0` points at commit 4f1c0e2a9b7d, which is not on `main`
+               (compared with `main`: diverged)
     ```
 
     ## How to fix
@@ -61,7 +61,7 @@ class ReleaseTagProtection(ReleaseLink):
 
     ## Example
     ```text
-    FAIL  tag protection: no active tag ruleset covers release tags such as `v1.2.0`
+      FAIL     tag protection: no active tag ruleset covers release tags such as `v1.2.0`
     ```
 
     ## How to fix
@@ -138,8 +138,8 @@ class ReleaseAttestation(ReleaseLink):
 
     ## Example
     ```text
-    FAIL  attestation of tool-1.2.0.whl: no attestation verifies for this release: built in
-          `https://github.com/someone/fork`, not in `https://github.com/acme/tool`
+      FAIL     attestation of tool-1.2.0.whl: no attestation verifies for this release: built in
+               `https://github.com/someone/fork`, not in `https://github.com/acme/tool`
     ```
 
     ## How to fix
@@ -163,8 +163,8 @@ class ReleaseWorkflow(ReleaseLink):
 
     ## Example
     ```text
-    FAIL  signing workflow: the assets were signed by `.github/workflows/ci.yml`, but the
-          workflows that release are `.github/workflows/release.yml`
+      FAIL     signing workflow: the assets were signed by `.github/workflows/ci.yml`, but the
+               workflows that release are `.github/workflows/release.yml`
     ```
 
     ## How to fix
@@ -196,8 +196,8 @@ class RegistryProvenance(ReleaseLink):
 
     ## Example
     ```text
-    FAIL  PyPI provenance of tool 1.2.0: `tool-1.2.0.tar.gz` has no provenance (published
-          without attestations)
+      FAIL     PyPI provenance of tool 1.2.0: `tool-1.2.0.tar.gz` has no provenance (published
+               without attestations)
     ```
 
     ## How to fix
@@ -222,8 +222,8 @@ class RegistryEnvironment(ReleaseLink):
 
     ## Example
     ```text
-    FAIL  PyPI publisher environment: the Trusted Publisher (`release.yml`) names no
-          environment: any run of the workflow can publish, without anyone's approval
+      FAIL     PyPI publisher environment: the Trusted Publisher (`release.yml`) names no
+               environment: any run of the workflow can publish, without anyone's approval
     ```
 
     ## How to fix

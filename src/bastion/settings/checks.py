@@ -508,7 +508,8 @@ def release_environment(state: RepoState, settings: Settings) -> Outcome:
     return Outcome(
         rule,
         "pass",
-        f"{_quote_list(targets)} need another person's approval and deploy from "
+        f"{_quote_list(targets)} {'needs' if len(targets) == 1 else 'need'} another "
+        f"person's approval and {'deploys' if len(targets) == 1 else 'deploy'} from "
         f"`{state.default_branch}` only",
         state.subject,
         route,
