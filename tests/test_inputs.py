@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -106,6 +107,56 @@ def test_a_directory_yields_its_updater_and_pre_commit_configurations(
         (".pre-commit-config.yaml", Kind.PRE_COMMIT, "."),
         ("package.json", Kind.RENOVATE, "."),
         ("action.yml", Kind.ACTION, "."),
+    ]
+
+
+def test_a_directory_that_cannot_be_listed_is_looked_in_name_by_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A searchable directory that cannot be listed (mode --x) still yields the files
+    collection looks for by name, as the per-path checks found them."""
+    _tree(
+        tmp_path,
+        {
+            ".github/workflows/ci.yml": "",
+            ".github/dependabot.yml": "",
+            ".github/renovate.json": "",
+            ".pre-commit-config.yaml": "",
+        },
+    )
+    unlisted = {str(tmp_path / ".github"), "."}
+    real_scandir = os.scandir
+
+    def scandir(path: object) -> object:
+        if str(path) in unlisted:
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.chdir(tmp_path)
+    unlisted.add(str(Path(".github")))
+    found = [(item.display, item.kind) for item in collect(["."])]
+    assert found == [
+        (".github/workflows/ci.yml", Kind.WORKFLOW),
+        (".github/dependabot.yml", Kind.DEPENDABOT),
+        (".github/renovate.json", Kind.RENOVATE),
+        (".pre-commit-config.yaml", Kind.PRE_COMMIT),
+    ]
+
+
+def test_symlinked_configuration_folders_are_followed_and_their_links_collected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _tree(tmp_path, {"shared/workflows/ci.yml": "", "shared/dependabot.yml": ""})
+    (tmp_path / ".github").symlink_to("shared", target_is_directory=True)
+    (tmp_path / "renovate.json").symlink_to("missing.json")  # the read reports it
+    (tmp_path / ".pre-commit-config.yaml").mkdir()  # a directory is not a configuration
+    monkeypatch.chdir(tmp_path)
+    found = [(item.display, item.kind) for item in collect(["."])]
+    assert found == [
+        (".github/workflows/ci.yml", Kind.WORKFLOW),
+        (".github/dependabot.yml", Kind.DEPENDABOT),
+        ("renovate.json", Kind.RENOVATE),
     ]
 
 

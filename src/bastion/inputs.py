@@ -219,28 +219,39 @@ def _collect_directory(root: Path, exclude: Callable[[Path], bool], boundary: Pa
     def found(path: Path, kind: Kind) -> Input:
         return Input(_display(path), kind, path, root=where, boundary=boundary)
 
-    workflows = root / ".github" / "workflows"
-    if is_directory(workflows):
+    top = _Listing(root)
+    github = top.subdirectory(".github")
+    workflows = github.subdirectory("workflows") if github is not None else None
+    if workflows is not None:
         # GitHub runs only the files directly inside .github/workflows. Symlinks, FIFOs and
         # the like are collected too, for the read to report them.
-        for entry in sorted(_entries(workflows), key=lambda entry: entry.name):
-            path = workflows / entry.name
-            if path.suffix in YAML_SUFFIXES and _present(path) and not exclude(path):
+        for name in sorted(workflows.names()):
+            # a name with a YAML suffix (what Path.suffix says: ".yml" alone has none)
+            if not name.endswith(YAML_SUFFIXES) or name in YAML_SUFFIXES:
+                continue
+            path = workflows.directory / name
+            if workflows.has_file(name) and not exclude(path):
                 inputs.append(found(path, Kind.WORKFLOW))
-        lockfile = workflows / LOCKFILE_NAME
-        if _present(lockfile) and not exclude(lockfile):
+        lockfile = workflows.directory / LOCKFILE_NAME
+        if workflows.has_file(LOCKFILE_NAME) and not exclude(lockfile):
             inputs.append(found(lockfile, Kind.LOCKFILE))
+    listings = {"": top, ".github": github}
     for paths, kind in (
         (DEPENDABOT_PATHS, Kind.DEPENDABOT),
         (RENOVATE_PATHS, Kind.RENOVATE),
         (PRE_COMMIT_PATHS, Kind.PRE_COMMIT),
     ):
         for relative in paths:
-            path = root / relative
-            if _present(path) and not exclude(path):
-                inputs.append(found(path, kind))
+            folder, _, name = relative.rpartition("/")
+            if folder not in listings:
+                listings[folder] = top.subdirectory(folder)
+            listing = listings[folder]
+            if listing is not None and listing.has_file(name):
+                path = root / relative
+                if not exclude(path):
+                    inputs.append(found(path, kind))
     package = root / PACKAGE_JSON
-    if _present(package) and not exclude(package) and _has_renovate_key(package, boundary):
+    if top.has_file(PACKAGE_JSON) and not exclude(package) and _has_renovate_key(package, boundary):
         inputs.append(found(package, Kind.RENOVATE))
     for directory, names in _walk(root, exclude, boundary):
         for name in sorted(names):
@@ -248,6 +259,64 @@ def _collect_directory(root: Path, exclude: Callable[[Path], bool], boundary: Pa
             if name in ACTION_NAMES and _kind_of_file(path) is Kind.ACTION and _present(path):
                 inputs.append(found(path, Kind.ACTION))
     return inputs
+
+
+class _Listing:
+    """What one directory holds, listed once, answering what ``_present`` and
+    ``is_directory`` answer for a name in it.
+
+    A name missing from the listing is looked up on its own when a case variant of it is
+    listed (a case-insensitive file system finds ``Renovate.json`` for ``renovate.json``)
+    or when the directory cannot be listed (it may still be searchable).
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        try:
+            with os.scandir(directory) as entries:
+                self._entries: dict[str, os.DirEntry[str]] | None = {
+                    entry.name: entry for entry in entries
+                }
+        except OSError:
+            self._entries = None
+        self._folded: frozenset[str] | None = None
+
+    def names(self) -> list[str]:
+        return list(self._entries) if self._entries is not None else []
+
+    def has_file(self, name: str) -> bool:
+        """Whether something that is not a directory is at ``name`` (see ``_present``)."""
+        entry = self._entry(name)
+        if entry is None:
+            return self._look_up(name) and _present(self.directory / name)
+        return not _entry_is_directory(entry)
+
+    def subdirectory(self, name: str) -> _Listing | None:
+        """The listing of the directory (or symlink to one) at ``name``, if there is one."""
+        path = self.directory / name
+        entry = self._entry(name)
+        if entry is None:
+            return _Listing(path) if self._look_up(name) and is_directory(path) else None
+        return _Listing(path) if _entry_is_directory(entry) else None
+
+    def _entry(self, name: str) -> os.DirEntry[str] | None:
+        return self._entries.get(name) if self._entries is not None else None
+
+    def _look_up(self, name: str) -> bool:
+        """Whether a name absent from the listing must be looked up on its own."""
+        if self._entries is None:
+            return True
+        if self._folded is None:
+            self._folded = frozenset(listed.casefold() for listed in self._entries)
+        return name.casefold() in self._folded
+
+
+def _entry_is_directory(entry: os.DirEntry[str]) -> bool:
+    """``is_directory`` for a listed entry: symlinks followed, False on any error."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def _entries(directory: Path) -> list[os.DirEntry[str]]:

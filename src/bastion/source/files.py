@@ -93,15 +93,20 @@ def repository_root(path: Path) -> Path:
     """The repository a path lies in, resolved: the nearest directory at or above it holding
     ``.git``; without one, the directory holding the ``.github`` the path is in; else the
     path itself (its directory, for a file)."""
-    start = Path(os.path.abspath(path))
-    directory = start if is_directory(start) else start.parent
-    for candidate in (directory, *directory.parents):
-        if os.path.lexists(candidate / ".git"):
+    start = os.path.abspath(path)
+    directory = start if is_directory(start) else os.path.dirname(start)
+    candidate = directory
+    while True:  # the directory, then each above it (what Path.parents gives)
+        if os.path.lexists(os.path.join(candidate, ".git")):
             return Path(os.path.realpath(candidate))
-    parts = directory.parts
+        above = os.path.dirname(candidate)
+        if above == candidate:
+            break
+        candidate = above
+    parts = Path(directory).parts
     if ".github" in parts:
         last = len(parts) - 1 - parts[::-1].index(".github")
-        directory = Path(*parts[:last])
+        return Path(os.path.realpath(Path(*parts[:last])))
     return Path(os.path.realpath(directory))
 
 
@@ -111,7 +116,7 @@ def outside(path: Path, root: Path) -> Path | None:
     return None if real.is_relative_to(root) else real
 
 
-def is_directory(path: Path) -> bool:
+def is_directory(path: Path | str) -> bool:
     """Whether ``path`` is, or leads through symlinks to, a directory (False on any error,
     a symlink loop included)."""
     try:
