@@ -26,9 +26,8 @@ import contextlib
 import fnmatch
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Final, TypeVar
 
 from bastion import knowledge
 from bastion.errors import UsageError
@@ -48,22 +47,75 @@ _KEYS = {
 }  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
 class Config:
-    select: frozenset[str] | None = None
-    """Rule ids to run; None runs every rule."""
-    ignore: frozenset[str] = frozenset()
-    min_severity: Severity = Severity.INFO
-    min_confidence: Confidence = Confidence.LOW
-    exclude: tuple[str, ...] = ()
-    """Patterns of paths (relative to ``root``) that directory collection skips."""
-    per_path_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
-    rule_settings: Mapping[str, Mapping[str, OptionValue]] = field(default_factory=dict)
-    actions: Mapping[str, object] = field(default_factory=dict)
-    """Entries added to the knowledge base of actions (docs/knowledge.md), by name."""
-    root: Path = field(default_factory=Path.cwd)
-    """Directory the per-path patterns are relative to."""
-    source: Path | None = None
+    """The settings of a run (read-only once made)."""
+
+    __slots__ = (
+        "actions",
+        "exclude",
+        "ignore",
+        "min_confidence",
+        "min_severity",
+        "per_path_ignores",
+        "root",
+        "rule_settings",
+        "select",
+        "source",
+    )
+
+    def __init__(
+        self,
+        *,
+        select: frozenset[str] | None = None,
+        ignore: frozenset[str] = frozenset(),
+        min_severity: Severity = Severity.INFO,
+        min_confidence: Confidence = Confidence.LOW,
+        exclude: tuple[str, ...] = (),
+        per_path_ignores: tuple[tuple[str, frozenset[str]], ...] = (),
+        rule_settings: Mapping[str, Mapping[str, OptionValue]] | None = None,
+        actions: Mapping[str, object] | None = None,
+        root: Path | None = None,
+        source: Path | None = None,
+    ) -> None:
+        self.select: Final = select
+        """Rule ids to run; None runs every rule."""
+        self.ignore: Final = ignore
+        self.min_severity: Final = min_severity
+        self.min_confidence: Final = min_confidence
+        self.exclude: Final = exclude
+        """Patterns of paths (relative to ``root``) that directory collection skips."""
+        self.per_path_ignores: Final = per_path_ignores
+        self.rule_settings: Final = {} if rule_settings is None else rule_settings
+        self.actions: Final = {} if actions is None else actions
+        """Entries added to the knowledge base of actions (docs/knowledge.md), by name."""
+        self.root: Final = Path.cwd() if root is None else root
+        """Directory the per-path patterns are relative to (default: the working directory)."""
+        self.source: Final = source
+
+    def __repr__(self) -> str:
+        return f"Config(source={self.source!r})"
+
+    def overridden(
+        self,
+        *,
+        select: frozenset[str] | None = None,
+        ignore: frozenset[str] | None = None,
+        min_severity: Severity | None = None,
+        min_confidence: Confidence | None = None,
+    ) -> Config:
+        """This configuration with the given settings in place of its own (None: keep)."""
+        return Config(
+            select=self.select if select is None else select,
+            ignore=self.ignore if ignore is None else ignore,
+            min_severity=self.min_severity if min_severity is None else min_severity,
+            min_confidence=self.min_confidence if min_confidence is None else min_confidence,
+            exclude=self.exclude,
+            per_path_ignores=self.per_path_ignores,
+            rule_settings=self.rule_settings,
+            actions=self.actions,
+            root=self.root,
+            source=self.source,
+        )
 
     def enabled(self, rule_id: str) -> bool:
         selected = self.select is None or rule_id in self.select

@@ -9,11 +9,10 @@ import re
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from functools import partial
 from operator import attrgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeAlias, TypeVar
 
 from bastion import knowledge
 from bastion.config import Config
@@ -51,24 +50,30 @@ T = TypeVar("T")
 _IGNORE_COMMENT = re.compile(r"#\s*bastion:\s*ignore\[([^\]]*)\]")
 
 
-@dataclass(slots=True)
 class FileResult:
-    findings: list[Finding] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    """Internal errors (a rule that crashed); the run reports them and exits with 2."""
-    source_lines: dict[int, str] = field(default_factory=dict)
-    """The text of the line each finding starts on, by line number (the human report shows
-    it); only those, so that a report's memory grows with its findings alone."""
+    """What checking one file made."""
+
+    __slots__ = ("errors", "findings", "source_lines")
+
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+        self.errors: list[str] = []
+        """Internal errors (a rule that crashed); the run reports them and exits with 2."""
+        self.source_lines: dict[int, str] = {}
+        """The text of the line each finding starts on, by line number (the human report
+        shows it); only those, so that a report's memory grows with its findings alone."""
 
 
-@dataclass(slots=True)
 class FileFindings:
     """The findings of one path, in report order, and the text of the lines they start on
     (when the run kept them)."""
 
-    path: str
-    findings: list[Finding]
-    lines: dict[int, str]
+    __slots__ = ("findings", "lines", "path")
+
+    def __init__(self, path: str, findings: list[Finding], lines: dict[int, str]) -> None:
+        self.path = path
+        self.findings = findings
+        self.lines = lines
 
 
 class Findings(Protocol):
@@ -84,13 +89,23 @@ class Findings(Protocol):
         ...
 
 
-@dataclass(slots=True)
 class Report:
-    findings: list[Finding]
-    files: int
-    errors: list[str]
-    source_lines: dict[str, dict[int, str]] = field(default_factory=dict)
-    """For each path, the text of the lines its findings cover."""
+    """A run's findings held whole."""
+
+    __slots__ = ("errors", "files", "findings", "source_lines")
+
+    def __init__(
+        self,
+        findings: list[Finding],
+        files: int,
+        errors: list[str],
+        source_lines: dict[str, dict[int, str]] | None = None,
+    ) -> None:
+        self.findings = findings
+        self.files = files
+        self.errors = errors
+        self.source_lines: dict[str, dict[int, str]] = {} if source_lines is None else source_lines
+        """For each path, the text of the lines its findings cover."""
 
     def groups(self) -> Iterator[FileFindings]:
         """The findings, a run of one path at a time, in their order."""
@@ -136,6 +151,9 @@ class Checker:
         self.syntax_errors = config.enabled(SyntaxError_.id)
         self._locks: dict[Path, lockfiles.Lockfile | None] = {}
         self._lockfiles_above: dict[Path, Path | None] = {}
+        self.shared: dict[str, SharedConfig] = {}
+        """Updater configurations the repository pass read, by display path, until the check
+        of the file itself takes them (when the same process does both)."""
 
     def check(self, item: Input) -> FileResult:
         result = FileResult()
@@ -163,8 +181,11 @@ class Checker:
         if item.kind is Kind.LOCKFILE:
             self._check_lockfile(result, item, text)
             return self._filter(result, item.display, lines)
+        shared = self._shared_config(item, text) if item.kind is Kind.DEPENDABOT else None
         try:
-            document = parse(text)
+            document = shared.document if shared is not None else None
+            if document is None:
+                document = parse(text)
         except YamlError as error:
             self._syntax(result, item.display, Span(error.point, error.point), error.message)
             return self._filter(result, item.display, lines)
@@ -172,15 +193,28 @@ class Checker:
             first = node_span(duplicate.first).start.line
             message = f"duplicate key {duplicate.key!r} (first defined on line {first})"
             self._syntax(result, item.display, node_span(duplicate.second), message)
-        self._check_document(result, item, document, lines)
+        self._check_document(result, item, document, lines, shared)
         return self._filter(result, item.display, lines)
 
+    def _shared_config(self, item: Input, text: str) -> SharedConfig | None:
+        """What the repository pass built from this file, if it read this very text."""
+        shared = self.shared.pop(item.display, None)
+        return shared if shared is not None and shared.text == text else None
+
     def _check_document(
-        self, result: FileResult, item: Input, document: Document, lines: LineIndex
+        self,
+        result: FileResult,
+        item: Input,
+        document: Document,
+        lines: LineIndex,
+        shared: SharedConfig | None = None,
     ) -> None:
         path = item.display
         try:
-            model = build_model(path, item.kind, document, lines)
+            if shared is not None and shared.dependabot is not None:
+                model: YamlModel = shared.dependabot
+            else:
+                model = build_model(path, item.kind, document, lines)
         except Exception:  # a bug in the model: lose this file, not the run
             result.errors.append(internal_error(None, path))
             return
@@ -212,7 +246,8 @@ class Checker:
 
         path = item.display
         try:
-            renovate = _renovate_view(item, text)
+            shared = self._shared_config(item, text)
+            renovate = shared.renovate if shared is not None else _renovate_view(item, text)
         except Json5Error as error:
             self._syntax(result, path, Span(error.point, error.point), error.message)
             return
@@ -497,7 +532,8 @@ def _run_task(checker: Checker, task: Task) -> TaskResult:
     found = []
     for items in repositories:
         texts = {item.display: item for item in items}
-        found.append(checker.check_repository(_repository(items), partial(_text_of, texts)))
+        repository = _repository(items, checker.shared)
+        found.append(checker.check_repository(repository, partial(_text_of, texts)))
     return [checker.check(item) for item in files], found
 
 
@@ -702,8 +738,11 @@ def _repository_groups(inputs: Sequence[Input]) -> list[list[Input]]:
     return list(grouped.values())
 
 
-def _repository(items: Sequence[Input]) -> Repository:
-    """The repository of one group of inputs, its updater configurations read."""
+def _repository(
+    items: Sequence[Input], shared: dict[str, SharedConfig] | None = None
+) -> Repository:
+    """The repository of one group of inputs, its updater configurations read (and kept in
+    ``shared``, for the check of each file, while it holds fewer than ``MAX_SHARED``)."""
     first = items[0]
     root = first.root if first.root is not None else first.display
 
@@ -714,7 +753,7 @@ def _repository(items: Sequence[Input]) -> Repository:
         config
         for item in items
         if item.kind in (Kind.DEPENDABOT, Kind.RENOVATE)
-        and (config := _updater_view(item)) is not None
+        and (config := _updater_view(item, shared)) is not None
     )
     return Repository(
         root,
@@ -726,9 +765,28 @@ def _repository(items: Sequence[Input]) -> Repository:
     )
 
 
-def _updater_view(item: Input) -> Dependabot | Renovate | None:
+class SharedConfig(NamedTuple):
+    """An updater configuration as the repository pass read it, for the check of the file."""
+
+    text: str
+    document: Document | None
+    """The parsed Dependabot file; None for a Renovate one."""
+    dependabot: Dependabot | None
+    renovate: Renovate | None
+    """None also for a package.json without a ``renovate`` key."""
+
+
+MAX_SHARED = 256
+"""At most this many configurations are kept for their file's check (the rest are parsed
+again), so that a run's memory does not grow with its repositories."""
+
+
+def _updater_view(
+    item: Input, shared: dict[str, SharedConfig] | None = None
+) -> Dependabot | Renovate | None:
     """The view of an updater configuration for the repository pass; None when it cannot be
-    read (its syntax-error was reported when the file itself was checked)."""
+    read (its syntax-error was reported when the file itself was checked). What was read
+    and built is kept in ``shared`` while it holds fewer than ``MAX_SHARED``."""
     from bastion.model.updaters import build_dependabot
     from bastion.source.json5 import Json5Error
 
@@ -737,10 +795,17 @@ def _updater_view(item: Input) -> Dependabot | Renovate | None:
         return None
     try:
         if item.kind is Kind.DEPENDABOT:
-            return build_dependabot(item.display, parse(text))
-        return _renovate_view(item, text)
+            document = parse(text)
+            dependabot = build_dependabot(item.display, document)
+            if shared is not None and len(shared) < MAX_SHARED:
+                shared[item.display] = SharedConfig(text, document, dependabot, None)
+            return dependabot
+        renovate = _renovate_view(item, text)
     except (YamlError, Json5Error):
         return None
+    if shared is not None and len(shared) < MAX_SHARED:
+        shared[item.display] = SharedConfig(text, None, None, renovate)
+    return renovate
 
 
 def _renovate_view(item: Input, text: str) -> Renovate | None:

@@ -7,7 +7,6 @@ import io
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -80,16 +79,16 @@ def load_config(arguments: argparse.Namespace) -> config.Config:
         found = config.discover(Path(paths[0]) if paths else Path.cwd())
         settings = config.load(found) if found else config.Config()
     if arguments.select:
-        settings = replace(
-            settings, select=frozenset(config.rule_ids(arguments.select, "--select"))
+        settings = settings.overridden(
+            select=frozenset(config.rule_ids(arguments.select, "--select"))
         )
     if arguments.ignore:
         extra = config.rule_ids(arguments.ignore, "--ignore")
-        settings = replace(settings, ignore=settings.ignore | frozenset(extra))
+        settings = settings.overridden(ignore=settings.ignore | frozenset(extra))
     if arguments.min_severity is not None:
-        settings = replace(settings, min_severity=arguments.min_severity)
+        settings = settings.overridden(min_severity=arguments.min_severity)
     if arguments.min_confidence is not None:
-        settings = replace(settings, min_confidence=arguments.min_confidence)
+        settings = settings.overridden(min_confidence=arguments.min_confidence)
     return settings
 
 

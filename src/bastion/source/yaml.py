@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import yaml
@@ -108,16 +107,18 @@ class Duplicate(NamedTuple):
     second: Node
 
 
-@dataclass(slots=True)
 class Document:
     """A parsed YAML file: its text, its root node, and what the parse noticed."""
 
-    text: str
-    root: Node
-    duplicates: list[Duplicate]
-    aliased: bool
-    """Some node is reached through an alias, so a node's own source text may not hold all
-    of its content."""
+    __slots__ = ("aliased", "duplicates", "root", "text")
+
+    def __init__(self, text: str, root: Node, duplicates: list[Duplicate], aliased: bool) -> None:
+        self.text = text
+        self.root = root
+        self.duplicates = duplicates
+        self.aliased = aliased
+        """Some node is reached through an alias, so a node's own source text may not hold
+        all of its content."""
 
     def may_contain(self, node: Node, needle: str) -> bool:
         """Whether ``needle`` (lower case) can occur anywhere in ``node``'s content.
