@@ -17,6 +17,7 @@ from bastion.model.repository import Repository
 from bastion.model.workflow import Workflow
 from bastion.rules.base import Hit, RepositoryHit, Rule
 from bastion.rules.dangerous_trigger import DangerousTrigger
+from bastion.source.yaml import Document, parse
 
 TRIGGER = (
     "on: pull_request_target\npermissions: {}\njobs:\n  a:\n    runs-on: x\n"
@@ -238,6 +239,62 @@ def test_each_kind_of_configuration_reaches_its_rules(
     ]
     assert report.source_lines[".pre-commit-config.yaml"][3] == "    rev: v1"
     assert report.source_lines[".github/renovate.json5"][2] == "  enabledManagers: ['npm'],"
+
+
+def test_an_updater_file_is_parsed_once_and_again_only_when_it_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The repository pass hands what it parsed to the file's own check, which reports
+    from it what it would have found parsing the file itself (a duplicate key included);
+    a file that changed in between is parsed again."""
+    dependabot = (
+        "version: 2\nupdates:\n  - package-ecosystem: pip\n    directory: /\n    directory: /x\n"
+    )
+    renovate = "{\n  enabledManagers: ['npm'],\n}\n"
+    _tree(
+        tmp_path,
+        {
+            ".github/workflows/ci.yml": WORKFLOW,
+            ".github/dependabot.yml": dependabot,
+            "renovate.json5": renovate,
+        },
+    )
+    monkeypatch.chdir(tmp_path)
+    parsed: list[str] = []
+
+    def counting_parse(text: str) -> Document:
+        parsed.append(text)
+        return parse(text)
+
+    monkeypatch.setattr("bastion.engine.parse", counting_parse)
+    inputs = collect(["."])
+    config = Config(select=DEPENDENCY_RULES | {"syntax-error"})
+    report = run(inputs, config, jobs=1)
+    assert parsed.count(dependabot) == 1
+    assert _findings(report) == [
+        (".github/dependabot.yml", 2, "actions-not-updated"),
+        (".github/dependabot.yml", 3, "updater-cooldown"),
+        (".github/dependabot.yml", 5, "syntax-error"),
+        ("renovate.json5", 1, "updater-cooldown"),
+        ("renovate.json5", 2, "actions-not-updated"),
+    ]
+    checker = Checker(config)
+    engine._repository(inputs, checker.shared)
+    assert sorted(checker.shared) == [".github/dependabot.yml", "renovate.json5"]
+    changed = "version: 2\nupdates: []\n"
+    (tmp_path / ".github" / "dependabot.yml").write_text(changed, encoding="utf-8")
+    (tmp_path / "renovate.json5").write_text("{\n}\n", encoding="utf-8")
+    rechecked = {
+        item.display: [(f.span.start.line, f.rule) for f in checker.check(item).findings]
+        for item in inputs
+        if item.kind in (Kind.DEPENDABOT, Kind.RENOVATE)
+    }
+    assert rechecked == {
+        ".github/dependabot.yml": [],
+        "renovate.json5": [(1, "updater-cooldown")],  # no longer actions-not-updated
+    }
+    assert parsed.count(changed) == 1
+    assert checker.shared == {}
 
 
 def test_no_updater_points_at_the_first_workflow_and_honours_ignores(
