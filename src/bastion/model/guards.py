@@ -319,13 +319,12 @@ def _reachability(value: _Value) -> Reachability:
 
 _WORD = r"(?:\"[^\"]*\"|'[^']*'|\S+)"
 _TEST = rf"(?:\[\[?|test\s)\s*(?P<a>{_WORD})\s*(?P<op>==|=|!=)\s*(?P<b>{_WORD})(?:\s*\]\]?)?"
-_IF_EXIT = re.compile(rf"^\s*if\s+{_TEST}\s*;?\s*(?:then)?\s*(?P<rest>.*)$")
-_AND_EXIT = re.compile(
-    rf"^\s*{_TEST}\s*(?P<join>&&|\|\|)\s*(?:\{{\s*)?(?:echo\b[^;]*;\s*)?exit\s+[1-9]"
-)
-_EXIT = re.compile(r"(?:^|[;&|{]\s*|\s)exit\s+[1-9]")
-_BRANCH_END = re.compile(r"^\s*(?:fi|else|elif)\b")
-_VARIABLE = re.compile(r"^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$")
+# Pattern texts, compiled (and kept by ``re``) on first use: few runs meet a rejecting step.
+_IF_EXIT = rf"^\s*if\s+{_TEST}\s*;?\s*(?:then)?\s*(?P<rest>.*)$"
+_AND_EXIT = rf"^\s*{_TEST}\s*(?P<join>&&|\|\|)\s*(?:\{{\s*)?(?:echo\b[^;]*;\s*)?exit\s+[1-9]"
+_EXIT = r"(?:^|[;&|{]\s*|\s)exit\s+[1-9]"
+_BRANCH_END = r"^\s*(?:fi|else|elif)\b"
+_VARIABLE = r"^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$"
 
 
 def _operand(text: str, step: Step) -> str | None:
@@ -336,7 +335,7 @@ def _operand(text: str, step: Step) -> str | None:
     if embedded:
         whole = embedded[0]
         return whole.source if whole.start == 0 and whole.end == len(inner) else None
-    variable = _VARIABLE.match(inner)
+    variable = re.match(_VARIABLE, inner)
     if variable:
         env = step.fields.mapping("env")
         value = env.text(variable.group(1)) if env is not None else None
@@ -358,19 +357,19 @@ def _rejection(step: Step) -> Expr | None:
         return None
     lines = run.value.splitlines()
     for index, line in enumerate(lines):
-        found = _AND_EXIT.match(line)
+        found = re.match(_AND_EXIT, line)
         exits_when_true = found is not None and found.group("join") == "&&"
         if found is None:
-            found = _IF_EXIT.match(line)
+            found = re.match(_IF_EXIT, line)
             if found is None:
                 continue
             tail = [found.group("rest"), *lines[index + 1 : index + 6]]
             block: list[str] = []
             for part in tail:
-                if _BRANCH_END.match(part) and block:
+                if re.match(_BRANCH_END, part) and block:
                     break
                 block.append(part)
-            if not any(_EXIT.search(part) for part in block):
+            if not any(re.search(_EXIT, part) for part in block):
                 continue
             exits_when_true = True
         a, b = _operand(found.group("a"), step), _operand(found.group("b"), step)
