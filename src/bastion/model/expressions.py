@@ -191,7 +191,8 @@ _BOUNDARY = frozenset("()[],.!<>=&|")
 _DIGITS = frozenset("0123456789")
 # After one of these a "." is a dereference, never the start of a number like ".5".
 _DEREFERENCEABLE = frozenset({_Kind.NAME, _Kind.RPAREN, _Kind.RBRACKET, _Kind.STAR})
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+# The patterns of the rarer tokens are compiled (and kept by ``re``) on first use.
+_NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
 _KEYWORDS: dict[str, LiteralValue] = {
     "true": True,
     "false": False,
@@ -199,9 +200,9 @@ _KEYWORDS: dict[str, LiteralValue] = {
     "NaN": math.nan,
     "Infinity": math.inf,
 }
-_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_RADIX = re.compile(r"0(?:[xX][0-9a-fA-F]+|[oO][0-7]+|[bB][01]+)")
-_INFINITY = re.compile(r"[+-]?Infinity")
+_DECIMAL = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_RADIX = r"0(?:[xX][0-9a-fA-F]+|[oO][0-7]+|[bB][01]+)"
+_INFINITY = r"[+-]?Infinity"
 _EXACT_INTEGERS = 2**53
 """The largest integer a JavaScript number (a double) holds exactly; larger ones are floats."""
 
@@ -212,7 +213,7 @@ def _quoted(text: str) -> str:
 
 def _number(lexeme: str) -> int | float | None:
     """The value of a number literal as JavaScript's ``Number()`` reads it, or None."""
-    if _RADIX.fullmatch(lexeme):
+    if re.fullmatch(_RADIX, lexeme):
         value = int(lexeme, 0)  # a power-of-two base: no limit on the digits int() reads
         if value <= _EXACT_INTEGERS:
             return value
@@ -220,9 +221,9 @@ def _number(lexeme: str) -> int | float | None:
             return float(value)  # JavaScript has a double, so a huge integer rounds
         except OverflowError:
             return math.inf
-    if _INFINITY.fullmatch(lexeme):
+    if re.fullmatch(_INFINITY, lexeme):
         return -math.inf if lexeme.startswith("-") else math.inf
-    if not _DECIMAL.fullmatch(lexeme):
+    if not re.fullmatch(_DECIMAL, lexeme):
         return None
     if "." in lexeme or "e" in lexeme or "E" in lexeme or len(lexeme) > 16:
         return float(lexeme)
@@ -359,7 +360,7 @@ def _scan_tokens(source: str) -> list[_Token]:
                 )
             end = _scan(source, i, allow_dot=False)
             lexeme = source[i:end]
-            if not _NAME.fullmatch(lexeme):
+            if not re.fullmatch(_NAME, lexeme):
                 if c == '"':
                     raise ExpressionError("strings must be single-quoted, found '\"'", i)
                 raise ExpressionError(f"unexpected symbol {_quoted(lexeme)}", i)
