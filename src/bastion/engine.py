@@ -164,7 +164,7 @@ class Checker:
         if data is None:
             assert item.path is not None
             try:
-                data = read_file(item.path, item.boundary, MAX_FILE_BYTES)
+                data = read_file(item.path, item.boundary, MAX_FILE_BYTES, item.resolved)
             except FileAccessError as error:
                 self._syntax(result, item.display, Span.at(1, 1), error.reason)
                 return self._filter(result, item.display, None)
@@ -828,7 +828,7 @@ def _read_text(item: Input | None) -> str | None:
     data = item.data
     try:
         if data is None and item.path is not None:
-            data = read_file(item.path, item.boundary, MAX_FILE_BYTES)
+            data = read_file(item.path, item.boundary, MAX_FILE_BYTES, item.resolved)
         return data.decode("utf-8").removeprefix("\ufeff") if data is not None else None
     except (FileAccessError, UnicodeDecodeError):
         return None

@@ -19,13 +19,14 @@ from typing import BinaryIO, NamedTuple
 from bastion.errors import UsageError
 from bastion.source.files import (
     FileAccessError,
+    Resolved,
     TooLarge,
     is_directory,
     is_inside,
     read_file,
     read_stream,
-    real_path,
     repository_root,
+    resolve,
 )
 from bastion.source.gitignore import Gitignore, ignored
 
@@ -82,6 +83,8 @@ class Input(NamedTuple):
     ``repository_root`` finds for its path."""
     problem: str | None = None
     """Why the input could not be read (standard input too large), reported as a finding."""
+    resolved: Resolved | None = None
+    """Where ``path`` led when it was collected, for the read to open that very file."""
 
 
 def collect(
@@ -116,12 +119,13 @@ def collect(
             raise UsageError(f"{argument} does not exist")
         for item in found:
             assert item.path is not None
-            key = real_path(item.path)
+            resolved = resolve(item.path)
+            key = resolved.real if resolved is not None else os.path.realpath(item.path)
             if not is_inside(key, boundary):
                 key = os.path.abspath(item.path)  # refused when read: report each such link
             if key not in seen:
                 seen.add(key)
-                inputs.append(item)
+                inputs.append(item._replace(resolved=resolved) if resolved is not None else item)
     return inputs
 
 

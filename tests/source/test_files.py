@@ -14,6 +14,7 @@ from bastion.source.files import (
     is_inside,
     read_file,
     real_path,
+    resolve,
 )
 
 
@@ -75,6 +76,50 @@ def test_reading_gives_the_same_outcome_without_the_kernel_lookup(
     fast = _outcome(tree / name, root)
     monkeypatch.setattr(files, "_OPEN_PATH_ONLY", 0)
     assert _outcome(tree / name, root) == fast
+
+
+@pytest.mark.parametrize("name", _NAMES)
+def test_reading_gives_the_same_outcome_with_the_path_resolved_beforehand(
+    tree: Path, name: str
+) -> None:
+    root = tree.resolve()
+    path = tree / name
+    earlier: object
+    try:
+        earlier = read_file(path, root, 1000, resolve(path))
+    except files.FileAccessError as error:
+        earlier = (type(error).__name__, str(error))
+    assert earlier == _outcome(path, root)
+
+
+def test_a_file_resolved_beforehand_must_still_be_the_file_read(tree: Path) -> None:
+    root = tree.resolve()
+    path = tree / "sub" / "file.yml"
+    resolved = resolve(path)
+    assert resolved is not None
+    replacement = tree / "sub" / "other.yml"
+    replacement.write_text("on: pull_request_target\n")
+    os.replace(replacement, path)
+    with pytest.raises(files.ReadFailed, match="replaced while it was being read"):
+        read_file(path, root, 1000, resolved)
+    resolved = resolve(path)
+    path.unlink()
+    path.symlink_to(tree.parent / "outside" / "secret")
+    with pytest.raises(NotRegularFile, match="changed into a symlink"):
+        read_file(path, root, 1000, resolved)
+
+
+def test_what_was_resolved_beforehand_is_judged_like_a_fresh_resolution(tree: Path) -> None:
+    root = tree.resolve()
+    outside = resolve(tree / "escape" / "secret")
+    with pytest.raises(OutsideRepository):
+        read_file(tree / "escape" / "secret", root, 1000, outside)
+    fifo = tree / "pipe.yml"
+    os.mkfifo(fifo)
+    with pytest.raises(NotRegularFile, match="FIFO"):
+        read_file(fifo, root, 1000, resolve(fifo))  # refused unopened: never blocks
+    with pytest.raises(files.TooLarge):
+        read_file(tree / "sub" / "file.yml", root, 4, resolve(tree / "sub" / "file.yml"))
 
 
 def test_a_file_reached_through_a_directory_symlinked_out_is_refused(tree: Path) -> None:

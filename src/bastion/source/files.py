@@ -15,7 +15,7 @@ import os
 import re
 import stat
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from bastion.errors import BastionError
 
@@ -130,7 +130,21 @@ _OPEN_PATH_ONLY = getattr(os, "O_PATH", 0)
 or a device this way has no effect), whose real path ``/proc/self/fd`` tells."""
 
 
-def _resolved(path: Path | str) -> tuple[str, os.stat_result] | None:
+class Resolved(NamedTuple):
+    """Where a path led when it was resolved: its real path, and what was there."""
+
+    real: str
+    mode: int
+    size: int
+    device: int
+    inode: int
+
+    @classmethod
+    def of(cls, real: str, status: os.stat_result) -> Resolved:
+        return cls(real, status.st_mode, status.st_size, status.st_dev, status.st_ino)
+
+
+def resolve(path: Path | str) -> Resolved | None:
     """The real path of ``path`` and the status of what it names, as the kernel resolved them
     in one lookup; None when the last component is a symlink, the path does not resolve or
     the system cannot tell (no ``O_PATH`` or no ``/proc``): ask ``os.path.realpath`` then.
@@ -155,14 +169,14 @@ def _resolved(path: Path | str) -> tuple[str, os.stat_result] | None:
         os.close(descriptor)
     if not real.startswith("/") or real.endswith(" (deleted)"):
         return None
-    return real, status
+    return Resolved.of(real, status)
 
 
 def real_path(path: Path | str) -> str:
     """``os.path.realpath(path)``, found in one kernel lookup when the path names an existing
     file or directory that is not itself a symlink."""
-    resolved = _resolved(path)
-    return resolved[0] if resolved is not None else os.path.realpath(path)
+    resolved = resolve(path)
+    return resolved.real if resolved is not None else os.path.realpath(path)
 
 
 def is_inside(real: str, root: Path) -> bool:
@@ -207,28 +221,31 @@ def _not_regular(path: Path | str, mode: int) -> NotRegularFile:
 # -- reading --
 
 
-def read_file(path: Path, root: Path | None, limit: int) -> bytes:
+def read_file(path: Path, root: Path | None, limit: int, resolved: Resolved | None = None) -> bytes:
     """The bytes of the regular file at ``path``, at most ``limit`` of them.
 
     ``root`` is the resolved repository the file must really lie in (None: the repository
-    ``repository_root`` finds for it). Raises OutsideRepository, NotRegularFile, TooLarge or
-    ReadFailed; never blocks on a FIFO, never reads more than ``limit + 1`` bytes.
+    ``repository_root`` finds for it). ``resolved``: what :func:`resolve` said of ``path``
+    earlier (None: resolve it now); the file read must still be the one it found. Raises
+    OutsideRepository, NotRegularFile, TooLarge or ReadFailed; never blocks on a FIFO, never
+    reads more than ``limit + 1`` bytes.
     """
-    resolved = _resolved(path)  # None for a symlink: resolve it component by component
-    real, before = resolved if resolved is not None else (str(_real_path(path)), None)
+    if resolved is None:
+        resolved = resolve(path)  # None for a symlink: resolve it component by component
+    real = str(_real_path(path)) if resolved is None else resolved.real
     if root is None:
         root = repository_root(path)
     if not is_inside(real, root):
         raise OutsideRepository(path, root)
-    if before is None:
+    if resolved is None:
         try:
-            before = os.stat(real)
+            resolved = Resolved.of(real, os.stat(real))
         except OSError as error:
             raise ReadFailed(path, f"cannot read the file: {error.strerror or error}") from None
-    if not stat.S_ISREG(before.st_mode):
-        raise _not_regular(path, before.st_mode)
-    if before.st_size > limit:
-        raise TooLarge(path, limit, before.st_size, "the file")
+    if not stat.S_ISREG(resolved.mode):
+        raise _not_regular(path, resolved.mode)
+    if resolved.size > limit:
+        raise TooLarge(path, limit, resolved.size, "the file")
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
     try:
         descriptor = os.open(real, flags | getattr(os, "O_CLOEXEC", 0))
@@ -240,7 +257,7 @@ def read_file(path: Path, root: Path | None, limit: int) -> bytes:
         opened = os.fstat(descriptor)
         if not stat.S_ISREG(opened.st_mode):
             raise _not_regular(path, opened.st_mode)
-        if (opened.st_dev, opened.st_ino) != (before.st_dev, before.st_ino):
+        if (opened.st_dev, opened.st_ino) != (resolved.device, resolved.inode):
             raise ReadFailed(path, "the file was replaced while it was being read; run again")
         chunks: list[bytes] = []
         total = 0
