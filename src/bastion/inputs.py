@@ -259,8 +259,10 @@ def _collect_directory(root: Path, exclude: Callable[[Path], bool], boundary: Pa
         inputs.append(found(package, Kind.RENOVATE))
     for directory, names in _walk(root, exclude, boundary):
         for name in sorted(names):
+            if name not in ACTION_NAMES:
+                continue
             path = directory / name
-            if name in ACTION_NAMES and _kind_of_file(path) is Kind.ACTION and _present(path):
+            if _kind_of_file(path) is Kind.ACTION and _present(path):
                 inputs.append(found(path, Kind.ACTION))
     return inputs
 
