@@ -295,6 +295,9 @@ def test_an_updater_file_is_parsed_once_and_again_only_when_it_changed(
     }
     assert parsed.count(changed) == 1
     assert checker.shared == {}
+    monkeypatch.setattr(engine, "MAX_SHARED", 1)
+    engine._repository(inputs, checker.shared)
+    assert list(checker.shared) == [".github/dependabot.yml"]
 
 
 def test_no_updater_points_at_the_first_workflow_and_honours_ignores(
