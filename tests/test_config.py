@@ -6,7 +6,7 @@ import pytest
 
 from bastion import config
 from bastion.errors import UsageError
-from bastion.findings import Severity
+from bastion.findings import Confidence, Severity
 
 
 def test_pyproject_section_is_read(tmp_path: Path) -> None:
@@ -36,6 +36,20 @@ def test_pyproject_section_is_read(tmp_path: Path) -> None:
         "unpinned-action"
     }
     assert loaded.ignored_for_path(str(tmp_path / ".github/workflows/ci.yml")) == set()
+
+
+def test_the_command_line_overrides_only_what_it_names(tmp_path: Path) -> None:
+    table = {"ignore": ["dangerous-trigger"], "exclude": ["old/**"], "min-severity": "medium"}
+    loaded = config.from_table(table, "t", root=tmp_path)
+    changed = loaded.overridden(
+        ignore=loaded.ignore | {"unpinned-action"}, min_confidence=Confidence.HIGH
+    )
+    assert changed.ignore == {"dangerous-trigger", "unpinned-action"}
+    assert changed.min_confidence is Confidence.HIGH
+    assert (changed.select, changed.min_severity) == (None, Severity.MEDIUM)
+    assert (changed.exclude, changed.root) == (("old/**",), tmp_path)
+    assert loaded.ignore == {"dangerous-trigger"}
+    assert loaded.min_confidence is Confidence.LOW
 
 
 def test_dedicated_file_wins_and_discovery_stops_at_the_repository(tmp_path: Path) -> None:
