@@ -87,6 +87,7 @@ class Facts:
         self._env = model.fields.get("env") if isinstance(model, Workflow) else None
         self._scripts: dict[int, Script | None] = {}
         self._secret_reads: dict[int, list[SecretRead]] = {}
+        self._reads_by_scalar: dict[int, dict[int, list[SecretRead]]] = {}
         self._mentions_secrets: tuple[Callable[[Node], bool] | None] | None = None
         """Which nodes' text names `secrets` (:func:`mentioning`), once found."""
 
@@ -111,7 +112,12 @@ class Facts:
     def secret_reads_of(self, job: Job | None, scalar: ScalarNode) -> list[SecretRead]:
         """The secret reads of ``scalar``, a value in ``job`` (None: the workflow-level
         `env`), once each."""
-        reads = [read for read in self.secret_reads(job) if read.scalar is scalar]
+        by_scalar = self._reads_by_scalar.get(id(job))
+        if by_scalar is None:
+            by_scalar = self._reads_by_scalar[id(job)] = {}
+            for read in self.secret_reads(job):
+                by_scalar.setdefault(id(read.scalar), []).append(read)
+        reads = by_scalar.get(id(scalar), [])
         return [read for read in reads if read.route == reads[0].route]
 
     def _find_secret_reads(self, job: Job | None) -> list[SecretRead]:
