@@ -33,9 +33,10 @@ def lookup(uses: Uses | None) -> ActionInfo | None:
 
 def named(name: str) -> ActionInfo | None:
     """The entry of a canonical name (``owner/repo[/path]``, lower case)."""
-    extra = dict(_extra).get(name)
-    if extra is not None:
-        return extra
+    if _extra:
+        extra = dict(_extra).get(name)
+        if extra is not None:
+            return extra
     found = _built.get(name)
     if found is None:
         written = _packaged().get(name)
