@@ -439,7 +439,7 @@ class Guards:
             isinstance(node, Call) and node.lower_name in _STATUS_CALLS for node in walk(expr)
         )
         if not status:
-            for name in _needs(job):
+            for name in job.needs:
                 needed = self.jobs.get(name)
                 if needed is not None and name not in seen:
                     value = _combine("&&", value, self._job_value(needed, event, seen))
@@ -461,15 +461,6 @@ class Guards:
                 passed = _Value(False, False, passed.gates, (why,))
             value = _combine("&&", value, passed)
         return value
-
-
-def _needs(job: Job) -> list[str]:
-    needs = job.fields.get("needs")
-    if isinstance(needs, ScalarNode):
-        return [needs.value]
-    if isinstance(needs, SequenceNode):
-        return [item.value for item in needs.value if isinstance(item, ScalarNode)]
-    return []
 
 
 # --- The events of a workflow, `workflow_run` resolved --------------------------------------

@@ -50,7 +50,7 @@ from bastion.model.shell import ScriptLine, line_span
 from bastion.model.workflow import Fields, Job, Step, Workflow
 from bastion.rules.facts import Facts, Script, facts
 from bastion.source.text import LineIndex
-from bastion.source.yaml import MappingNode, ScalarNode, SequenceNode, node_span
+from bastion.source.yaml import MappingNode, ScalarNode, node_span
 
 PYPI, NPM, CRATES, RUBYGEMS, NUGET, PUBDEV = (
     "PyPI",
@@ -242,18 +242,9 @@ def _only_release_triggers(workflow: Workflow) -> bool:
     return True
 
 
-def _needs(job: Job) -> list[str]:
-    value = job.fields.get("needs")
-    if isinstance(value, ScalarNode):
-        return [value.value]
-    if isinstance(value, SequenceNode):
-        return [item.value for item in value.value if isinstance(item, ScalarNode)]
-    return []
-
-
 def _feeders(workflow: Workflow, publishers: list[Job]) -> dict[str, str]:
     """Jobs that publishing jobs need, directly or not, with the publisher each one feeds."""
-    needs = {job.job_id: _needs(job) for job in workflow.jobs}
+    needs = {job.job_id: job.needs for job in workflow.jobs}
     fed: dict[str, str] = {}
     for publisher in publishers:
         pending = list(needs.get(publisher.job_id, []))
