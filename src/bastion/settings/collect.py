@@ -116,6 +116,17 @@ def repository_meta(client: RestClient, owner: str, name: str) -> dict[str, Any]
     return data
 
 
+def _new_state(meta: dict[str, Any], subject: str) -> tuple[RepoState, str]:
+    """The state of the repository ``meta`` describes (nothing read yet), and its REST base
+    path."""
+    owner = str(meta.get("owner", {}).get("login") or meta["full_name"].split("/")[0])
+    name = str(meta["name"])
+    default = str(meta.get("default_branch") or "main")
+    owner_is_org = meta.get("owner", {}).get("type", "Organization") == "Organization"
+    state = RepoState(owner, name, subject, meta, default, owner_is_org)
+    return state, f"/repos/{_q(owner)}/{_q(name)}"
+
+
 def collect_repo(
     client: RestClient,
     subject: str,
@@ -127,12 +138,8 @@ def collect_repo(
     organization_audit: bool = False,
     owners: list[str] | Unavailable | None = None,
 ) -> RepoState:
-    owner = str(meta.get("owner", {}).get("login") or meta["full_name"].split("/")[0])
-    name = str(meta["name"])
-    base = f"/repos/{_q(owner)}/{_q(name)}"
-    default = str(meta.get("default_branch") or "main")
-    owner_is_org = meta.get("owner", {}).get("type", "Organization") == "Organization"
-    state = RepoState(owner, name, subject, meta, default, owner_is_org)
+    state, base = _new_state(meta, subject)
+    owner, name, default = state.owner, state.name, state.default_branch
     probes = {pattern: probe_branch(pattern) for pattern in options.sensitive_patterns}
 
     tasks: dict[str, Callable[[], Any]] = {
@@ -157,7 +164,7 @@ def collect_repo(
         tasks["organization_secrets"] = lambda: names(
             read_list(client, f"{base}/actions/organization-secrets", key="secrets")
         )
-        if owner_is_org and owners is None:
+        if state.owner_is_org and owners is None:
             tasks["owners"] = lambda: _logins(
                 read_list(client, f"/orgs/{_q(owner)}/members", {"role": "admin"})
             )
@@ -226,12 +233,8 @@ def collect_release_settings(
     ones, its environments, and the branch policies and protection apps of ``environments``.
     Organisation rulesets come from ``cache``: one read per organisation when the cache is
     shared by its repositories."""
-    owner = str(meta.get("owner", {}).get("login") or meta["full_name"].split("/")[0])
-    name = str(meta["name"])
-    base = f"/repos/{_q(owner)}/{_q(name)}"
-    default = str(meta.get("default_branch") or "main")
-    owner_is_org = meta.get("owner", {}).get("type", "Organization") == "Organization"
-    state = RepoState(owner, name, subject, meta, default, owner_is_org)
+    state, base = _new_state(meta, subject)
+    owner = state.owner
     found = gather(
         {
             "tags": lambda: read_list(
