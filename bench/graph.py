@@ -50,7 +50,13 @@ from tests.graph.corpus import (  # noqa: E402
 )
 from tests.pinning.gitserver import ServerState, serve  # noqa: E402
 
-from bastion.github.git import GitClient, GitError, read_pack, read_packets  # noqa: E402
+from bastion.github.git import (  # noqa: E402
+    GitClient,
+    GitError,
+    packfile_section,
+    read_pack,
+    read_packets,
+)
 from bastion.github.host import Host  # noqa: E402
 from bastion.graph.resolve import RootFile, load_roots, parse_view, resolve_graph  # noqa: E402
 from bastion.model.graph import Graph, NodeKind, ProblemKind  # noqa: E402
@@ -212,25 +218,10 @@ def _request_kind(body: bytes, answer: bytes) -> str:
         return "ls-refs"
     if b"0009done\n" not in body:
         return "negotiation"
-    kinds = {o.kind for o in read_pack(_pack(answer))}
+    kinds = {o.kind for o in read_pack(packfile_section(answer, "the answer"))}
     if "commit" in kinds or "tag" in kinds:
         return "trees+blobs" if "blob" in kinds else "trees"
     return "blobs"
-
-
-def _pack(answer: bytes) -> bytes:
-    """The pack of a ``fetch`` answer (side band 1 of its ``packfile`` section)."""
-    chunks: list[bytes] = []
-    in_pack = False
-    for packet in read_packets(answer):
-        if packet.kind != "data":
-            if in_pack:
-                break
-        elif in_pack and packet.payload[:1] == b"\x01":
-            chunks.append(packet.payload[1:])
-        elif packet.text == "packfile":
-            in_pack = True
-    return b"".join(chunks)
 
 
 def run(corpus: Path, latency: float) -> dict[str, object]:

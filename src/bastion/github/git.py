@@ -357,7 +357,7 @@ def fetch_commits(
     arguments.append("done")
     what = f"{owner}/{repo}"
     answer = client.upload_pack(owner, repo, _command("fetch", arguments))
-    objects = read_pack(_packfile_section(answer, what), what)
+    objects = read_pack(packfile_section(answer, what), what)
     return [_parse_commit(o.data, o.oid, what) for o in objects if o.kind == "commit"]
 
 
@@ -389,7 +389,7 @@ def has_commits(
     return acknowledged
 
 
-def _packfile_section(answer: bytes, what: str) -> bytes:
+def packfile_section(answer: bytes, what: str) -> bytes:
     """The pack carried in side band 1 of the ``packfile`` section."""
     chunks: list[bytes] = []
     in_pack = False
@@ -662,7 +662,7 @@ def fetch_objects(
     arguments.append("done")
     what = f"{owner}/{repo}"
     answer = client.upload_pack(owner, repo, _command("fetch", arguments))
-    objects = read_pack(_packfile_section(answer, what), what)
+    objects = read_pack(packfile_section(answer, what), what)
     trees = {o.oid: o.data for o in objects if o.kind == "tree"}
     commit_trees = {o.oid: _commit_tree(o.data, o.oid, what) for o in objects if o.kind == "commit"}
     tag_targets = {o.oid: _tag_target(o.data) for o in objects if o.kind == "tag"}
