@@ -76,7 +76,7 @@ class EnvFileInjection(Rule):
     confidence = Confidence.MEDIUM
 
     def check_workflow(self, workflow: Workflow) -> Iterator[Hit]:
-        analysis = Analysis(workflow)
+        analysis = workflow.analysis(Analysis)
         if not analysis.privileged or workflow.has_trigger("workflow_call"):
             return
         guards = Guards(workflow, analysis.privileged)

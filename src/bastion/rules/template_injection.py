@@ -568,7 +568,7 @@ class TemplateInjection(Rule):
     confidence = Confidence.HIGH
 
     def check_workflow(self, workflow: Workflow) -> Iterator[Hit]:
-        analysis = Analysis(workflow)
+        analysis = workflow.analysis(Analysis)
         outsiders = [
             t.event
             for t in workflow.triggers
@@ -581,7 +581,7 @@ class TemplateInjection(Rule):
 
     def check_action(self, action: Action) -> Iterator[Hit]:
         if action.is_composite:
-            yield from self._steps(Analysis(action), None, action.steps, action, None)
+            yield from self._steps(action.analysis(Analysis), None, action.steps, action, None)
 
     def _steps(
         self,
