@@ -198,15 +198,10 @@ def _unresolved(graph: Graph, problem: Problem) -> Finding | None:
     """The `unresolved-uses` finding of a problem, at the user's line that leads to it;
     None for a root file that cannot be read (the file pass reports it)."""
     edge = problem.edge
-    if edge is None:
+    led = _leading_edge(graph, edge) if edge is not None else None
+    if edge is None or led is None:
         return None
-    if edge.source in graph.roots:
-        first, chain = edge, None
-    else:
-        chains = graph.chains(edge.source, limit=1)
-        if not chains:
-            return None
-        first, chain = chains[0].edges[0], chains[0]
+    first, chain = led
     via: list[Location] = []
     message = problem.message
     if chain is not None:
@@ -251,18 +246,23 @@ def _problem_note(graph: Graph, problem: Problem, display: Callable[[str], str])
     """``file:line:column: message`` at the user's line that leads to the problem (and the
     chain, when the ``uses:`` at fault is in a called file)."""
     edge = problem.edge
-    if edge is None:
+    led = _leading_edge(graph, edge) if edge is not None else None
+    if edge is None or led is None:
         return problem.message
-    if edge.source in graph.roots:
-        first, chain = edge, ""
-    else:
-        chains = graph.chains(edge.source, limit=1)
-        if not chains:
-            return problem.message
-        first = chains[0].edges[0]
-        chain = f" (via {chains[0]}{SEPARATOR}{edge.uses})"
+    first, chain = led
+    via = "" if chain is None else f" (via {chain}{SEPARATOR}{edge.uses})"
     where = f"{display(first.file)}:{first.span.start.line}:{first.span.start.column}"
-    return f"{where}: {problem.message}{chain}"
+    return f"{where}: {problem.message}{via}"
+
+
+def _leading_edge(graph: Graph, edge: Edge) -> tuple[Edge, Chain | None] | None:
+    """The ``uses:`` of the user's file that leads to ``edge`` (``edge`` itself when it is
+    in a root file, with no chain), and the chain to ``edge``'s file; None when no root
+    reaches it."""
+    if edge.source in graph.roots:
+        return edge, None
+    chains = graph.chains(edge.source, limit=1)
+    return (chains[0].edges[0], chains[0]) if chains else None
 
 
 def marks(graph: Graph) -> list[Mark]:
