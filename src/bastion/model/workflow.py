@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator, KeysView, Mapping
-from typing import TYPE_CHECKING, NamedTuple, TypeVar, cast
+from typing import TYPE_CHECKING, NamedTuple, Self, TypeVar, cast
 
 from bastion.findings import Point, Span
 from bastion.model.expressions import ExpressionError, first_embedding_error, parse_expression
@@ -70,6 +70,21 @@ CALL_INPUT_TYPES = frozenset({"string", "boolean", "number"})
 
 
 Result = TypeVar("Result")
+
+
+class _Analysed:
+    """A file model that keeps what rules derive from it (:meth:`analysis`)."""
+
+    __slots__ = ("_analyses",)
+
+    def __init__(self) -> None:
+        self._analyses: dict[Callable[..., object], object] = {}
+
+    def analysis(self, analyse: Callable[[Self], Result]) -> Result:
+        """``analyse(self)``, computed once however many rules ask for it."""
+        if analyse not in self._analyses:
+            self._analyses[analyse] = analyse(self)
+        return cast(Result, self._analyses[analyse])
 
 
 class Problem(NamedTuple):
@@ -257,11 +272,10 @@ class Trigger(NamedTuple):
     config: Node | None
 
 
-class Workflow:
+class Workflow(_Analysed):
     """A workflow file; compared by identity."""
 
     __slots__ = (
-        "_analyses",
         "document",
         "fields",
         "jobs",
@@ -297,7 +311,7 @@ class Workflow:
         """The workflows of the same ``.github/workflows``, by lowercase name, when the
         engine looked them up (a workflow with a ``workflow_run`` trigger); None when not
         known."""
-        self._analyses: dict[Callable[[Workflow], object], object] = {}
+        _Analysed.__init__(self)
 
     def __repr__(self) -> str:
         return f"Workflow({self.path!r})"
@@ -305,18 +319,11 @@ class Workflow:
     def has_trigger(self, *events: str) -> bool:
         return any(trigger.event in events for trigger in self.triggers)
 
-    def analysis(self, analyse: Callable[[Workflow], Result]) -> Result:
-        """``analyse(self)``, computed once however many rules ask for it."""
-        if analyse not in self._analyses:
-            self._analyses[analyse] = analyse(self)
-        return cast(Result, self._analyses[analyse])
 
-
-class Action:
+class Action(_Analysed):
     """An action's metadata file; compared by identity."""
 
     __slots__ = (
-        "_analyses",
         "document",
         "fields",
         "lines",
@@ -350,16 +357,10 @@ class Action:
         self.locks: tuple[WorkflowLock, ...] = ()
         """The locks of the workflows that run this action of the repository through
         ``$/``, when every workflow that runs it is locked (set by the engine); else empty."""
-        self._analyses: dict[Callable[[Action], object], object] = {}
+        _Analysed.__init__(self)
 
     def __repr__(self) -> str:
         return f"Action({self.path!r})"
-
-    def analysis(self, analyse: Callable[[Action], Result]) -> Result:
-        """``analyse(self)``, computed once however many rules ask for it."""
-        if analyse not in self._analyses:
-            self._analyses[analyse] = analyse(self)
-        return cast(Result, self._analyses[analyse])
 
     @property
     def is_composite(self) -> bool:
