@@ -332,12 +332,7 @@ def write_atomic(
     real = Path(os.path.realpath(path))
     if not real.is_relative_to(root):
         raise OutsideRepository(path, root, "written")
-    try:
-        current = os.lstat(real)
-    except FileNotFoundError:
-        current = None
-    except OSError as error:
-        raise _write_error(real, error) from None
+    current = _status_before_write(real)
     if current is not None and not stat.S_ISREG(current.st_mode):
         raise NotRegularFile(path, f"the file is {_kind(current.st_mode)} and was not written")
     if expected is not None:
@@ -357,6 +352,16 @@ def write_atomic(
     return removed
 
 
+def _status_before_write(path: Path) -> os.stat_result | None:
+    """``os.lstat(path)``, None when nothing is there yet; raises WriteError."""
+    try:
+        return os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise _write_error(path, error) from None
+
+
 def write_report(path: Path, data: bytes) -> None:
     """Write a report (``--output FILE``) that the user named, wherever it is.
 
@@ -364,12 +369,7 @@ def write_report(path: Path, data: bytes) -> None:
     request can add ``results.sarif -> ~/.bashrc``) becomes a regular file holding the
     report, and its target is left alone. Raises WriteError.
     """
-    try:
-        current = os.lstat(path)
-    except FileNotFoundError:
-        current = None
-    except OSError as error:
-        raise _write_error(path, error) from None
+    current = _status_before_write(path)
     if current is not None and stat.S_ISDIR(current.st_mode):
         raise NotRegularFile(path, "the path is a directory and was not written")
     _replace(path, data, mode=None, durable=False)
